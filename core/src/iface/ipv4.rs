@@ -1,0 +1,870 @@
+//! IPv4 in the stack (RFC 791; RFC 1122 section 3.2 and 3.3): input
+//! validation and delivery, reassembly, optional forwarding, and output with
+//! route and source selection, identifiers and fragmentation.
+
+use core::fmt;
+
+use super::ethernet::{ether_emit, frame_len};
+use super::icmp::ErrorMsg;
+use super::interface::DeviceId;
+use super::neighbor::Lookup;
+use super::reassembly::{FragDrop, FragKey, FragOutcome, Fragment, Reassembler};
+use super::stats::bump;
+use super::{Inner, Pending, PendingState, Tx};
+use crate::phy::{DeviceError, Medium, RxMeta};
+use crate::socket::{IcmpErrorKind, SocketSet};
+use crate::wire::ipv4::HEADER_LEN;
+use crate::wire::{
+    ChecksumCapabilities, EtherType, EthernetAddress, IpProtocol, Ipv4Address, Ipv4AddressExt,
+    Ipv4Packet, Ipv4Repr,
+};
+use crate::wire::{DstUnreachable, TimeExceeded};
+
+/// Where a received datagram is addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DstKind {
+    /// One of our unicast addresses.
+    Local,
+    /// The limited broadcast or a directed broadcast of the receiving link.
+    Broadcast,
+}
+
+/// A datagram on its way up: its header, the header bytes as received (for
+/// ICMP quotes) and its whole payload.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InPacket<'p> {
+    pub(crate) repr: Ipv4Repr,
+    pub(crate) header: &'p [u8],
+    pub(crate) payload: &'p [u8],
+    pub(crate) dst_kind: DstKind,
+    pub(crate) link_broadcast: bool,
+    pub(crate) dev: DeviceId,
+    pub(crate) checksums: ChecksumCapabilities,
+}
+
+/// Where an outgoing datagram goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RouteInfo {
+    pub(crate) device: DeviceId,
+    pub(crate) src: Ipv4Address,
+    pub(crate) next_hop: Ipv4Address,
+    pub(crate) broadcast: bool,
+}
+
+/// Why a datagram was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutputError {
+    /// No route to the destination.
+    NoRoute,
+    /// Longer than the MTU with DF set.
+    TooBig { mtu: u16 },
+    /// The device had no buffer (nothing was sent).
+    Exhausted,
+    /// Dropped for another counted reason.
+    Dropped,
+}
+
+impl fmt::Display for OutputError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            OutputError::NoRoute => f.write_str("no route"),
+            OutputError::TooBig { mtu } => write!(f, "too big for MTU {mtu}"),
+            OutputError::Exhausted => f.write_str("device busy"),
+            OutputError::Dropped => f.write_str("dropped"),
+        }
+    }
+}
+
+impl OutputError {
+    /// The error a socket sees.
+    pub(crate) fn as_icmp_kind(&self) -> Option<IcmpErrorKind> {
+        match self {
+            OutputError::NoRoute => Some(IcmpErrorKind::NetUnreachable),
+            OutputError::TooBig { mtu } => Some(IcmpErrorKind::FragmentationNeeded { mtu: *mtu }),
+            OutputError::Exhausted | OutputError::Dropped => None,
+        }
+    }
+}
+
+/// Copies bytes `start..start + dst.len()` of the concatenation of `parts`
+/// into `dst`.
+pub(crate) fn copy_parts(parts: &[&[u8]], mut start: usize, dst: &mut [u8]) {
+    let mut out = 0usize;
+    for part in parts {
+        if out >= dst.len() {
+            break;
+        }
+        if start >= part.len() {
+            start -= part.len();
+            continue;
+        }
+        let src = part.get(start..).unwrap_or(&[]);
+        let n = src.len().min(dst.len() - out);
+        if let (Some(d), Some(s)) = (dst.get_mut(out..out + n), src.get(..n)) {
+            d.copy_from_slice(s);
+        }
+        out += n;
+        start = 0;
+    }
+}
+
+impl Inner<'_> {
+    /// microps's `ip_input`: validate (RFC 1122 3.2.1), classify the
+    /// destination, reassemble, deliver or forward.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn ip_input(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        reasm: &mut Reassembler<'_>,
+        sockets: &mut SocketSet<'_>,
+        dev: DeviceId,
+        meta: RxMeta,
+        link_broadcast: bool,
+        data: &[u8],
+    ) {
+        bump(&mut self.stats.ipv4.rx_packets);
+        let checksums = self.rx_checksums(dev, meta);
+        let packet = match Ipv4Packet::new_checked(data) {
+            Ok(p) => p,
+            Err(_) => {
+                bump(&mut self.stats.ipv4.drop_malformed);
+                return;
+            }
+        };
+        let repr = match Ipv4Repr::parse(&packet, &checksums) {
+            Ok(r) => r,
+            Err(crate::wire::Error::Checksum) => {
+                bump(&mut self.stats.ipv4.drop_checksum);
+                return;
+            }
+            Err(_) => {
+                bump(&mut self.stats.ipv4.drop_malformed);
+                return;
+            }
+        };
+        net_debug!(
+            "dev={}, protocol={}, {} => {}, total={}",
+            dev,
+            repr.protocol,
+            repr.src_addr,
+            repr.dst_addr,
+            packet.total_len()
+        );
+        net_dump!(packet);
+        let loopback = self
+            .devices
+            .get(dev.index())
+            .is_some_and(|d| d.caps.flags.loopback);
+        // RFC 1122 3.2.1.3: a host must silently discard a datagram whose
+        // source is not a unicast address (broadcast, multicast, class E,
+        // 127/8 from the wire, 0/8 other than 0.0.0.0).
+        let src = repr.src_addr;
+        let src_broadcast = src.is_broadcast()
+            || self
+                .ifaces
+                .iter()
+                .any(|i| i.device == dev && i.broadcast() == Some(src));
+        if src.is_martian_source() && !(loopback && src.is_loopback())
+            || src_broadcast
+            || (!loopback && self.iface_by_addr(&src).is_some())
+        {
+            bump(&mut self.stats.ipv4.drop_martian);
+            return;
+        }
+        let dst = repr.dst_addr;
+        let dst_kind = if self.iface_by_addr(&dst).is_some() {
+            DstKind::Local
+        } else if dst.is_broadcast()
+            || self
+                .ifaces
+                .iter()
+                .any(|i| i.device == dev && i.broadcast() == Some(dst))
+        {
+            DstKind::Broadcast
+        } else if dst.is_multicast() {
+            bump(&mut self.stats.ipv4.drop_multicast);
+            return;
+        } else {
+            if self.config.forwarding && !link_broadcast {
+                self.ip_forward(tx, dev, &packet, repr, checksums);
+            } else {
+                bump(&mut self.stats.ipv4.drop_not_for_us);
+            }
+            return;
+        };
+        // RFC 1122 3.3.6: a unicast datagram that came as a link-layer
+        // broadcast is discarded.
+        if link_broadcast && dst_kind == DstKind::Local {
+            bump(&mut self.stats.ipv4.drop_link_broadcast);
+            return;
+        }
+        let header = packet.header();
+        let payload = packet.payload();
+        if repr.is_fragment() {
+            let frag = Fragment {
+                key: FragKey {
+                    src: repr.src_addr,
+                    dst: repr.dst_addr,
+                    protocol: repr.protocol,
+                    ident: repr.ident,
+                },
+                offset: usize::from(repr.frag_offset),
+                more: repr.more_frags,
+                ttl: repr.ttl,
+                tos: repr.tos,
+                header,
+                payload,
+            };
+            match reasm.add(self.now, frag) {
+                FragOutcome::Held => {}
+                FragOutcome::Duplicate => bump(&mut self.stats.ipv4.drop_frag_duplicate),
+                FragOutcome::Dropped(FragDrop::Overlap) => {
+                    bump(&mut self.stats.ipv4.drop_frag_overlap)
+                }
+                FragOutcome::Dropped(why) => {
+                    net_debug!("fragment dropped: {}", why);
+                    bump(&mut self.stats.ipv4.drop_frag_invalid)
+                }
+                FragOutcome::Complete(i) => {
+                    bump(&mut self.stats.ipv4.reassembled);
+                    if let Some(dg) = reasm.datagram(i) {
+                        let whole = Ipv4Repr {
+                            payload_len: dg.payload.len(),
+                            ttl: dg.ttl,
+                            tos: dg.tos,
+                            more_frags: false,
+                            frag_offset: 0,
+                            ..repr
+                        };
+                        // A synthetic header for ICMP quotes of the whole
+                        // datagram.
+                        let mut hdr = [0u8; HEADER_LEN];
+                        whole.emit(
+                            &mut Ipv4Packet::new_unchecked(&mut hdr[..]),
+                            &ChecksumCapabilities::all(),
+                        );
+                        net_debug!(
+                            "reassembled {} bytes from {}, id={}",
+                            dg.payload.len(),
+                            whole.src_addr,
+                            whole.ident
+                        );
+                        let pkt = InPacket {
+                            repr: whole,
+                            header: &hdr,
+                            payload: dg.payload,
+                            dst_kind,
+                            link_broadcast,
+                            dev,
+                            checksums,
+                        };
+                        self.ip_deliver(tx, sockets, &pkt);
+                    }
+                    reasm.release(i);
+                }
+            }
+            return;
+        }
+        let pkt = InPacket {
+            repr,
+            header,
+            payload,
+            dst_kind,
+            link_broadcast,
+            dev,
+            checksums,
+        };
+        self.ip_deliver(tx, sockets, &pkt);
+    }
+
+    /// Hands a whole datagram to its protocol (microps's protocol list).
+    pub(crate) fn ip_deliver(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        sockets: &mut SocketSet<'_>,
+        pkt: &InPacket<'_>,
+    ) {
+        bump(&mut self.stats.ipv4.delivered);
+        match pkt.repr.protocol {
+            IpProtocol::Icmp => self.icmp_input(tx, sockets, pkt),
+            IpProtocol::Udp => self.udp_input(tx, sockets, pkt),
+            _ => {
+                bump(&mut self.stats.ipv4.drop_unknown_protocol);
+                // RFC 1122 3.2.2.1: protocol unreachable.
+                self.icmp_error(
+                    tx,
+                    pkt,
+                    ErrorMsg::Unreachable(DstUnreachable::ProtoUnreachable),
+                    0,
+                );
+            }
+        }
+    }
+
+    /// Forwards a datagram not for us (RFC 1812 5.2, when enabled):
+    /// decrement the TTL, send ICMP time exceeded when it runs out, route
+    /// and send.
+    fn ip_forward(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        dev: DeviceId,
+        packet: &Ipv4Packet<&[u8]>,
+        repr: Ipv4Repr,
+        checksums: ChecksumCapabilities,
+    ) {
+        let pkt = InPacket {
+            repr,
+            header: packet.header(),
+            payload: packet.payload(),
+            dst_kind: DstKind::Local,
+            link_broadcast: false,
+            dev,
+            checksums,
+        };
+        if repr.ttl <= 1 {
+            bump(&mut self.stats.ipv4.drop_ttl);
+            self.icmp_error(
+                tx,
+                &pkt,
+                ErrorMsg::TimeExceeded(TimeExceeded::TtlExpired),
+                0,
+            );
+            return;
+        }
+        let Some(route) = self.route_for(&repr.dst_addr, None) else {
+            bump(&mut self.stats.ipv4.drop_no_route);
+            self.icmp_error(
+                tx,
+                &pkt,
+                ErrorMsg::Unreachable(DstUnreachable::NetUnreachable),
+                0,
+            );
+            return;
+        };
+        if route.device == dev && route.broadcast {
+            bump(&mut self.stats.ipv4.drop_not_for_us);
+            return;
+        }
+        let out = Ipv4Repr {
+            ttl: repr.ttl - 1,
+            ..repr
+        };
+        match self.ip_output_routed(tx, out, &[packet.payload()], route) {
+            Ok(()) => bump(&mut self.stats.ipv4.forwarded),
+            Err(OutputError::TooBig { mtu }) => {
+                self.icmp_error(
+                    tx,
+                    &pkt,
+                    ErrorMsg::Unreachable(DstUnreachable::FragRequired),
+                    mtu,
+                );
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// The route to `dst` and the source address to use (RFC 1122 3.3.4.3:
+    /// a source address the application chose is kept if it is ours).
+    pub(crate) fn route_for(
+        &self,
+        dst: &Ipv4Address,
+        src_hint: Option<Ipv4Address>,
+    ) -> Option<RouteInfo> {
+        let hint = src_hint
+            .filter(|a| !a.is_unspecified())
+            .and_then(|a| self.iface_by_addr(&a))
+            .copied();
+        if dst.is_broadcast() {
+            // The limited broadcast goes out of the source's device, else
+            // the first broadcast-capable one.
+            let iface = hint.or_else(|| {
+                self.ifaces
+                    .iter()
+                    .find(|i| {
+                        self.devices
+                            .get(i.device.index())
+                            .is_some_and(|d| d.caps.flags.broadcast)
+                    })
+                    .copied()
+            })?;
+            return Some(RouteInfo {
+                device: iface.device,
+                src: iface.addr(),
+                next_hop: *dst,
+                broadcast: true,
+            });
+        }
+        if let Some(local) = self.iface_by_addr(dst) {
+            // To ourselves: through a loopback device if there is one.
+            if let Some(lo) = self.devices.iter().find(|d| d.caps.flags.loopback) {
+                return Some(RouteInfo {
+                    device: lo.id,
+                    src: hint.map_or(local.addr(), |h| h.addr()),
+                    next_hop: *dst,
+                    broadcast: false,
+                });
+            }
+        }
+        let route = self.routes.lookup(dst)?;
+        let iface = self.ifaces.get(route.iface.index())?;
+        Some(RouteInfo {
+            device: iface.device,
+            src: hint.map_or(iface.addr(), |h| h.addr()),
+            next_hop: route.gateway.unwrap_or(*dst),
+            broadcast: route.gateway.is_none() && iface.broadcast() == Some(*dst),
+        })
+    }
+
+    /// The next identifier for a datagram from `src` to `dst` (RFC 6864,
+    /// RFC 7739 5.3): a counter per destination bucket added to a keyed
+    /// hash of the flow, so identifiers do not repeat within a flow before
+    /// wrapping and do not reveal traffic to other hosts.
+    pub(crate) fn next_ident(
+        &mut self,
+        src: &Ipv4Address,
+        dst: &Ipv4Address,
+        protocol: IpProtocol,
+    ) -> u16 {
+        let s = src.octets();
+        let d = dst.octets();
+        let bucket = (self.key.hash(&d) % super::IDENT_BUCKETS as u64) as usize;
+        let offset = self.key.hash_parts(&[&s, &d, &[u8::from(protocol)]]) as u16;
+        let counter = match self.ident_counters.get_mut(bucket) {
+            Some(c) => {
+                *c = c.wrapping_add(1);
+                *c
+            }
+            None => 0,
+        };
+        offset.wrapping_add(counter)
+    }
+
+    /// Originates a datagram: picks the route and source, an identifier and
+    /// the TTL, then sends it or queues it for ARP.
+    pub(crate) fn ip_output(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        repr: Ipv4Repr,
+        parts: &[&[u8]],
+    ) -> Result<(), OutputError> {
+        let src_hint = (!repr.src_addr.is_unspecified()).then_some(repr.src_addr);
+        let Some(route) = self.route_for(&repr.dst_addr, src_hint) else {
+            bump(&mut self.stats.ipv4.drop_no_route);
+            return Err(OutputError::NoRoute);
+        };
+        let mut repr = repr;
+        repr.src_addr = route.src;
+        repr.ident = self.next_ident(&repr.src_addr, &repr.dst_addr, repr.protocol);
+        self.ip_output_routed(tx, repr, parts, route)
+    }
+
+    /// Sends a datagram along a chosen route: resolves the next hop on
+    /// Ethernet (queueing the datagram while ARP works) and fragments.
+    pub(crate) fn ip_output_routed(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        repr: Ipv4Repr,
+        parts: &[&[u8]],
+        route: RouteInfo,
+    ) -> Result<(), OutputError> {
+        bump(&mut self.stats.ipv4.tx_packets);
+        net_debug!(
+            "dev={}, dst={}, protocol={}, len={}, nexthop={}",
+            route.device,
+            repr.dst_addr,
+            repr.protocol,
+            repr.payload_len.saturating_add(HEADER_LEN),
+            route.next_hop
+        );
+        let Some(info) = self.devices.get(route.device.index()).copied() else {
+            return Err(OutputError::NoRoute);
+        };
+        let mtu = info.caps.mtu.min(65535);
+        if repr.dont_frag && repr.payload_len.saturating_add(HEADER_LEN) > mtu {
+            bump(&mut self.stats.ipv4.drop_too_big);
+            return Err(OutputError::TooBig { mtu: mtu as u16 });
+        }
+        let mac = match info.caps.medium {
+            Medium::Ip => None,
+            Medium::Ethernet if info.caps.flags.loopback => {
+                Some(info.hardware_addr().unwrap_or(EthernetAddress::BROADCAST))
+            }
+            Medium::Ethernet => {
+                if route.broadcast || route.next_hop.is_broadcast() {
+                    Some(EthernetAddress::BROADCAST)
+                } else if route.next_hop.is_multicast() {
+                    bump(&mut self.stats.ipv4.drop_multicast);
+                    return Err(OutputError::Dropped);
+                } else {
+                    match self.arp.lookup(&route.next_hop, self.now) {
+                        Lookup::Found(mac) => Some(mac),
+                        lookup => {
+                            if lookup == Lookup::Miss
+                                && self
+                                    .arp
+                                    .start_resolution(route.next_hop, route.device, self.now)
+                                    .is_err()
+                            {
+                                bump(&mut self.stats.arp.drop_cache_full);
+                                return Err(OutputError::Dropped);
+                            }
+                            if !self.arp.note_queued(&route.next_hop) {
+                                bump(&mut self.stats.arp.drop_queue_full);
+                                return Err(OutputError::Dropped);
+                            }
+                            return self.queue_pending(repr, parts, route, PendingState::Resolving);
+                        }
+                    }
+                }
+            }
+        };
+        match self.transmit_datagram(tx, route.device, mac, repr, parts) {
+            Err(OutputError::Exhausted) => {
+                // Nothing went out. The caller keeps its datagram if it can
+                // (a socket retries); replies go to the pending queue.
+                Err(OutputError::Exhausted)
+            }
+            other => other,
+        }
+    }
+
+    /// Copies a datagram into the pending queue.
+    pub(crate) fn queue_pending(
+        &mut self,
+        repr: Ipv4Repr,
+        parts: &[&[u8]],
+        route: RouteInfo,
+        state: PendingState,
+    ) -> Result<(), OutputError> {
+        let len = repr.payload_len;
+        let pending = Pending {
+            repr,
+            next_hop: route.next_hop,
+            device: route.device,
+            state,
+        };
+        match self.pending.enqueue(len, pending) {
+            Ok(buf) => {
+                copy_parts(parts, 0, buf);
+                bump(&mut self.stats.arp.queued);
+                if state == PendingState::Ready {
+                    self.pending_ready = true;
+                }
+                Ok(())
+            }
+            Err(_) => {
+                if state == PendingState::Resolving {
+                    bump(&mut self.stats.arp.drop_queue_full);
+                } else {
+                    bump(&mut self.stats.ipv4.drop_tx_queue_full);
+                }
+                Err(OutputError::Dropped)
+            }
+        }
+    }
+
+    /// Sends a datagram whose link destination is known, in fragments if
+    /// it exceeds the device's MTU (RFC 791 3.2's fragmentation procedure).
+    /// If the device runs out of buffers after the first fragment, the rest
+    /// waits in the pending queue.
+    pub(crate) fn transmit_datagram(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        dev: DeviceId,
+        mac: Option<EthernetAddress>,
+        repr: Ipv4Repr,
+        parts: &[&[u8]],
+    ) -> Result<(), OutputError> {
+        let Some(info) = self.devices.get(dev.index()).copied() else {
+            return Err(OutputError::NoRoute);
+        };
+        let caps = info.caps.checksum;
+        let src_mac = info.hardware_addr().unwrap_or(EthernetAddress::UNSPECIFIED);
+        let mtu = info.caps.mtu.min(65535);
+        let total = repr.payload_len.saturating_add(HEADER_LEN);
+        // The most data per fragment: what fits, rounded down to 8 bytes.
+        let max_data = if total <= mtu {
+            repr.payload_len
+        } else {
+            (mtu.saturating_sub(HEADER_LEN)) & !7
+        };
+        if max_data == 0 && repr.payload_len > 0 {
+            bump(&mut self.stats.ipv4.drop_too_big);
+            return Err(OutputError::TooBig { mtu: mtu as u16 });
+        }
+        let mut offset = 0usize;
+        loop {
+            let len = (repr.payload_len - offset).min(max_data);
+            let last = offset + len >= repr.payload_len;
+            let frag = Ipv4Repr {
+                payload_len: len,
+                more_frags: repr.more_frags || !last,
+                frag_offset: repr.frag_offset.saturating_add(offset as u16),
+                ..repr
+            };
+            let ip_len = HEADER_LEN + len;
+            let frame = match mac {
+                Some(_) => frame_len(ip_len),
+                None => ip_len,
+            };
+            let r = tx.transmit(dev, frame, &mut |buf| {
+                let ip = match mac {
+                    Some(dst_mac) => ether_emit(buf, src_mac, dst_mac, EtherType::Ipv4, ip_len),
+                    None => buf,
+                };
+                let mut p = Ipv4Packet::new_unchecked(&mut *ip);
+                frag.emit(&mut p, &caps);
+                if let Some(data) = ip.get_mut(HEADER_LEN..HEADER_LEN + len) {
+                    copy_parts(parts, offset, data);
+                }
+                #[cfg(feature = "log")]
+                if log::log_enabled!(target: "microps_core::dump", log::Level::Debug) {
+                    net_dump!(Ipv4Packet::new_unchecked(&*ip));
+                }
+            });
+            match r {
+                Ok(()) => {
+                    bump(&mut self.stats.link.tx_frames);
+                    self.stats.link.tx_bytes =
+                        self.stats.link.tx_bytes.saturating_add(frame as u64);
+                    if repr.payload_len > max_data || repr.is_fragment() {
+                        bump(&mut self.stats.ipv4.tx_fragments);
+                    }
+                }
+                Err(DeviceError::Exhausted) if offset == 0 => {
+                    self.device_busy = true;
+                    return Err(OutputError::Exhausted);
+                }
+                Err(DeviceError::Exhausted) => {
+                    // Part of the datagram is out: the rest waits.
+                    self.device_busy = true;
+                    let rest = Ipv4Repr {
+                        payload_len: repr.payload_len - offset,
+                        frag_offset: repr.frag_offset.saturating_add(offset as u16),
+                        ..repr
+                    };
+                    let mut tail: [&[u8]; 4] = [&[]; 4];
+                    let mut skip = offset;
+                    let mut n = 0;
+                    for part in parts {
+                        if skip >= part.len() {
+                            skip -= part.len();
+                            continue;
+                        }
+                        if let Some(t) = tail.get_mut(n) {
+                            *t = part.get(skip..).unwrap_or(&[]);
+                            n += 1;
+                        }
+                        skip = 0;
+                    }
+                    let route = RouteInfo {
+                        device: dev,
+                        src: repr.src_addr,
+                        next_hop: repr.dst_addr,
+                        broadcast: mac == Some(EthernetAddress::BROADCAST),
+                    };
+                    let tail = tail.get(..n).unwrap_or(&[]);
+                    return self.queue_pending_ready(rest, tail, route, mac);
+                }
+                Err(e) => {
+                    net_debug!("dev={}, transmit failed: {}", dev, e);
+                    bump(&mut self.stats.link.drop_tx_device);
+                    return Err(OutputError::Dropped);
+                }
+            }
+            offset += len;
+            if last {
+                return Ok(());
+            }
+        }
+    }
+
+    fn queue_pending_ready(
+        &mut self,
+        repr: Ipv4Repr,
+        parts: &[&[u8]],
+        route: RouteInfo,
+        mac: Option<EthernetAddress>,
+    ) -> Result<(), OutputError> {
+        // The link address is looked up again when it is sent; a broadcast
+        // keeps its broadcast next hop.
+        let route = RouteInfo {
+            next_hop: if mac == Some(EthernetAddress::BROADCAST) {
+                Ipv4Address::BROADCAST
+            } else {
+                route.next_hop
+            },
+            ..route
+        };
+        self.queue_pending(repr, parts, route, PendingState::Ready)
+    }
+
+    /// Sends what the pending queue holds that can go now: datagrams whose
+    /// neighbour resolved, and datagrams a busy device refused.
+    pub(crate) fn flush_pending(&mut self, tx: &mut Tx<'_, '_>) {
+        self.pending_ready = false;
+        let now = self.now;
+        // Borrow the pieces of `self` the loop needs separately from the
+        // queue it walks.
+        let arp = &mut self.arp;
+        let devices = &self.devices;
+        let mut to_send: heapless::Vec<(usize, Option<EthernetAddress>), 16> = heapless::Vec::new();
+        let mut index = 0usize;
+        let mut more = false;
+        self.pending.for_each_mut(|p, _| {
+            let i = index;
+            index += 1;
+            if p.state == PendingState::Done {
+                return true;
+            }
+            let Some(info) = devices.get(p.device.index()) else {
+                p.state = PendingState::Done;
+                return true;
+            };
+            let mac = match info.caps.medium {
+                Medium::Ip => None,
+                Medium::Ethernet if p.next_hop.is_broadcast() => Some(EthernetAddress::BROADCAST),
+                Medium::Ethernet if info.caps.flags.loopback => info.hardware_addr(),
+                Medium::Ethernet => match arp.lookup(&p.next_hop, now) {
+                    Lookup::Found(m) => Some(m),
+                    _ => return true,
+                },
+            };
+            if to_send.push((i, mac)).is_err() {
+                more = true;
+                return false;
+            }
+            true
+        });
+        // Send them in order.
+        for (target, mac) in to_send {
+            let mut index = 0usize;
+            let mut found: Option<(Pending, heapless::Vec<u8, 0>)> = None;
+            let _ = &mut found;
+            let mut result = Ok(());
+            let stats = &mut self.stats;
+            let devices = &self.devices;
+            let busy = &mut self.device_busy;
+            self.pending.for_each_mut(|p, data| {
+                if index != target {
+                    index += 1;
+                    return true;
+                }
+                index += 1;
+                result = transmit_pending(tx, devices, stats, busy, p, mac, data);
+                if result.is_ok() {
+                    p.state = PendingState::Done;
+                }
+                false
+            });
+            if let Some(ip) = self.pending_next_hop(target) {
+                self.arp.clear_queued(&ip);
+            }
+            if result.is_err() {
+                more = true;
+                break;
+            }
+        }
+        self.pending
+            .dequeue_while(|p| p.state == PendingState::Done);
+        if more {
+            self.pending_ready = true;
+        }
+    }
+
+    fn pending_next_hop(&mut self, target: usize) -> Option<Ipv4Address> {
+        let mut index = 0usize;
+        let mut ip = None;
+        self.pending.for_each_mut(|p, _| {
+            if index == target {
+                ip = Some(p.next_hop);
+                return false;
+            }
+            index += 1;
+            true
+        });
+        ip
+    }
+}
+
+/// Sends one queued datagram (unfragmented if it fits, else in fragments).
+fn transmit_pending(
+    tx: &mut Tx<'_, '_>,
+    devices: &[super::DeviceInfo],
+    stats: &mut super::Stats,
+    busy: &mut bool,
+    p: &Pending,
+    mac: Option<EthernetAddress>,
+    data: &[u8],
+) -> Result<(), ()> {
+    let Some(info) = devices.get(p.device.index()) else {
+        return Ok(());
+    };
+    let caps = info.caps.checksum;
+    let src_mac = info.hardware_addr().unwrap_or(EthernetAddress::UNSPECIFIED);
+    let mtu = info.caps.mtu.min(65535);
+    let repr = p.repr;
+    let max_data = if repr.payload_len + HEADER_LEN <= mtu {
+        repr.payload_len
+    } else {
+        mtu.saturating_sub(HEADER_LEN) & !7
+    };
+    if max_data == 0 && repr.payload_len > 0 {
+        bump(&mut stats.ipv4.drop_too_big);
+        return Ok(());
+    }
+    // A queued datagram is sent whole or not at all: fragments already
+    // sent would be resent if the device refused a later one, which the
+    // receiver's duplicate rule absorbs.
+    let mut offset = 0usize;
+    loop {
+        let len = (repr.payload_len - offset).min(max_data);
+        let last = offset + len >= repr.payload_len;
+        let frag = Ipv4Repr {
+            payload_len: len,
+            more_frags: repr.more_frags || !last,
+            frag_offset: repr.frag_offset.saturating_add(offset as u16),
+            ..repr
+        };
+        let ip_len = HEADER_LEN + len;
+        let frame = if mac.is_some() {
+            frame_len(ip_len)
+        } else {
+            ip_len
+        };
+        let r = tx.transmit(p.device, frame, &mut |buf| {
+            let ip = match mac {
+                Some(dst_mac) => ether_emit(buf, src_mac, dst_mac, EtherType::Ipv4, ip_len),
+                None => buf,
+            };
+            frag.emit(&mut Ipv4Packet::new_unchecked(&mut *ip), &caps);
+            if let (Some(d), Some(s)) = (
+                ip.get_mut(HEADER_LEN..HEADER_LEN + len),
+                data.get(offset..offset + len),
+            ) {
+                d.copy_from_slice(s);
+            }
+        });
+        match r {
+            Ok(()) => {
+                bump(&mut stats.link.tx_frames);
+                stats.link.tx_bytes = stats.link.tx_bytes.saturating_add(frame as u64);
+                if repr.payload_len > max_data || repr.is_fragment() {
+                    bump(&mut stats.ipv4.tx_fragments);
+                }
+            }
+            Err(DeviceError::Exhausted) => {
+                *busy = true;
+                return Err(());
+            }
+            Err(_) => {
+                bump(&mut stats.link.drop_tx_device);
+                return Ok(());
+            }
+        }
+        offset += len;
+        if last {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,735 @@
+//! The stack: devices, interfaces, routing, ARP, IPv4, ICMP and the dispatch
+//! of packets to sockets.
+//!
+//! A [`Stack`] holds everything that is not a socket or a device: the
+//! devices' descriptions, the IPv4 interfaces on them (several per device, as
+//! microps's `net_iface`), the routing table, the ARP cache with its queue of
+//! packets waiting for resolution, the reassembly buffers, the IP identifier
+//! counters and the statistics. The caller owns the loop:
+//!
+//! ```text
+//! loop {
+//!     stack.poll(now, &mut devices, &mut sockets);
+//!     let deadline = stack.poll_at(now, &sockets);
+//!     wait for a frame, an application call, or the deadline;
+//! }
+//! ```
+//!
+//! [`Stack::poll`] drains each device (a bounded number of frames, so a flood
+//! cannot make one poll unbounded), answers what needs an immediate answer
+//! through the device's reply sink while the request is still borrowed, then
+//! sends what timers and sockets have queued. Input processing is split by
+//! protocol into `ethernet.rs`, `arp.rs`, `ipv4.rs`, `icmp.rs` and `udp.rs`,
+//! whose functions are named after microps's (`arp_input`, `ip_input`, ...).
+//!
+//! ```
+//! use microps_core::iface::{Stack, StackConfig, StackStorage};
+//! use microps_core::phy::DeviceCapabilities;
+//! use microps_core::wire::{EthernetAddress, Ipv4Address};
+//!
+//! let mut storage = StackStorage::default_owned();
+//! let mut stack = Stack::new(StackConfig::default(), storage);
+//! let dev = stack
+//!     .add_device(DeviceCapabilities::ethernet(1500, EthernetAddress([0, 0, 0x5e, 0, 0x53, 1])))
+//!     .unwrap();
+//! let iface = stack.add_interface(dev, "192.0.2.2/24".parse().unwrap()).unwrap();
+//! stack.set_default_gateway(Ipv4Address::new(192, 0, 2, 1), iface).unwrap();
+//! assert_eq!(stack.route(&Ipv4Address::new(198, 51, 100, 7)).unwrap().gateway, Some(Ipv4Address::new(192, 0, 2, 1)));
+//! ```
+
+use core::fmt;
+
+use managed::ManagedSlice;
+
+use crate::phy::{Device, DeviceCapabilities, DeviceError, RxChecksum, RxMeta, TxMeta, TxSink};
+use crate::rand::{Rng, SipKey};
+use crate::socket::SocketSet;
+use crate::storage::{PacketBuffer, PacketMetadata};
+use crate::time::{Duration, Instant};
+use crate::wire::{ChecksumCapabilities, Ipv4Address, Ipv4Cidr, Ipv4Repr};
+
+mod arp;
+mod ethernet;
+mod icmp;
+pub mod interface;
+mod ipv4;
+pub mod neighbor;
+pub mod reassembly;
+pub mod route;
+pub mod stats;
+mod udp;
+
+pub use interface::{DeviceId, DeviceInfo, IfaceId, Interface, MAX_DEVICES, MAX_IFACES};
+pub use neighbor::{ArpCache, ArpConfig, ArpSlot, Neighbor, NeighborState};
+pub use reassembly::{Reassembler, ReassemblyBuffer};
+pub use route::{MAX_ROUTES, Route, RouteError, RouteTable};
+pub use stats::Stats;
+
+/// How the stack behaves. Build with `StackConfig::default()` and adjust
+/// fields (the struct is `#[non_exhaustive]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub struct StackConfig {
+    /// The seed of every random choice (IP identifiers, ARP jitter, the hash
+    /// key). The hosted runtime draws it from getrandom(2).
+    pub seed: u64,
+    /// The TTL of datagrams the stack originates (RFC 1700's 64).
+    pub ttl: u8,
+    /// Forward datagrams between interfaces (a router), off by default.
+    pub forwarding: bool,
+    /// Answer echo requests sent to a broadcast address (off, as RFC 1122
+    /// 3.2.2.6 permits and as Linux does).
+    pub echo_broadcast: bool,
+    /// ICMP errors sent in a burst.
+    pub icmp_error_burst: u32,
+    /// One more ICMP error may be sent every this often.
+    pub icmp_error_interval: Duration,
+    /// ARP timing and limits.
+    pub arp: ArpConfig,
+    /// How long a datagram may take to reassemble (RFC 1122 3.3.2 suggests
+    /// 60 to 120 s; 30 s, as Linux).
+    pub reassembly_timeout: Duration,
+    /// Frames taken from each device per poll, so one poll stays bounded.
+    pub rx_budget: usize,
+}
+
+impl Default for StackConfig {
+    fn default() -> StackConfig {
+        StackConfig {
+            seed: 0,
+            ttl: 64,
+            forwarding: false,
+            echo_broadcast: false,
+            icmp_error_burst: 10,
+            icmp_error_interval: Duration::from_millis(100),
+            arp: ArpConfig::default(),
+            reassembly_timeout: Duration::from_secs(30),
+            rx_budget: 64,
+        }
+    }
+}
+
+/// A datagram waiting for its neighbour's address, or for a device buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    repr: Ipv4Repr,
+    next_hop: Ipv4Address,
+    device: DeviceId,
+    state: PendingState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PendingState {
+    /// Waiting for ARP.
+    Resolving,
+    /// Ready to go as soon as the device has a buffer.
+    Ready,
+    /// Sent or dropped; its space is reclaimed when it reaches the front.
+    Done,
+}
+
+/// Metadata slots of the pending-datagram queue.
+pub type PendingMetadata = PacketMetadata<Pending>;
+
+/// The memory a stack works in, given by the caller.
+#[derive(Debug)]
+pub struct StackStorage<'a> {
+    /// ARP cache slots (seven eighths are used; see [`ArpCache`]).
+    pub arp_cache: ManagedSlice<'a, ArpSlot>,
+    /// Metadata of datagrams waiting for resolution or a device buffer.
+    pub pending_meta: ManagedSlice<'a, PendingMetadata>,
+    /// Their bytes.
+    pub pending_data: ManagedSlice<'a, u8>,
+    /// Reassembly buffers, one datagram each.
+    pub reassembly: ManagedSlice<'a, ReassemblyBuffer<'a>>,
+}
+
+impl<'a> StackStorage<'a> {
+    /// Storage over borrowed slices.
+    pub fn new(
+        arp_cache: impl Into<ManagedSlice<'a, ArpSlot>>,
+        pending_meta: impl Into<ManagedSlice<'a, PendingMetadata>>,
+        pending_data: impl Into<ManagedSlice<'a, u8>>,
+        reassembly: impl Into<ManagedSlice<'a, ReassemblyBuffer<'a>>>,
+    ) -> Self {
+        StackStorage {
+            arp_cache: arp_cache.into(),
+            pending_meta: pending_meta.into(),
+            pending_data: pending_data.into(),
+            reassembly: reassembly.into(),
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl StackStorage<'static> {
+    /// Owned storage of the sizes the hosted demos use: 64 ARP slots, 64
+    /// pending datagrams in 256 KiB, 4 reassembly buffers of 64 KiB.
+    pub fn default_owned() -> Self {
+        Self::owned(64, 64, 256 * 1024, 4, 65535)
+    }
+
+    /// Owned storage of the given sizes.
+    pub fn owned(
+        arp_slots: usize,
+        pending: usize,
+        pending_bytes: usize,
+        reassembly: usize,
+        reassembly_bytes: usize,
+    ) -> Self {
+        use alloc::vec;
+        use alloc::vec::Vec;
+        let reasm: Vec<ReassemblyBuffer<'static>> = (0..reassembly)
+            .map(|_| ReassemblyBuffer::new(vec![0u8; reassembly_bytes]))
+            .collect();
+        StackStorage::new(
+            vec![ArpSlot::EMPTY; arp_slots],
+            vec![PacketMetadata::EMPTY; pending],
+            vec![0u8; pending_bytes],
+            reasm,
+        )
+    }
+}
+
+/// Why a device or interface could not be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// [`MAX_DEVICES`] devices already.
+    TooManyDevices,
+    /// [`MAX_IFACES`] interfaces already.
+    TooManyInterfaces,
+    /// No such device.
+    NoSuchDevice,
+    /// The routing table is full.
+    Route(RouteError),
+    /// The address is in use on another interface.
+    AddressInUse,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            ConfigError::TooManyDevices => f.write_str("too many devices"),
+            ConfigError::TooManyInterfaces => f.write_str("too many interfaces"),
+            ConfigError::NoSuchDevice => f.write_str("no such device"),
+            ConfigError::Route(e) => write!(f, "{e}"),
+            ConfigError::AddressInUse => f.write_str("address already configured"),
+        }
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
+impl From<RouteError> for ConfigError {
+    fn from(e: RouteError) -> Self {
+        ConfigError::Route(e)
+    }
+}
+
+/// What one poll did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub struct PollResult {
+    /// Frames received.
+    pub received: usize,
+    /// Frames sent.
+    pub sent: usize,
+    /// Some device still had frames when its budget ran out: poll again
+    /// soon.
+    pub more_rx: bool,
+}
+
+impl PollResult {
+    /// Whether anything happened.
+    pub fn progressed(&self) -> bool {
+        self.received > 0 || self.sent > 0
+    }
+}
+
+/// Identifier counters: per-destination buckets (RFC 6864, RFC 7739 section
+/// 5.3's "hash-based" scheme).
+const IDENT_BUCKETS: usize = 64;
+
+/// Everything but the reassembly buffers; split so that a reassembled
+/// datagram can be processed (and answered) while it is still borrowed.
+#[derive(Debug)]
+pub(crate) struct Inner<'a> {
+    pub(crate) config: StackConfig,
+    pub(crate) devices: heapless::Vec<DeviceInfo, MAX_DEVICES>,
+    pub(crate) ifaces: heapless::Vec<Interface, MAX_IFACES>,
+    pub(crate) routes: RouteTable,
+    pub(crate) arp: ArpCache<'a>,
+    pub(crate) pending: PacketBuffer<'a, Pending>,
+    /// Some pending datagram has become sendable.
+    pub(crate) pending_ready: bool,
+    pub(crate) key: SipKey,
+    pub(crate) ident_counters: [u16; IDENT_BUCKETS],
+    pub(crate) icmp_tokens: u32,
+    pub(crate) icmp_refill_at: Instant,
+    /// Gratuitous ARPs to send, one per new interface.
+    pub(crate) announce: heapless::Vec<IfaceId, MAX_IFACES>,
+    /// A device refused a frame in the last poll: back off a little.
+    pub(crate) device_busy: bool,
+    pub(crate) stats: Stats,
+    pub(crate) now: Instant,
+}
+
+/// The TCP/IP stack. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Stack<'a> {
+    pub(crate) inner: Inner<'a>,
+    pub(crate) reasm: Reassembler<'a>,
+}
+
+impl<'a> Stack<'a> {
+    /// A stack with no devices yet.
+    pub fn new(config: StackConfig, storage: StackStorage<'a>) -> Self {
+        let mut rng = Rng::new(config.seed);
+        let key = SipKey::from_rng(&mut rng);
+        let arp_key = SipKey::from_rng(&mut rng);
+        Stack {
+            inner: Inner {
+                config,
+                devices: heapless::Vec::new(),
+                ifaces: heapless::Vec::new(),
+                routes: RouteTable::new(),
+                arp: ArpCache::new(storage.arp_cache, arp_key, config.arp),
+                pending: PacketBuffer::new(storage.pending_meta, storage.pending_data),
+                pending_ready: false,
+                key,
+                ident_counters: [0; IDENT_BUCKETS],
+                icmp_tokens: config.icmp_error_burst,
+                icmp_refill_at: Instant::ZERO,
+                announce: heapless::Vec::new(),
+                device_busy: false,
+                stats: Stats::default(),
+                now: Instant::ZERO,
+            },
+            reasm: Reassembler::new(storage.reassembly, config.reassembly_timeout),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &StackConfig {
+        &self.inner.config
+    }
+
+    /// Registers a device; its id is its index in the slice given to
+    /// [`Stack::poll`]. Logged as microps's `net_device_register`.
+    pub fn add_device(&mut self, caps: DeviceCapabilities) -> Result<DeviceId, ConfigError> {
+        let id = DeviceId(self.inner.devices.len() as u8);
+        self.inner
+            .devices
+            .push(DeviceInfo { id, caps })
+            .map_err(|_| ConfigError::TooManyDevices)?;
+        let info = DeviceInfo { id, caps };
+        net_info!(
+            "registered, dev={}, type=0x{:04x}, mtu={}",
+            id,
+            info.type_code(),
+            caps.mtu
+        );
+        Ok(id)
+    }
+
+    /// The devices.
+    pub fn devices(&self) -> &[DeviceInfo] {
+        &self.inner.devices
+    }
+
+    /// Adds an IPv4 interface on `device` and the route to its subnet, and
+    /// schedules a gratuitous ARP on Ethernet (RFC 5227's announcement).
+    /// Logged as microps's `ip_iface_register`.
+    pub fn add_interface(
+        &mut self,
+        device: DeviceId,
+        cidr: Ipv4Cidr,
+    ) -> Result<IfaceId, ConfigError> {
+        let inner = &mut self.inner;
+        let dev = *inner
+            .devices
+            .get(device.index())
+            .ok_or(ConfigError::NoSuchDevice)?;
+        if inner.ifaces.iter().any(|i| i.addr() == cidr.address()) {
+            return Err(ConfigError::AddressInUse);
+        }
+        let id = IfaceId(inner.ifaces.len() as u8);
+        let iface = Interface { id, device, cidr };
+        inner
+            .ifaces
+            .push(iface)
+            .map_err(|_| ConfigError::TooManyInterfaces)?;
+        net_info!("registered: {}", iface);
+        let network = cidr.network();
+        if let Err(e) = inner.routes.add(Route {
+            network,
+            gateway: None,
+            iface: id,
+        }) {
+            let _ = inner.ifaces.pop();
+            return Err(e.into());
+        }
+        net_info!(
+            "route added: network={}, netmask={}, nexthop=0.0.0.0, iface={}, dev={}",
+            network.address(),
+            cidr.netmask(),
+            cidr.address(),
+            device
+        );
+        if dev.is_ethernet() && !dev.caps.flags.loopback {
+            let _ = inner.announce.push(id);
+        }
+        Ok(id)
+    }
+
+    /// The interfaces.
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.inner.ifaces
+    }
+
+    /// Adds (or replaces) a route.
+    pub fn add_route(
+        &mut self,
+        network: Ipv4Cidr,
+        gateway: Option<Ipv4Address>,
+        iface: IfaceId,
+    ) -> Result<(), RouteError> {
+        let i = *self
+            .inner
+            .ifaces
+            .get(iface.index())
+            .ok_or(RouteError::NoSuchInterface)?;
+        self.inner.routes.add(Route {
+            network,
+            gateway,
+            iface,
+        })?;
+        net_info!(
+            "route added: network={}, netmask={}, nexthop={}, iface={}, dev={}",
+            network.network().address(),
+            network.netmask(),
+            gateway.unwrap_or(Ipv4Address::UNSPECIFIED),
+            i.addr(),
+            i.device
+        );
+        Ok(())
+    }
+
+    /// Sets the default gateway, reached through `iface`.
+    pub fn set_default_gateway(
+        &mut self,
+        gateway: Ipv4Address,
+        iface: IfaceId,
+    ) -> Result<(), RouteError> {
+        let any = Ipv4Cidr::new(Ipv4Address::UNSPECIFIED, 0).ok_or(RouteError::NoSuchInterface)?;
+        self.add_route(any, Some(gateway), iface)
+    }
+
+    /// The routing table.
+    pub fn routes(&self) -> &RouteTable {
+        &self.inner.routes
+    }
+
+    /// The route `dst` would take.
+    pub fn route(&self, dst: &Ipv4Address) -> Option<&Route> {
+        self.inner.routes.lookup(dst)
+    }
+
+    /// The ARP cache.
+    pub fn arp_cache(&self) -> &ArpCache<'a> {
+        &self.inner.arp
+    }
+
+    /// Adds a static ARP entry.
+    pub fn add_static_neighbor(
+        &mut self,
+        ip: Ipv4Address,
+        mac: crate::wire::EthernetAddress,
+        device: DeviceId,
+    ) -> Result<(), neighbor::ArpCacheError> {
+        self.inner.arp.insert_static(ip, mac, device)
+    }
+
+    /// The statistics.
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
+    /// Whether `addr` is one of the stack's unicast addresses.
+    pub fn has_addr(&self, addr: &Ipv4Address) -> bool {
+        self.inner.iface_by_addr(addr).is_some()
+    }
+
+    /// Datagrams waiting for address resolution or a device buffer.
+    pub fn pending_datagrams(&self) -> usize {
+        self.inner.pending.packet_count()
+    }
+
+    /// Processes input and output on every device: at most
+    /// [`StackConfig::rx_budget`] frames from each, then everything timers
+    /// and sockets have to send. `devices` must be in the order they were
+    /// added.
+    pub fn poll(
+        &mut self,
+        now: Instant,
+        devices: &mut [&mut dyn Device],
+        sockets: &mut SocketSet<'_>,
+    ) -> PollResult {
+        let budget = self.inner.config.rx_budget;
+        self.poll_bounded(now, devices, sockets, budget)
+    }
+
+    /// [`Stack::poll`] with an explicit receive budget per device.
+    pub fn poll_bounded(
+        &mut self,
+        now: Instant,
+        devices: &mut [&mut dyn Device],
+        sockets: &mut SocketSet<'_>,
+        rx_budget: usize,
+    ) -> PollResult {
+        self.inner.now = now;
+        self.inner.device_busy = false;
+        let mut result = PollResult::default();
+        // Refresh capabilities (a device may change its MTU).
+        for (i, dev) in devices.iter().enumerate() {
+            if let Some(info) = self.inner.devices.get_mut(i) {
+                info.caps = dev.capabilities();
+            }
+        }
+        let n = devices.len().min(self.inner.devices.len());
+        for i in 0..n {
+            let mut taken = 0;
+            while taken < rx_budget {
+                let Some((before, rest)) = Some(devices.split_at_mut(i)) else {
+                    break;
+                };
+                let Some((current, after)) = rest.split_first_mut() else {
+                    break;
+                };
+                let inner = &mut self.inner;
+                let reasm = &mut self.reasm;
+                let sent = &mut result.sent;
+                let dev_id = DeviceId(i as u8);
+                let r = current.receive(
+                    now,
+                    &mut |meta: RxMeta, frame: &[u8], sink: &mut dyn TxSink| {
+                        let mut tx = Tx {
+                            before: &mut *before,
+                            after: &mut *after,
+                            offset: i,
+                            current: Some((dev_id, sink)),
+                            now,
+                            sent: 0,
+                        };
+                        inner.frame_input(&mut tx, reasm, sockets, dev_id, meta, frame);
+                        *sent += tx.sent;
+                    },
+                );
+                match r {
+                    Ok(true) => {
+                        taken += 1;
+                        result.received += 1;
+                    }
+                    Ok(false) => break,
+                    Err(e) => {
+                        net_warn!("dev={}, receive error: {}", dev_id, e);
+                        break;
+                    }
+                }
+            }
+            if taken >= rx_budget {
+                result.more_rx = true;
+            }
+        }
+        let mut tx = Tx {
+            before: devices,
+            after: &mut [],
+            offset: 0,
+            current: None,
+            now,
+            sent: 0,
+        };
+        self.inner.egress(&mut tx, &mut self.reasm, sockets);
+        result.sent += tx.sent;
+        result
+    }
+
+    /// When [`Stack::poll`] must next be called, given nothing arrives:
+    /// `Some(now)` if there is work at once, `None` if nothing is scheduled.
+    /// Device timers (a fault injector's delayed frames) are the caller's to
+    /// add.
+    pub fn poll_at(&self, now: Instant, sockets: &SocketSet<'_>) -> Option<Instant> {
+        let inner = &self.inner;
+        let soon = if inner.device_busy {
+            now + Duration::from_millis(1)
+        } else {
+            now
+        };
+        let mut at: Option<Instant> = None;
+        let mut consider = |t: Option<Instant>| {
+            if let Some(t) = t {
+                at = Some(at.map_or(t, |a: Instant| a.min(t)));
+            }
+        };
+        if !inner.announce.is_empty() || inner.pending_ready {
+            consider(Some(soon));
+        }
+        consider(inner.arp.poll_at());
+        consider(self.reasm.poll_at());
+        for (_, s) in sockets.iter() {
+            let pending = match s {
+                crate::socket::Socket::Udp(u) => u.has_pending_tx(),
+                crate::socket::Socket::Icmp(i) => i.has_pending_tx(),
+            };
+            if pending {
+                consider(Some(soon));
+                break;
+            }
+        }
+        at.map(|t| t.max(now))
+    }
+}
+
+/// Transmission context: every device, with the one being read from reached
+/// through its reply sink.
+pub(crate) struct Tx<'d, 'x> {
+    pub(crate) before: &'d mut [&'x mut dyn Device],
+    pub(crate) after: &'d mut [&'x mut dyn Device],
+    /// Index of `after[0]` minus one (the current device's index).
+    pub(crate) offset: usize,
+    pub(crate) current: Option<(DeviceId, &'d mut dyn TxSink)>,
+    pub(crate) now: Instant,
+    pub(crate) sent: usize,
+}
+
+impl Tx<'_, '_> {
+    /// Lends a buffer of `len` bytes on device `dev` to `f` and sends it.
+    pub(crate) fn transmit(
+        &mut self,
+        dev: DeviceId,
+        len: usize,
+        f: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), DeviceError> {
+        let i = dev.index();
+        let r = match &mut self.current {
+            Some((cur, sink)) if *cur == dev => sink.transmit(len, TxMeta::default(), f),
+            _ => {
+                let d = if i < self.before.len() {
+                    self.before.get_mut(i)
+                } else {
+                    self.after
+                        .get_mut(i.wrapping_sub(self.offset).wrapping_sub(1))
+                };
+                match d {
+                    Some(d) => d.transmit(self.now, len, TxMeta::default(), f),
+                    None => Err(DeviceError::Down),
+                }
+            }
+        };
+        if r.is_ok() {
+            self.sent += 1;
+        }
+        r
+    }
+}
+
+impl fmt::Debug for Tx<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.debug_struct("Tx")
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Inner<'a> {
+    /// The interface that has `addr`.
+    pub(crate) fn iface_by_addr(&self, addr: &Ipv4Address) -> Option<&Interface> {
+        self.ifaces.iter().find(|i| i.addr() == *addr)
+    }
+
+    /// The first interface on `dev`.
+    pub(crate) fn iface_of_device(&self, dev: DeviceId) -> Option<&Interface> {
+        self.ifaces.iter().find(|i| i.device == dev)
+    }
+
+    /// The checksum work for a frame from `dev` with `meta`.
+    pub(crate) fn rx_checksums(&self, dev: DeviceId, meta: RxMeta) -> ChecksumCapabilities {
+        let caps = self
+            .devices
+            .get(dev.index())
+            .map_or(ChecksumCapabilities::all(), |d| d.caps.checksum);
+        match meta.checksum {
+            RxChecksum::Verified => caps.without_rx(),
+            RxChecksum::Unknown => caps,
+        }
+    }
+
+    /// Dispatches a received frame by the device's medium.
+    fn frame_input(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        reasm: &mut Reassembler<'_>,
+        sockets: &mut SocketSet<'_>,
+        dev: DeviceId,
+        meta: RxMeta,
+        frame: &[u8],
+    ) {
+        let Some(info) = self.devices.get(dev.index()).copied() else {
+            stats::bump(&mut self.stats.link.drop_unknown_device);
+            return;
+        };
+        stats::bump(&mut self.stats.link.rx_frames);
+        self.stats.link.rx_bytes = self.stats.link.rx_bytes.saturating_add(frame.len() as u64);
+        if info.is_ethernet() {
+            self.ethernet_input(tx, reasm, sockets, &info, meta, frame);
+        } else {
+            net_debug!("dev={}, type=IP, len={}", dev, frame.len());
+            self.ip_input(tx, reasm, sockets, dev, meta, false, frame);
+        }
+    }
+
+    /// Timers and queued output: gratuitous ARP, ARP requests, pending
+    /// datagrams, reassembly timeouts, then the sockets.
+    fn egress(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        reasm: &mut Reassembler<'_>,
+        sockets: &mut SocketSet<'_>,
+    ) {
+        let now = tx.now;
+        while let Some(id) = self.announce.first().copied() {
+            self.announce.remove(0);
+            self.arp_announce(tx, id);
+        }
+        let mut actions: heapless::Vec<neighbor::ArpAction, 32> = heapless::Vec::new();
+        self.arp.poll(now, &mut |a| {
+            let _ = actions.push(a);
+        });
+        for a in actions {
+            match a {
+                neighbor::ArpAction::Request { ip, device, to } => {
+                    self.arp_request(tx, device, ip, to)
+                }
+                neighbor::ArpAction::Failed { ip } => self.pending_resolution_failed(ip),
+            }
+        }
+        if self.pending_ready {
+            self.flush_pending(tx);
+        }
+        let mut expired: heapless::Vec<reassembly::Expired, 8> = heapless::Vec::new();
+        let mut more = false;
+        reasm.poll(now, &mut |e| {
+            if expired.push(e).is_err() {
+                more = true;
+            }
+        });
+        for e in expired {
+            self.reassembly_expired(tx, e);
+        }
+        self.sockets_egress(tx, sockets);
+    }
+}

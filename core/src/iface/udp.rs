@@ -1,0 +1,164 @@
+//! UDP in the stack (RFC 768; RFC 1122 section 4.1): delivery to the socket
+//! bound to the destination port, port unreachable otherwise, and output of
+//! the sockets' queued datagrams with the checksum on (RFC 1122 4.1.3.4).
+
+use core::net::SocketAddrV4;
+
+use super::icmp::ErrorMsg;
+use super::ipv4::{DstKind, InPacket, OutputError};
+use super::stats::bump;
+use super::{Inner, Tx};
+use crate::socket::{DispatchError, Socket, SocketSet, UdpSocket};
+use crate::wire::{
+    DstUnreachable, IpProtocol, Ipv4Address, Ipv4Repr, UdpPacket, UdpRepr, checksum,
+};
+
+impl Inner<'_> {
+    /// microps's `udp_input`.
+    pub(crate) fn udp_input(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        sockets: &mut SocketSet<'_>,
+        pkt: &InPacket<'_>,
+    ) {
+        bump(&mut self.stats.udp.rx_packets);
+        let src = pkt.repr.src_addr;
+        let dst = pkt.repr.dst_addr;
+        let packet = match UdpPacket::new_checked(pkt.payload) {
+            Ok(p) => p,
+            Err(_) => {
+                bump(&mut self.stats.udp.drop_malformed);
+                return;
+            }
+        };
+        let repr = match UdpRepr::parse(&packet, &src, &dst, &pkt.checksums) {
+            Ok(r) => r,
+            Err(crate::wire::Error::Checksum) => {
+                bump(&mut self.stats.udp.drop_checksum);
+                return;
+            }
+            Err(_) => {
+                bump(&mut self.stats.udp.drop_malformed);
+                return;
+            }
+        };
+        net_debug!(
+            "{}:{} => {}:{}, len={} (payload={})",
+            src,
+            repr.src_port,
+            dst,
+            repr.dst_port,
+            pkt.payload.len(),
+            packet.payload().len()
+        );
+        net_dump!(packet);
+        let local = pkt.dst_kind == DstKind::Local;
+        match sockets.udp_for_port(repr.dst_port) {
+            Some(s) if s.accepts(&dst, local) => {
+                if !s.process(SocketAddrV4::new(src, repr.src_port), dst, packet.payload()) {
+                    bump(&mut self.stats.udp.drop_socket_full);
+                }
+            }
+            _ => {
+                bump(&mut self.stats.udp.drop_no_socket);
+                // RFC 1122 4.1.3.1: port unreachable (icmp_error applies
+                // the broadcast and rate rules).
+                self.icmp_error(
+                    tx,
+                    pkt,
+                    ErrorMsg::Unreachable(DstUnreachable::PortUnreachable),
+                    0,
+                );
+            }
+        }
+    }
+
+    /// Sends the UDP socket's next queued datagram; returns whether one
+    /// left the queue.
+    pub(crate) fn udp_socket_dispatch(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        s: &mut UdpSocket<'_>,
+    ) -> bool {
+        s.dispatch(&mut |meta, src_port, payload, ttl| {
+            let hint = (!meta.local_addr.is_unspecified()).then_some(meta.local_addr);
+            let remote = meta.remote;
+            let Some(route) = self.route_for(remote.ip(), hint) else {
+                bump(&mut self.stats.ipv4.drop_no_route);
+                bump(&mut self.stats.udp.drop_tx);
+                return Err(DispatchError::Dropped(Some(
+                    crate::socket::IcmpErrorKind::NetUnreachable,
+                )));
+            };
+            let src = route.src;
+            let len = 8 + payload.len();
+            let mut header = [0u8; 8];
+            header[0..2].copy_from_slice(&src_port.to_be_bytes());
+            header[2..4].copy_from_slice(&remote.port().to_be_bytes());
+            header[4..6].copy_from_slice(&(len as u16).to_be_bytes());
+            let caps = self
+                .devices
+                .get(route.device.index())
+                .map_or(crate::wire::ChecksumCapabilities::all(), |d| {
+                    d.caps.checksum
+                });
+            if caps.udp.tx() {
+                let sum = checksum::combine(&[
+                    checksum::pseudo_header(&src, remote.ip(), 17, len as u32),
+                    checksum::data(&header),
+                    checksum::data(payload),
+                ]);
+                let mut ck = checksum::finish(sum);
+                if ck == 0 {
+                    ck = 0xffff;
+                }
+                header[6..8].copy_from_slice(&ck.to_be_bytes());
+            }
+            let mut ip = Ipv4Repr {
+                src_addr: src,
+                dst_addr: *remote.ip(),
+                protocol: IpProtocol::Udp,
+                payload_len: len,
+                ttl: ttl.unwrap_or(self.config.ttl),
+                tos: 0,
+                ident: 0,
+                dont_frag: false,
+                more_frags: false,
+                frag_offset: 0,
+            };
+            ip.ident = self.next_ident(&ip.src_addr, &ip.dst_addr, ip.protocol);
+            net_debug!("{}:{} => {}, len={}", src, src_port, remote, payload.len());
+            match self.ip_output_routed(tx, ip, &[&header, payload], route) {
+                Ok(()) => {
+                    bump(&mut self.stats.udp.tx_packets);
+                    Ok(())
+                }
+                Err(OutputError::Exhausted) => Err(DispatchError::Exhausted),
+                Err(e) => {
+                    bump(&mut self.stats.udp.drop_tx);
+                    Err(DispatchError::Dropped(e.as_icmp_kind()))
+                }
+            }
+        })
+    }
+
+    /// Gives every socket the chance to send (a bounded number of packets
+    /// each per poll).
+    pub(crate) fn sockets_egress(&mut self, tx: &mut Tx<'_, '_>, sockets: &mut SocketSet<'_>) {
+        const PER_SOCKET: usize = 32;
+        for (_, socket) in sockets.iter_mut() {
+            for _ in 0..PER_SOCKET {
+                let sent = match socket {
+                    Socket::Udp(s) => s.has_pending_tx() && self.udp_socket_dispatch(tx, s),
+                    Socket::Icmp(s) => s.has_pending_tx() && self.icmp_socket_dispatch(tx, s),
+                };
+                if !sent || self.device_busy {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: Ipv4Address) {}

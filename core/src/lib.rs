@@ -1,0 +1,65 @@
+//! # microps-core
+//!
+//! The protocol core of microps in Rust: Ethernet, ARP, IPv4 (routing,
+//! fragmentation, reassembly), ICMP, UDP and TCP as pure, poll-driven state
+//! machines over buffers the caller provides.
+//!
+//! * `#![no_std]`, no allocation (the `alloc` feature only lets `managed`
+//!   slices own `Vec`s), `#![forbid(unsafe_code)]`.
+//! * Sans-IO: nothing here reads a clock or performs I/O. Time comes in as
+//!   [`time::Instant`] arguments; frames come from and go to [`phy::Device`]s
+//!   that the caller passes to each poll.
+//! * Deterministic: randomness (initial sequence numbers, ephemeral ports,
+//!   IP identifiers) is derived from a seed the caller provides.
+//!
+//! The layers, from the bottom:
+//!
+//! | module | job |
+//! |---|---|
+//! | [`wire`] | zero-copy views and parsed representations of every header |
+//! | [`phy`] | the [`phy::Device`] trait, capabilities, fault injector, tracer |
+//! | [`time`] | caller-supplied [`time::Instant`] and [`time::Duration`] |
+//! | [`storage`] | ring buffers, packet queues, the out-of-order assembler |
+//! | [`rand`] | the seeded generator and the keyed hash (SipHash-2-4) |
+//!
+//! See `docs/ARCHITECTURE.md` in the repository for the reasoning behind the
+//! shapes, and where each RFC lives in the code.
+#![no_std]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// The Device callbacks are `&mut dyn FnMut(..)` by design (dyn-compatible).
+#![allow(clippy::type_complexity)]
+
+#[cfg(all(feature = "log", feature = "defmt"))]
+compile_error!("the `log` and `defmt` features of microps-core are mutually exclusive");
+
+#[cfg(any(feature = "alloc", test))]
+extern crate alloc;
+
+#[cfg(test)]
+extern crate std;
+
+#[macro_use]
+mod macros;
+
+pub mod iface;
+pub mod phy;
+pub mod rand;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod socket;
+pub mod storage;
+pub mod time;
+pub mod wire;
