@@ -30,7 +30,10 @@ fn measure(bytes: usize, budget: Duration, mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let budget = Duration::from_millis(
-        std::env::var("BENCH_MS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000),
+        std::env::var("BENCH_MS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1000),
     );
     println!("Internet checksum and copy, GB/s (best of 5, cache-hot, one core)");
     println!(

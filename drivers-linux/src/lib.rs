@@ -19,12 +19,18 @@
 //! [`fd::wait_readable`] until the stack's next deadline.
 
 pub mod fd;
+pub mod logger;
+pub mod net;
 pub mod netns;
 pub mod packet;
+pub mod pcap;
+pub mod runtime;
+pub mod signal;
 pub mod tap;
 pub mod tun;
 
 pub use fd::{EventFd, LinkStats, RxStats, TxStats, interface_exists, wait_readable};
 pub use packet::PacketDevice;
+pub use pcap::{LinkType, PcapWriter};
 pub use tap::TapDevice;
 pub use tun::TunDevice;

@@ -1,0 +1,651 @@
+//! The hosted runtime: a thread that owns the stack, its devices and its
+//! sockets, polls them, and sleeps in `poll(2)` until a frame arrives, the
+//! stack's next deadline, or an application call wakes it through an
+//! eventfd.
+//!
+//! Application threads reach the stack through the blocking socket types of
+//! [`crate::net`]; each call takes the runtime's lock briefly, changes a
+//! socket, and wakes the runtime thread. Calls that must wait (a receive on
+//! an empty socket) sleep on a condition variable that the runtime signals
+//! after every poll.
+//!
+//! ```no_run
+//! use microps_drivers_linux::runtime::Runtime;
+//! use microps_drivers_linux::net::UdpSocket;
+//!
+//! let rt = Runtime::builder()
+//!     .tap("tap0")
+//!     .addr("192.0.2.2/24".parse().unwrap())
+//!     .gateway("192.0.2.1".parse().unwrap())
+//!     .build()
+//!     .unwrap();
+//! let socket = UdpSocket::bind(&rt, "0.0.0.0:7".parse().unwrap()).unwrap();
+//! let mut buf = [0u8; 1500];
+//! let (n, from) = socket.recv_from(&mut buf).unwrap();
+//! socket.send_to(&buf[..n], from).unwrap();
+//! ```
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration as StdDuration;
+
+use microps_core::iface::{Stack, StackConfig, StackStorage, Stats};
+use microps_core::phy::{
+    Device, DeviceCapabilities, DeviceError, Direction, RxMeta, Tracer, TxMeta, TxSink,
+};
+use microps_core::socket::{SocketSet, SocketSlot};
+use microps_core::storage::PacketMetadata;
+use microps_core::time::Instant;
+use microps_core::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
+use microps_drivers_null::{LoopbackDevice, NullDevice};
+
+use crate::fd::{EventFd, wait_readable};
+use crate::{PacketDevice, TapDevice, TunDevice};
+
+/// A device the runtime can drive.
+#[derive(Debug)]
+pub enum HostDevice {
+    /// A TAP interface.
+    Tap(TapDevice),
+    /// A TUN interface.
+    Tun(TunDevice),
+    /// An existing interface through PF_PACKET.
+    Packet(PacketDevice),
+    /// The in-process loopback.
+    Loopback(LoopbackDevice<'static>),
+    /// The null device.
+    Null(NullDevice),
+}
+
+impl HostDevice {
+    /// The file descriptor to wait on, if the device has one.
+    pub fn fd(&self) -> Option<RawFd> {
+        match self {
+            HostDevice::Tap(d) => Some(d.fd()),
+            HostDevice::Tun(d) => Some(d.fd()),
+            HostDevice::Packet(d) => Some(d.fd()),
+            HostDevice::Loopback(_) | HostDevice::Null(_) => None,
+        }
+    }
+
+    /// A human name: the interface name, `loopback` or `null`.
+    pub fn name(&self) -> String {
+        match self {
+            HostDevice::Tap(d) => d.name().to_string(),
+            HostDevice::Tun(d) => d.name().to_string(),
+            HostDevice::Packet(d) => d.name().to_string(),
+            HostDevice::Loopback(_) => "loopback".to_string(),
+            HostDevice::Null(_) => "null".to_string(),
+        }
+    }
+
+    /// Whether frames are waiting inside the device itself (the loopback
+    /// queue), so the runtime must poll again without waiting.
+    pub fn has_queued(&self) -> bool {
+        matches!(self, HostDevice::Loopback(lo) if lo.queued() > 0)
+    }
+
+    /// An in-process loopback device with room for 64 frames and 1 MiB.
+    pub fn loopback() -> HostDevice {
+        let mtu = 65535;
+        HostDevice::Loopback(
+            LoopbackDevice::new(
+                vec![PacketMetadata::EMPTY; 64],
+                vec![0u8; 1 << 20],
+                vec![0u8; mtu],
+            )
+            .with_mtu(mtu),
+        )
+    }
+}
+
+impl Device for HostDevice {
+    fn capabilities(&self) -> DeviceCapabilities {
+        match self {
+            HostDevice::Tap(d) => d.capabilities(),
+            HostDevice::Tun(d) => d.capabilities(),
+            HostDevice::Packet(d) => d.capabilities(),
+            HostDevice::Loopback(d) => d.capabilities(),
+            HostDevice::Null(d) => d.capabilities(),
+        }
+    }
+
+    fn receive(
+        &mut self,
+        now: Instant,
+        f: &mut dyn FnMut(RxMeta, &[u8], &mut dyn TxSink),
+    ) -> Result<bool, DeviceError> {
+        match self {
+            HostDevice::Tap(d) => d.receive(now, f),
+            HostDevice::Tun(d) => d.receive(now, f),
+            HostDevice::Packet(d) => d.receive(now, f),
+            HostDevice::Loopback(d) => d.receive(now, f),
+            HostDevice::Null(d) => d.receive(now, f),
+        }
+    }
+
+    fn transmit(
+        &mut self,
+        now: Instant,
+        len: usize,
+        meta: TxMeta,
+        f: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), DeviceError> {
+        match self {
+            HostDevice::Tap(d) => d.transmit(now, len, meta, f),
+            HostDevice::Tun(d) => d.transmit(now, len, meta, f),
+            HostDevice::Packet(d) => d.transmit(now, len, meta, f),
+            HostDevice::Loopback(d) => d.transmit(now, len, meta, f),
+            HostDevice::Null(d) => d.transmit(now, len, meta, f),
+        }
+    }
+}
+
+/// What sees every frame a device carries (pcap capture, hex dumps).
+pub type FrameHook = Box<dyn FnMut(usize, Direction, Instant, &[u8]) + Send>;
+
+/// The per-device trace callback.
+type TraceFn = Box<dyn FnMut(Direction, Instant, &[u8]) + Send>;
+
+type TracedDevice = Tracer<HostDevice, TraceFn>;
+
+/// Everything the runtime thread owns, behind the runtime's lock.
+pub struct State {
+    /// The stack.
+    pub stack: Stack<'static>,
+    /// The sockets.
+    pub sockets: SocketSet<'static>,
+    devices: Vec<TracedDevice>,
+    epoch: std::time::Instant,
+    /// Set when the runtime shuts down: blocked calls give up.
+    pub shutdown: bool,
+    /// Set by Ctrl-C handling: blocked calls give up with an interruption.
+    pub interrupted: bool,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("devices", &self.devices.len())
+            .field("shutdown", &self.shutdown)
+            .finish_non_exhaustive()
+    }
+}
+
+impl State {
+    /// The stack's clock: time since the runtime started.
+    pub fn now(&self) -> Instant {
+        Instant::from_micros(i64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(i64::MAX))
+    }
+
+    /// Polls until nothing more happens now (bounded); returns whether
+    /// anything happened.
+    pub fn poll(&mut self) -> bool {
+        let mut any = false;
+        for _ in 0..256 {
+            let now = self.now();
+            let mut devs: Vec<&mut dyn Device> = self
+                .devices
+                .iter_mut()
+                .map(|d| d as &mut dyn Device)
+                .collect();
+            let r = self.stack.poll(now, &mut devs, &mut self.sockets);
+            let queued = self.devices.iter().any(|d| d.inner().has_queued());
+            if r.progressed() {
+                any = true;
+            }
+            if !r.progressed() && !r.more_rx && !queued {
+                break;
+            }
+        }
+        any
+    }
+
+    /// How long the runtime may sleep.
+    fn timeout(&self) -> Option<StdDuration> {
+        if self.devices.iter().any(|d| d.inner().has_queued()) {
+            return Some(StdDuration::ZERO);
+        }
+        let now = self.now();
+        self.stack
+            .poll_at(now, &self.sockets)
+            .map(|t| StdDuration::from_micros(t.saturating_duration_since(now).total_micros()))
+    }
+
+    fn fds(&self) -> Vec<RawFd> {
+        self.devices.iter().filter_map(|d| d.inner().fd()).collect()
+    }
+
+    /// The devices' names, in device-id order.
+    pub fn device_names(&self) -> Vec<String> {
+        self.devices.iter().map(|d| d.inner().name()).collect()
+    }
+}
+
+/// What application threads share with the runtime thread.
+#[derive(Debug)]
+pub struct Shared {
+    state: Mutex<State>,
+    cond: Condvar,
+    wake: EventFd,
+}
+
+impl Shared {
+    /// Locks the state (a poisoned lock is taken over: the state stays
+    /// consistent between polls).
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the runtime thread so it polls now.
+    pub fn wake(&self) {
+        let _ = self.wake.notify();
+    }
+
+    /// Runs `f` on the state, then wakes the runtime.
+    pub fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let r = {
+            let mut st = self.lock();
+            f(&mut st)
+        };
+        self.wake();
+        r
+    }
+
+    /// Calls `f` until it returns `Some`, sleeping between polls of the
+    /// runtime; gives up at `timeout` (`WouldBlock` for a zero timeout,
+    /// `TimedOut` otherwise) or when the runtime stops (`ConnectionAborted`).
+    pub fn wait<R>(
+        &self,
+        timeout: Option<StdDuration>,
+        mut f: impl FnMut(&mut State) -> Option<io::Result<R>>,
+    ) -> io::Result<R> {
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let mut st = self.lock();
+        loop {
+            if let Some(r) = f(&mut st) {
+                drop(st);
+                self.wake();
+                return r;
+            }
+            if st.interrupted {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "interrupted",
+                ));
+            }
+            if st.shutdown {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the stack has shut down",
+                ));
+            }
+            let wait = match deadline {
+                Some(d) => {
+                    let now = std::time::Instant::now();
+                    if now >= d {
+                        return Err(match timeout {
+                            Some(t) if t.is_zero() => io::Error::from(io::ErrorKind::WouldBlock),
+                            _ => io::Error::new(io::ErrorKind::TimedOut, "timed out"),
+                        });
+                    }
+                    (d - now).min(StdDuration::from_millis(100))
+                }
+                None => StdDuration::from_millis(100),
+            };
+            self.wake();
+            st = match self.cond.wait_timeout(st, wait) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+        }
+    }
+}
+
+/// The hosted stack. Dropping it stops the runtime thread.
+#[derive(Debug)]
+pub struct Runtime {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    seed: u64,
+}
+
+impl Runtime {
+    /// Starts describing a stack.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// What application threads share with the runtime.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The seed this run uses (give it to `--seed` to replay).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// A copy of the stack's statistics.
+    pub fn stats(&self) -> Stats {
+        *self.shared.lock().stack.stats()
+    }
+
+    /// Runs `f` with the state locked, then wakes the runtime.
+    pub fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        self.shared.with(f)
+    }
+
+    /// Makes blocked calls fail with `ConnectionAborted` (for Ctrl-C).
+    pub fn interrupt(&self) {
+        self.shared.lock().interrupted = true;
+        self.shared.cond.notify_all();
+        self.shared.wake();
+    }
+
+    /// Stops the runtime thread and waits for it.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.shared.lock().shutdown = true;
+        self.shared.cond.notify_all();
+        self.shared.wake();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(shared: Arc<Shared>) {
+    let wake_fd = shared.wake.fd();
+    loop {
+        let (fds, timeout) = {
+            let mut st = shared.lock();
+            if st.shutdown {
+                break;
+            }
+            st.poll();
+            shared.cond.notify_all();
+            let mut fds = st.fds();
+            fds.push(wake_fd);
+            (fds, st.timeout())
+        };
+        match wait_readable(&fds, timeout) {
+            Ok(_) => {}
+            Err(e) => {
+                log::warn!("poll: {e}");
+                std::thread::sleep(StdDuration::from_millis(10));
+            }
+        }
+        let _ = shared.wake.drain();
+    }
+    shared.cond.notify_all();
+}
+
+/// A device to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceSpec {
+    /// A TAP interface by name.
+    Tap(String),
+    /// A TUN interface by name.
+    Tun(String),
+    /// An existing interface through PF_PACKET.
+    Packet(String),
+    /// The in-process loopback device.
+    Loopback,
+    /// The null device.
+    Null,
+}
+
+/// Describes a stack: its devices, addresses, routes and seed.
+pub struct Builder {
+    devices: Vec<(DeviceSpec, Vec<Ipv4Cidr>)>,
+    mac: EthernetAddress,
+    gateway: Option<Ipv4Address>,
+    seed: Option<u64>,
+    config: StackConfig,
+    socket_slots: usize,
+    hook: Option<FrameHook>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("devices", &self.devices)
+            .field("mac", &self.mac)
+            .field("gateway", &self.gateway)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            devices: Vec::new(),
+            mac: EthernetAddress([0x00, 0x00, 0x5e, 0x00, 0x53, 0x01]),
+            gateway: None,
+            seed: None,
+            config: StackConfig::default(),
+            socket_slots: 256,
+            hook: None,
+        }
+    }
+}
+
+/// Reads a random seed from getrandom(2).
+pub fn random_seed() -> io::Result<u64> {
+    let mut b = [0u8; 8];
+    // SAFETY: the buffer is valid for 8 bytes and getrandom writes at most
+    // that many.
+    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    if n != 8 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(u64::from_ne_bytes(b))
+}
+
+impl Builder {
+    /// Adds a device.
+    pub fn device(mut self, spec: DeviceSpec) -> Self {
+        self.devices.push((spec, Vec::new()));
+        self
+    }
+
+    /// Adds a TAP device.
+    pub fn tap(self, name: &str) -> Self {
+        self.device(DeviceSpec::Tap(name.to_string()))
+    }
+
+    /// Adds a TUN device.
+    pub fn tun(self, name: &str) -> Self {
+        self.device(DeviceSpec::Tun(name.to_string()))
+    }
+
+    /// Adds a PF_PACKET device on an existing interface.
+    pub fn packet(self, ifname: &str) -> Self {
+        self.device(DeviceSpec::Packet(ifname.to_string()))
+    }
+
+    /// Adds the loopback device (with 127.0.0.1/8).
+    pub fn loopback(self) -> Self {
+        let b = self.device(DeviceSpec::Loopback);
+        match Ipv4Cidr::new(Ipv4Address::LOCALHOST, 8) {
+            Some(c) => b.addr(c),
+            None => b,
+        }
+    }
+
+    /// Adds the null device.
+    pub fn null(self) -> Self {
+        self.device(DeviceSpec::Null)
+    }
+
+    /// Adds an address to the last device added.
+    pub fn addr(mut self, cidr: Ipv4Cidr) -> Self {
+        if let Some((_, addrs)) = self.devices.last_mut() {
+            addrs.push(cidr);
+        }
+        self
+    }
+
+    /// The default gateway (reached through the interface whose subnet
+    /// holds it).
+    pub fn gateway(mut self, gw: Ipv4Address) -> Self {
+        self.gateway = Some(gw);
+        self
+    }
+
+    /// The MAC address of Ethernet devices (TAP, PF_PACKET).
+    pub fn mac(mut self, mac: EthernetAddress) -> Self {
+        self.mac = mac;
+        self
+    }
+
+    /// Fixes the seed (otherwise getrandom(2) chooses one at every start).
+    pub fn seed(mut self, seed: Option<u64>) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The stack's configuration.
+    pub fn config(mut self, config: StackConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sees every frame (for pcap capture).
+    pub fn frame_hook(mut self, hook: FrameHook) -> Self {
+        self.hook = Some(hook);
+        self
+    }
+
+    /// Opens the devices, configures the stack and starts the runtime
+    /// thread.
+    pub fn build(self) -> io::Result<Runtime> {
+        let seed = match self.seed {
+            Some(s) => s,
+            None => random_seed()?,
+        };
+        let mut config = self.config;
+        config.seed = seed;
+        let mut stack = Stack::new(config, StackStorage::default_owned());
+        let hook: Arc<Mutex<Option<FrameHook>>> = Arc::new(Mutex::new(self.hook));
+        let mut devices = Vec::new();
+        let mut ifaces = Vec::new();
+        for (i, (spec, addrs)) in self.devices.iter().enumerate() {
+            let dev = match spec {
+                DeviceSpec::Tap(name) => HostDevice::Tap(
+                    TapDevice::open(name, self.mac)
+                        .map_err(|e| annotate(e, &format!("opening TAP {name}")))?,
+                ),
+                DeviceSpec::Tun(name) => HostDevice::Tun(
+                    TunDevice::open(name)
+                        .map_err(|e| annotate(e, &format!("opening TUN {name}")))?,
+                ),
+                DeviceSpec::Packet(name) => HostDevice::Packet(
+                    PacketDevice::open(name, self.mac)
+                        .map_err(|e| annotate(e, &format!("opening PF_PACKET on {name}")))?,
+                ),
+                DeviceSpec::Loopback => HostDevice::loopback(),
+                DeviceSpec::Null => HostDevice::Null(NullDevice::new()),
+            };
+            let id = stack
+                .add_device(dev.capabilities())
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            log::info!("dev={id} is {} ({})", dev.name(), medium_name(&dev));
+            for cidr in addrs {
+                let iface = stack
+                    .add_interface(id, *cidr)
+                    .map_err(|e| io::Error::other(e.to_string()))?;
+                ifaces.push((iface, *cidr));
+            }
+            let hook = hook.clone();
+            let trace: TraceFn = Box::new(move |dir, now, frame| {
+                if log::log_enabled!(target: crate::logger::HEXDUMP_TARGET, log::Level::Trace) {
+                    log::trace!(
+                        "dev=net{i}, {}, len={}",
+                        if dir == Direction::Rx {
+                            "input"
+                        } else {
+                            "output"
+                        },
+                        frame.len()
+                    );
+                    crate::logger::trace_hexdump(frame);
+                }
+                if let Ok(mut h) = hook.lock()
+                    && let Some(h) = h.as_mut()
+                {
+                    h(i, dir, now, frame);
+                }
+            });
+            devices.push(Tracer::new(dev, trace));
+        }
+        if let Some(gw) = self.gateway {
+            let via = ifaces
+                .iter()
+                .find(|(_, c)| c.contains_addr(&gw))
+                .map(|(i, _)| *i);
+            match via {
+                Some(iface) => stack
+                    .set_default_gateway(gw, iface)
+                    .map_err(|e| io::Error::other(e.to_string()))?,
+                None => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("gateway {gw} is on none of the interfaces' subnets"),
+                    ));
+                }
+            }
+        }
+        log::info!("seed={seed} (replay with --seed {seed})");
+        let slots: Vec<SocketSlot<'static>> =
+            (0..self.socket_slots).map(|_| SocketSlot::new()).collect();
+        let state = State {
+            stack,
+            sockets: SocketSet::new(slots, microps_core::rand::splitmix64(seed)),
+            devices,
+            epoch: std::time::Instant::now(),
+            shutdown: false,
+            interrupted: false,
+        };
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            cond: Condvar::new(),
+            wake: EventFd::new()?,
+        });
+        let s = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("microps".into())
+            .spawn(move || run(s))?;
+        Ok(Runtime {
+            shared,
+            thread: Some(thread),
+            seed,
+        })
+    }
+}
+
+fn medium_name(d: &HostDevice) -> &'static str {
+    match d {
+        HostDevice::Tap(_) | HostDevice::Packet(_) => "Ethernet",
+        HostDevice::Tun(_) => "IP",
+        HostDevice::Loopback(_) => "loopback",
+        HostDevice::Null(_) => "null",
+    }
+}
+
+fn annotate(e: io::Error, what: &str) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
+}
