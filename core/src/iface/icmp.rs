@@ -190,6 +190,19 @@ impl Inner<'_> {
                 },
                 None => false,
             },
+            IpProtocol::Tcp => match (quoted.ports(), quoted.tcp_seq()) {
+                (Some((sport, dport)), Some(seq)) => {
+                    let local = SocketAddrV4::new(quoted.src_addr, sport);
+                    let remote = SocketAddrV4::new(quoted.dst_addr, dport);
+                    match sockets.tcp_lookup(&local, &remote) {
+                        Some(h) => sockets
+                            .get_mut::<crate::socket::TcpSocket>(h)
+                            .is_some_and(|s| s.is_active() && s.handle_icmp_error(kind, seq)),
+                        None => false,
+                    }
+                }
+                _ => false,
+            },
             IpProtocol::Icmp => match quoted.icmp_echo() {
                 Some((ident, seq_no)) => match sockets.icmp_for_ident(ident) {
                     Some(s) => {

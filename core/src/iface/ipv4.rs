@@ -288,6 +288,7 @@ impl Inner<'_> {
         match pkt.repr.protocol {
             IpProtocol::Icmp => self.icmp_input(tx, sockets, pkt),
             IpProtocol::Udp => self.udp_input(tx, sockets, pkt),
+            IpProtocol::Tcp => self.tcp_input(tx, sockets, pkt),
             _ => {
                 bump(&mut self.stats.ipv4.drop_unknown_protocol);
                 // RFC 1122 3.2.2.1: protocol unreachable.

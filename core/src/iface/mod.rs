@@ -57,6 +57,7 @@ pub mod neighbor;
 pub mod reassembly;
 pub mod route;
 pub mod stats;
+mod tcp;
 mod udp;
 
 pub use interface::{DeviceId, DeviceInfo, IfaceId, Interface, MAX_DEVICES, MAX_IFACES};
@@ -584,10 +585,13 @@ impl<'a> Stack<'a> {
             let pending = match s {
                 crate::socket::Socket::Udp(u) => u.has_pending_tx(),
                 crate::socket::Socket::Icmp(i) => i.has_pending_tx(),
+                crate::socket::Socket::Tcp(t) => {
+                    consider(t.poll_at(now).map(|t| if t <= now { soon } else { t }));
+                    false
+                }
             };
             if pending {
                 consider(Some(soon));
-                break;
             }
         }
         at.map(|t| t.max(now))

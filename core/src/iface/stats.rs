@@ -197,6 +197,26 @@ counters!(
     }
 );
 
+counters!(
+    /// TCP.
+    TcpStats, "tcp" {
+        /// Segments received.
+        rx_segments,
+        /// Segments sent.
+        tx_segments,
+        /// Resets sent outside a connection (closed ports, bad ACKs).
+        tx_resets,
+        /// Malformed segments.
+        drop_malformed,
+        /// Checksum errors.
+        drop_checksum,
+        /// Segments to or from broadcast or multicast addresses.
+        drop_broadcast,
+        /// Segments for no connection and no listener.
+        drop_no_socket,
+    }
+);
+
 /// All counters of a stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -212,6 +232,8 @@ pub struct Stats {
     pub icmp: IcmpStats,
     /// UDP.
     pub udp: UdpStats,
+    /// TCP.
+    pub tcp: TcpStats,
 }
 
 impl Stats {
@@ -222,6 +244,7 @@ impl Stats {
             + self.ipv4.dropped()
             + self.icmp.dropped()
             + self.udp.dropped()
+            + self.tcp.dropped()
     }
 }
 
@@ -231,7 +254,8 @@ impl fmt::Display for Stats {
         writeln!(f, "{}", self.arp)?;
         writeln!(f, "{}", self.ipv4)?;
         writeln!(f, "{}", self.icmp)?;
-        write!(f, "{}", self.udp)
+        writeln!(f, "{}", self.udp)?;
+        write!(f, "{}", self.tcp)
     }
 }
 

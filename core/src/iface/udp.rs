@@ -145,16 +145,39 @@ impl Inner<'_> {
     /// Gives every socket the chance to send (a bounded number of packets
     /// each per poll).
     pub(crate) fn sockets_egress(&mut self, tx: &mut Tx<'_, '_>, sockets: &mut SocketSet<'_>) {
-        const PER_SOCKET: usize = 32;
-        for (_, socket) in sockets.iter_mut() {
+        const PER_SOCKET: usize = 64;
+        let mut tcp_changed: heapless::Vec<crate::socket::SocketHandle, 16> = heapless::Vec::new();
+        let mut resync_all = false;
+        for (h, socket) in sockets.iter_mut() {
+            let before = match socket {
+                Socket::Tcp(s) => Some(s.state()),
+                _ => None,
+            };
             for _ in 0..PER_SOCKET {
                 let sent = match socket {
                     Socket::Udp(s) => s.has_pending_tx() && self.udp_socket_dispatch(tx, s),
                     Socket::Icmp(s) => s.has_pending_tx() && self.icmp_socket_dispatch(tx, s),
+                    Socket::Tcp(s) => self.tcp_socket_dispatch(tx, s),
                 };
                 if !sent || self.device_busy {
                     break;
                 }
+            }
+            if let (Some(b), Socket::Tcp(s)) = (before, &*socket)
+                && (b != s.state() || s.state() == crate::socket::tcp::State::Closed)
+                && tcp_changed.push(h).is_err()
+            {
+                resync_all = true;
+            }
+        }
+        for h in tcp_changed {
+            sockets.sync_tcp_index(h);
+        }
+        if resync_all {
+            let handles: heapless::Vec<crate::socket::SocketHandle, 64> =
+                sockets.iter().map(|(h, _)| h).take(64).collect();
+            for h in handles {
+                sockets.sync_tcp_index(h);
             }
         }
     }

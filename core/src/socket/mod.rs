@@ -41,9 +41,11 @@ use crate::rand::{Rng, SipKey};
 use crate::wire::Ipv4Address;
 
 pub mod icmp;
+pub mod tcp;
 pub mod udp;
 
 pub use icmp::IcmpSocket;
+pub use tcp::TcpSocket;
 pub use udp::UdpSocket;
 
 /// A socket's handle in its [`SocketSet`].
@@ -65,13 +67,20 @@ impl fmt::Display for SocketHandle {
 }
 
 /// Any kind of socket.
+///
+/// Variants differ in size (a TCP socket carries its timers and sequence
+/// state); without a heap there is nothing to box them in, and the slot
+/// array is sized once.
 #[derive(Debug)]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
 pub enum Socket<'a> {
     /// A UDP socket.
     Udp(UdpSocket<'a>),
     /// An ICMP echo socket.
     Icmp(IcmpSocket<'a>),
+    /// A TCP socket.
+    Tcp(TcpSocket<'a>),
 }
 
 /// A socket type that can live in a [`SocketSet`].
@@ -110,12 +119,18 @@ macro_rules! any_socket {
 
 any_socket!(UdpSocket, Udp);
 any_socket!(IcmpSocket, Icmp);
+any_socket!(TcpSocket, Tcp);
 
 /// What identifies a socket on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum IndexKey {
     Udp(u16),
     Icmp(u16),
+    TcpListen(u16),
+    Tcp {
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+    },
 }
 
 impl IndexKey {
@@ -130,6 +145,19 @@ impl IndexKey {
                 out[0] = 1;
                 out[1..3].copy_from_slice(&i.to_be_bytes());
                 3
+            }
+            IndexKey::TcpListen(p) => {
+                out[0] = 6;
+                out[1..3].copy_from_slice(&p.to_be_bytes());
+                3
+            }
+            IndexKey::Tcp { local, remote } => {
+                out[0] = 0x86;
+                out[1..5].copy_from_slice(&local.ip().octets());
+                out[5..7].copy_from_slice(&local.port().to_be_bytes());
+                out[7..11].copy_from_slice(&remote.ip().octets());
+                out[11..13].copy_from_slice(&remote.port().to_be_bytes());
+                13
             }
         }
     }
@@ -466,6 +494,115 @@ impl<'a> SocketSet<'a> {
             slot.key = None;
             slot.next = NONE;
         }
+    }
+
+    /// Makes a TCP socket wait for connections on `endpoint` (RFC 9293
+    /// passive OPEN). Several sockets may listen on one endpoint: each takes
+    /// one connection, which is how a server handles several at once until
+    /// listeners get a backlog.
+    pub fn tcp_listen(
+        &mut self,
+        handle: SocketHandle,
+        endpoint: impl Into<ListenEndpoint>,
+    ) -> Result<(), tcp::ConnectError> {
+        let endpoint = endpoint.into();
+        let s = self
+            .get_mut::<TcpSocket>(handle)
+            .ok_or(tcp::ConnectError::InvalidHandle)?;
+        s.listen(endpoint)?;
+        self.sync_tcp_index(handle);
+        Ok(())
+    }
+
+    /// Re-indexes a TCP socket after its state changed (a connection was
+    /// accepted into a listener, or it closed).
+    pub(crate) fn sync_tcp_index(&mut self, handle: SocketHandle) {
+        let want = match self.get::<TcpSocket>(handle) {
+            Some(s) => s.index_key(),
+            None => return,
+        };
+        let have = self.slots.get(handle.index()).and_then(|s| s.key);
+        if want != have {
+            self.unindex(handle);
+            if let Some(k) = want {
+                self.index(handle, k);
+            }
+        }
+    }
+
+    /// The TCP socket a segment from `remote` to `local` belongs to: its
+    /// connection, else a socket listening on the port.
+    pub(crate) fn tcp_lookup(
+        &self,
+        local: &SocketAddrV4,
+        remote: &SocketAddrV4,
+    ) -> Option<SocketHandle> {
+        let key = IndexKey::Tcp {
+            local: *local,
+            remote: *remote,
+        };
+        if let Some(h) = self.lookup_where(&key, |s| s.accepts(local, remote)) {
+            return Some(h);
+        }
+        self.lookup_where(&IndexKey::TcpListen(local.port()), |s| {
+            s.accepts(local, remote)
+        })
+    }
+
+    /// The first socket under `key` that `pred` accepts.
+    fn lookup_where(
+        &self,
+        key: &IndexKey,
+        pred: impl Fn(&TcpSocket<'a>) -> bool,
+    ) -> Option<SocketHandle> {
+        let mut i = self.slots.get(self.bucket(key))?.head;
+        let mut steps = 0;
+        while i != NONE && steps <= self.slots.len() {
+            let slot = self.slots.get(usize::from(i))?;
+            if slot.key.as_ref() == Some(key)
+                && let Some(Socket::Tcp(s)) = slot.socket.as_ref()
+                && pred(s)
+            {
+                return Some(SocketHandle(i));
+            }
+            i = slot.next;
+            steps += 1;
+        }
+        None
+    }
+
+    /// An ephemeral port for a connection from `local_ip` to `remote` (RFC
+    /// 6056 algorithm 3, "Simple Hash-Based": the search starts at an offset
+    /// keyed by the endpoints, so ports do not reveal other connections).
+    pub(crate) fn tcp_ephemeral_port(
+        &mut self,
+        local_ip: crate::wire::Ipv4Address,
+        remote: SocketAddrV4,
+    ) -> Option<u16> {
+        let (lo, hi) = EPHEMERAL_PORTS;
+        let span = u32::from(hi - lo) + 1;
+        let offset = self.key.hash_parts(&[
+            &local_ip.octets(),
+            &remote.ip().octets(),
+            &remote.port().to_be_bytes(),
+        ]) as u32;
+        let start = offset.wrapping_add(self.rng.next_u32() % 64);
+        for i in 0..span {
+            let port = lo + (start.wrapping_add(i) % span) as u16;
+            let key = IndexKey::Tcp {
+                local: SocketAddrV4::new(local_ip, port),
+                remote,
+            };
+            if self.lookup(&key).is_none() && self.lookup(&IndexKey::TcpListen(port)).is_none() {
+                return Some(port);
+            }
+        }
+        None
+    }
+
+    /// Whether a connection with these endpoints exists.
+    pub(crate) fn tcp_in_use(&self, local: SocketAddrV4, remote: SocketAddrV4) -> bool {
+        self.lookup(&IndexKey::Tcp { local, remote }).is_some()
     }
 
     /// The UDP socket bound to `port`.

@@ -1,0 +1,315 @@
+//! TCP in the stack: demultiplexing segments to sockets through the index,
+//! RSTs for segments to closed ports (RFC 9293 3.10.7.1), never anything to
+//! or from a broadcast address (RFC 1122 4.2.3.10), and emitting the
+//! sockets' segments with the checksum and DF set.
+
+use core::net::SocketAddrV4;
+
+use super::ipv4::{DstKind, InPacket, OutputError};
+use super::stats::bump;
+use super::{Inner, Stack, Tx};
+use crate::socket::tcp::input::{Reply, RxContext};
+use crate::socket::tcp::{ConnectError, Segment, TcpSocket};
+use crate::socket::{DispatchError, SocketHandle, SocketSet};
+use crate::time::Instant;
+use crate::wire::tcp::HEADER_LEN;
+use crate::wire::{
+    IpProtocol, Ipv4AddressExt, Ipv4Repr, TcpFlags, TcpOptions, TcpPacket, TcpRepr, checksum,
+};
+
+impl Inner<'_> {
+    /// The MSS for a connection over device `dev`: MTU - 40 (RFC 9293
+    /// 3.7.1: "the MSS value is the effective MTU minus the fixed IP and
+    /// TCP headers").
+    pub(crate) fn mss_for_device(&self, dev: super::DeviceId) -> usize {
+        self.devices
+            .get(dev.index())
+            .map_or(536, |d| d.caps.mtu.min(65535).saturating_sub(40).max(88))
+    }
+
+    /// microps's `tcp_input`.
+    pub(crate) fn tcp_input(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        sockets: &mut SocketSet<'_>,
+        pkt: &InPacket<'_>,
+    ) {
+        bump(&mut self.stats.tcp.rx_segments);
+        let src = pkt.repr.src_addr;
+        let dst = pkt.repr.dst_addr;
+        let packet = match TcpPacket::new_checked(pkt.payload) {
+            Ok(p) => p,
+            Err(_) => {
+                bump(&mut self.stats.tcp.drop_malformed);
+                return;
+            }
+        };
+        let repr = match TcpRepr::parse(&packet, &src, &dst, &pkt.checksums) {
+            Ok(r) => r,
+            Err(crate::wire::Error::Checksum) => {
+                bump(&mut self.stats.tcp.drop_checksum);
+                return;
+            }
+            Err(_) => {
+                bump(&mut self.stats.tcp.drop_malformed);
+                return;
+            }
+        };
+        net_debug!(
+            "{}:{} => {}:{}, len={} (payload={}), flags={}",
+            src,
+            repr.src_port,
+            dst,
+            repr.dst_port,
+            pkt.payload.len(),
+            repr.payload.len(),
+            repr.flags
+        );
+        net_dump!(packet);
+        // RFC 1122 4.2.3.10: "A TCP implementation MUST silently discard an
+        // incoming SYN segment that is addressed to a broadcast or multicast
+        // address." No segment to or from one gets an answer here.
+        if pkt.dst_kind != DstKind::Local || pkt.link_broadcast || !src.is_unicast_host() {
+            bump(&mut self.stats.tcp.drop_broadcast);
+            return;
+        }
+        let local = SocketAddrV4::new(dst, repr.dst_port);
+        let remote = SocketAddrV4::new(src, repr.src_port);
+        match sockets.tcp_lookup(&local, &remote) {
+            Some(h) => {
+                let cx = RxContext {
+                    now: self.now,
+                    isn_key: &self.key,
+                    mss: self.mss_for_device(pkt.dev),
+                    local,
+                    remote,
+                };
+                let reply = match sockets.get_mut::<TcpSocket>(h) {
+                    Some(s) => s.segment_arrives(&cx, &repr),
+                    None => None,
+                };
+                sockets.sync_tcp_index(h);
+                if let Some(r) = reply {
+                    self.tcp_reply(tx, local, remote, r);
+                }
+            }
+            None => {
+                bump(&mut self.stats.tcp.drop_no_socket);
+                if let Some(r) = Reply::for_closed(&repr) {
+                    self.tcp_reply(tx, local, remote, r);
+                }
+            }
+        }
+    }
+
+    /// Sends a RST (or bare ACK) outside any connection's sequence flow.
+    fn tcp_reply(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        r: Reply,
+    ) {
+        if r.flags.contains(TcpFlags::RST) {
+            bump(&mut self.stats.tcp.tx_resets);
+        }
+        let seg = Segment {
+            local,
+            remote,
+            seq: r.seq,
+            ack: r.ack,
+            flags: r.flags,
+            window: 0,
+            urgent: 0,
+            options: TcpOptions::new(),
+            payload: [&[], &[]],
+        };
+        let _ = self.tcp_output(tx, &seg, true);
+    }
+
+    /// Emits a segment: header, checksum (pseudo-header, header, data in
+    /// its pieces), IP with DF (RFC 1191).
+    pub(crate) fn tcp_output(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        seg: &Segment<'_>,
+        queue_if_busy: bool,
+    ) -> Result<(), OutputError> {
+        let src = *seg.local.ip();
+        let dst = *seg.remote.ip();
+        let Some(route) = self.route_for(&dst, Some(src)) else {
+            bump(&mut self.stats.ipv4.drop_no_route);
+            return Err(OutputError::NoRoute);
+        };
+        let opt_len = seg.options.buffer_len();
+        let hl = HEADER_LEN + opt_len;
+        let mut header = [0u8; 60];
+        let payload_len = seg.payload_len();
+        {
+            let Some(h) = header.get_mut(..hl) else {
+                return Err(OutputError::Dropped);
+            };
+            let mut p = TcpPacket::new_unchecked(&mut *h);
+            p.set_src_port(seg.local.port());
+            p.set_dst_port(seg.remote.port());
+            p.set_seq_number(seg.seq);
+            p.set_ack_number(if seg.flags.contains(TcpFlags::ACK) {
+                seg.ack
+            } else {
+                crate::wire::SeqNumber(0)
+            });
+            p.set_header_len(hl);
+            p.set_flags(seg.flags);
+            p.set_window_len(seg.window);
+            p.set_urgent_at(seg.urgent);
+            p.set_checksum(0);
+            seg.options.emit(p.options_mut());
+        }
+        let caps = self
+            .devices
+            .get(route.device.index())
+            .map_or(crate::wire::ChecksumCapabilities::all(), |d| {
+                d.caps.checksum
+            });
+        if caps.tcp.tx() {
+            let sum = checksum::combine(&[
+                checksum::pseudo_header(&src, &dst, 6, (hl + payload_len) as u32),
+                checksum::data(header.get(..hl).unwrap_or(&[])),
+                checksum::data_chained(&seg.payload),
+            ]);
+            if let Some(c) = header.get_mut(16..18) {
+                c.copy_from_slice(&checksum::finish(sum).to_be_bytes());
+            }
+        }
+        let mut ip = Ipv4Repr {
+            src_addr: route.src,
+            dst_addr: dst,
+            protocol: IpProtocol::Tcp,
+            payload_len: hl + payload_len,
+            ttl: self.config.ttl,
+            tos: 0,
+            ident: 0,
+            dont_frag: true,
+            more_frags: false,
+            frag_offset: 0,
+        };
+        ip.ident = self.next_ident(&ip.src_addr, &ip.dst_addr, ip.protocol);
+        net_debug!(
+            "{} => {}, seq={}, ack={}, flags={}, wnd={}, len={}",
+            seg.local,
+            seg.remote,
+            seg.seq,
+            seg.ack,
+            seg.flags,
+            seg.window,
+            payload_len
+        );
+        let parts = [
+            header.get(..hl).unwrap_or(&[]),
+            seg.payload[0],
+            seg.payload[1],
+        ];
+        let r = self.ip_output_routed(tx, ip, &parts, route);
+        match r {
+            Ok(()) => {
+                bump(&mut self.stats.tcp.tx_segments);
+                Ok(())
+            }
+            Err(OutputError::Exhausted) if queue_if_busy => {
+                self.queue_pending(ip, &parts, route, super::PendingState::Ready)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Lets a TCP socket send what it has (up to a budget of segments).
+    pub(crate) fn tcp_socket_dispatch(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        s: &mut TcpSocket<'_>,
+    ) -> bool {
+        let now = self.now;
+        s.dispatch(now, &mut |seg| match self.tcp_output(tx, seg, false) {
+            Ok(()) => Ok(()),
+            Err(OutputError::Exhausted) => Err(DispatchError::Exhausted),
+            // Lost on the way (no route, ARP failed, ...): the
+            // retransmission timer deals with it, as with any loss.
+            Err(_) => Ok(()),
+        })
+    }
+}
+
+impl Stack<'_> {
+    /// RFC 9293 3.10.1, active OPEN: connects the TCP socket at `handle` to
+    /// `remote`, from the address the route chooses and `local_port` (0: an
+    /// ephemeral port, RFC 6056). The SYN goes out at the next poll. Returns
+    /// the local endpoint.
+    ///
+    /// ```
+    /// use microps_core::iface::{Stack, StackConfig, StackStorage};
+    /// use microps_core::phy::DeviceCapabilities;
+    /// use microps_core::socket::{SocketSet, SocketSlot, tcp::{SocketBuffer, State, TcpSocket}};
+    /// use microps_core::time::Instant;
+    /// use microps_core::wire::EthernetAddress;
+    ///
+    /// let mut stack = Stack::new(StackConfig::default(), StackStorage::default_owned());
+    /// let dev = stack.add_device(DeviceCapabilities::ethernet(1500, EthernetAddress([2, 0, 0, 0, 0, 1]))).unwrap();
+    /// stack.add_interface(dev, "192.0.2.2/24".parse().unwrap()).unwrap();
+    /// let mut sockets = SocketSet::new(vec![SocketSlot::new(), SocketSlot::new()], 1);
+    /// let h = sockets.add(TcpSocket::new(SocketBuffer::new(vec![0; 4096]), SocketBuffer::new(vec![0; 4096]))).unwrap();
+    /// let local = stack.tcp_connect(Instant::ZERO, &mut sockets, h, "192.0.2.1:7".parse().unwrap(), 0).unwrap();
+    /// assert!(local.port() >= 49152);
+    /// assert_eq!(sockets.get::<TcpSocket>(h).unwrap().state(), State::SynSent);
+    /// ```
+    pub fn tcp_connect(
+        &mut self,
+        now: Instant,
+        sockets: &mut SocketSet<'_>,
+        handle: SocketHandle,
+        remote: SocketAddrV4,
+        local_port: u16,
+    ) -> Result<SocketAddrV4, ConnectError> {
+        if remote.port() == 0
+            || remote.ip().is_unspecified()
+            || remote.ip().is_broadcast()
+            || remote.ip().is_multicast()
+        {
+            return Err(ConnectError::Unaddressable);
+        }
+        match sockets.get::<TcpSocket>(handle) {
+            None => return Err(ConnectError::InvalidHandle),
+            Some(s) if s.is_open() => return Err(ConnectError::InvalidState),
+            Some(_) => {}
+        }
+        let route = self
+            .inner
+            .route_for(remote.ip(), None)
+            .ok_or(ConnectError::NoRoute)?;
+        let local_ip = route.src;
+        let port = if local_port == 0 {
+            sockets
+                .tcp_ephemeral_port(local_ip, remote)
+                .ok_or(ConnectError::NoEphemeralPort)?
+        } else {
+            if sockets.tcp_in_use(SocketAddrV4::new(local_ip, local_port), remote) {
+                return Err(ConnectError::AddrInUse);
+            }
+            local_port
+        };
+        let local = SocketAddrV4::new(local_ip, port);
+        let mss = self.inner.mss_for_device(route.device);
+        let iss = TcpSocket::initial_sequence_number(&self.inner.key, local, remote, now);
+        let s = sockets
+            .get_mut::<TcpSocket>(handle)
+            .ok_or(ConnectError::InvalidHandle)?;
+        s.connect(local, remote, iss, mss, now)?;
+        sockets.sync_tcp_index(handle);
+        Ok(local)
+    }
+}
+
+/// A RST for the quoted segment (for tests of the closed-port rule).
+#[allow(dead_code)]
+pub(crate) fn rst_for(repr: &TcpRepr<'_>) -> Option<Reply> {
+    Reply::for_closed(repr)
+}
