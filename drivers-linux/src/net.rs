@@ -294,3 +294,450 @@ impl Drop for EchoSocket {
         });
     }
 }
+
+// ---------------------------------------------------------------------------
+// TCP
+// ---------------------------------------------------------------------------
+
+use microps_core::socket::tcp::{
+    ConnectError, RecvError as TcpRecvError, SendError as TcpSendError, SocketBuffer,
+    State as TcpState, TcpError, TcpSocket,
+};
+
+/// Receive buffer of a hosted TCP socket: the largest window without
+/// window scaling.
+const TCP_RX_BUFFER: usize = 64 * 1024;
+/// Transmit buffer of a hosted TCP socket.
+const TCP_TX_BUFFER: usize = 256 * 1024;
+/// Listening sockets per [`TcpListener`]: connections that can be set up
+/// before `accept` takes them.
+pub const DEFAULT_BACKLOG: usize = 64;
+
+fn tcp_error_to_io(e: TcpError) -> io::Error {
+    let kind = match e {
+        TcpError::Refused => io::ErrorKind::ConnectionRefused,
+        TcpError::Reset => io::ErrorKind::ConnectionReset,
+        TcpError::TimedOut => io::ErrorKind::TimedOut,
+        TcpError::Unreachable(IcmpErrorKind::HostUnreachable) => io::ErrorKind::HostUnreachable,
+        TcpError::Unreachable(IcmpErrorKind::NetUnreachable) => io::ErrorKind::NetworkUnreachable,
+        TcpError::Unreachable(_) => io::ErrorKind::ConnectionRefused,
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, e.to_string())
+}
+
+fn connect_error_to_io(e: ConnectError) -> io::Error {
+    let kind = match e {
+        ConnectError::AddrInUse => io::ErrorKind::AddrInUse,
+        ConnectError::NoEphemeralPort => io::ErrorKind::AddrNotAvailable,
+        ConnectError::NoRoute => io::ErrorKind::NetworkUnreachable,
+        _ => io::ErrorKind::InvalidInput,
+    };
+    io::Error::new(kind, e.to_string())
+}
+
+fn new_tcp_socket() -> TcpSocket<'static> {
+    TcpSocket::new(
+        SocketBuffer::new(vec![0u8; TCP_RX_BUFFER]),
+        SocketBuffer::new(vec![0u8; TCP_TX_BUFFER]),
+    )
+}
+
+/// A TCP listener, like `std::net::TcpListener`: several listening sockets
+/// on one endpoint, each taking one connection that `accept` hands out.
+#[derive(Debug)]
+pub struct TcpListener {
+    shared: Arc<Shared>,
+    local: SocketAddrV4,
+    pending: Vec<SocketHandle>,
+}
+
+impl TcpListener {
+    /// Listens on `addr` with [`DEFAULT_BACKLOG`] listening sockets.
+    pub fn bind(rt: &Runtime, addr: SocketAddrV4) -> io::Result<TcpListener> {
+        Self::bind_with_backlog(rt, addr, DEFAULT_BACKLOG)
+    }
+
+    /// Listens on `addr` with `backlog` listening sockets.
+    pub fn bind_with_backlog(
+        rt: &Runtime,
+        addr: SocketAddrV4,
+        backlog: usize,
+    ) -> io::Result<TcpListener> {
+        if addr.port() == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a listener needs a port",
+            ));
+        }
+        let shared = rt.shared().clone();
+        let pending = shared.with(|st| {
+            if !addr.ip().is_unspecified() && !st.stack.has_addr(addr.ip()) {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    format!("{} is not an address of the stack", addr.ip()),
+                ));
+            }
+            if !st.tcp_listen_ports.insert(addr.port()) {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!("port {} already has a listener", addr.port()),
+                ));
+            }
+            let mut v = Vec::new();
+            for _ in 0..backlog.max(1) {
+                let h = st
+                    .sockets
+                    .add(new_tcp_socket())
+                    .map_err(|e| io::Error::other(e.to_string()))?;
+                st.sockets
+                    .tcp_listen(h, addr)
+                    .map_err(connect_error_to_io)?;
+                v.push(h);
+            }
+            Ok(v)
+        })?;
+        Ok(TcpListener {
+            shared,
+            local: addr,
+            pending,
+        })
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddrV4> {
+        Ok(self.local)
+    }
+
+    /// Waits for a connection and returns it with the peer's address.
+    pub fn accept(&mut self) -> io::Result<(TcpStream, SocketAddrV4)> {
+        let local = self.local;
+        let pending = &mut self.pending;
+        let shared = self.shared.clone();
+        let (h, peer) = self.shared.wait(None, |st| {
+            let ready = pending.iter().position(|&h| {
+                st.sockets.get::<TcpSocket>(h).is_some_and(|s| {
+                    !matches!(
+                        s.state(),
+                        TcpState::Listen | TcpState::SynReceived | TcpState::Closed
+                    ) || s.can_recv()
+                })
+            });
+            let i = ready?;
+            let h = pending.swap_remove(i);
+            let peer = st.sockets.get::<TcpSocket>(h).map(|s| s.remote_endpoint());
+            // A fresh listening socket takes its place.
+            match st.sockets.add(new_tcp_socket()) {
+                Ok(n) => {
+                    if st.sockets.tcp_listen(n, local).is_ok() {
+                        pending.push(n);
+                    }
+                }
+                Err(e) => log::warn!("tcp listener on {local}: {e}"),
+            }
+            Some(Ok((h, peer?)))
+        })?;
+        Ok((TcpStream::from_handle(shared, h, local, peer), peer))
+    }
+}
+
+impl Drop for TcpListener {
+    fn drop(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let port = self.local.port();
+        self.shared.with(|st| {
+            for h in pending {
+                let busy = st
+                    .sockets
+                    .get::<TcpSocket>(h)
+                    .is_some_and(|s| s.state() != TcpState::Listen);
+                if busy {
+                    // A connection set up but never accepted: reset it.
+                    if let Some(s) = st.sockets.get_mut::<TcpSocket>(h) {
+                        s.abort();
+                    }
+                    st.orphans.push(h);
+                } else {
+                    st.sockets.remove(h);
+                }
+            }
+            st.tcp_listen_ports.remove(&port);
+        });
+    }
+}
+
+/// The socket behind one or more [`TcpStream`] handles (see
+/// [`TcpStream::try_clone`]); closing happens when the last one goes.
+#[derive(Debug)]
+struct StreamInner {
+    shared: Arc<Shared>,
+    handle: SocketHandle,
+    local: SocketAddrV4,
+    peer: SocketAddrV4,
+}
+
+impl Drop for StreamInner {
+    fn drop(&mut self) {
+        let h = self.handle;
+        self.shared.with(|st| {
+            if let Some(s) = st.sockets.get_mut::<TcpSocket>(h) {
+                // As close(2): FIN after the queued data, or RST if data
+                // arrived that nobody will read.
+                if s.recv_queue() > 0 {
+                    s.abort();
+                } else {
+                    s.close();
+                }
+            }
+            st.orphans.push(h);
+        });
+    }
+}
+
+/// A TCP connection, like `std::net::TcpStream`: `Read` and `Write`,
+/// half close with `shutdown`, timeouts, `try_clone` for a reader and a
+/// writer thread.
+#[derive(Debug)]
+pub struct TcpStream {
+    inner: Arc<StreamInner>,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+}
+
+impl TcpStream {
+    fn from_handle(
+        shared: Arc<Shared>,
+        handle: SocketHandle,
+        local: SocketAddrV4,
+        peer: SocketAddrV4,
+    ) -> TcpStream {
+        let local = shared
+            .lock()
+            .sockets
+            .get::<TcpSocket>(handle)
+            .map_or(local, |s| s.local_endpoint());
+        TcpStream {
+            inner: Arc::new(StreamInner {
+                shared,
+                handle,
+                local,
+                peer,
+            }),
+            read_timeout: None,
+            write_timeout: None,
+        }
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
+    }
+
+    /// Connects to `addr` and waits for the handshake (RFC 9293 active
+    /// OPEN).
+    pub fn connect(rt: &Runtime, addr: SocketAddrV4) -> io::Result<TcpStream> {
+        Self::connect_timeout(rt, addr, None)
+    }
+
+    /// Connects with a local port (0: ephemeral) and a timeout.
+    pub fn connect_from(
+        rt: &Runtime,
+        addr: SocketAddrV4,
+        local_port: u16,
+        timeout: Option<Duration>,
+    ) -> io::Result<TcpStream> {
+        let shared = rt.shared().clone();
+        let (h, local) = shared.with(|st| {
+            let h = st
+                .sockets
+                .add(new_tcp_socket())
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            let now = st.now();
+            let st = &mut *st;
+            match st
+                .stack
+                .tcp_connect(now, &mut st.sockets, h, addr, local_port)
+            {
+                Ok(local) => Ok((h, local)),
+                Err(e) => {
+                    st.sockets.remove(h);
+                    Err(connect_error_to_io(e))
+                }
+            }
+        })?;
+        let r = shared.wait(timeout, |st| {
+            let s = st.sockets.get::<TcpSocket>(h)?;
+            if let Some(e) = s.error() {
+                return Some(Err(tcp_error_to_io(e)));
+            }
+            match s.state() {
+                TcpState::SynSent | TcpState::SynReceived => None,
+                TcpState::Closed => Some(Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "connection closed",
+                ))),
+                _ => Some(Ok(())),
+            }
+        });
+        if let Err(e) = r {
+            shared.with(|st| {
+                if let Some(s) = st.sockets.get_mut::<TcpSocket>(h) {
+                    s.abort();
+                }
+                st.orphans.push(h);
+            });
+            return Err(e);
+        }
+        Ok(TcpStream::from_handle(shared, h, local, addr))
+    }
+
+    /// Connects with a timeout.
+    pub fn connect_timeout(
+        rt: &Runtime,
+        addr: SocketAddrV4,
+        timeout: Option<Duration>,
+    ) -> io::Result<TcpStream> {
+        Self::connect_from(rt, addr, 0, timeout)
+    }
+
+    /// Another handle on the same connection (for a reader and a writer
+    /// thread); the connection closes when the last handle is dropped.
+    pub fn try_clone(&self) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            inner: self.inner.clone(),
+            read_timeout: self.read_timeout,
+            write_timeout: self.write_timeout,
+        })
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddrV4> {
+        Ok(self.inner.peer)
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddrV4> {
+        Ok(self.inner.local)
+    }
+
+    /// How long a read waits (`None`: forever; zero is refused, as std).
+    pub fn set_read_timeout(&mut self, t: Option<Duration>) -> io::Result<()> {
+        if t == Some(Duration::ZERO) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "zero timeout"));
+        }
+        self.read_timeout = t;
+        Ok(())
+    }
+
+    /// How long a write waits for room (`None`: forever; zero is refused).
+    pub fn set_write_timeout(&mut self, t: Option<Duration>) -> io::Result<()> {
+        if t == Some(Duration::ZERO) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "zero timeout"));
+        }
+        self.write_timeout = t;
+        Ok(())
+    }
+
+    /// The read timeout.
+    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.read_timeout)
+    }
+
+    /// The write timeout.
+    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.write_timeout)
+    }
+
+    /// Turns Nagle's algorithm off (`true`) or on.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        let h = self.inner.handle;
+        self.shared().with(|st| {
+            if let Some(s) = st.sockets.get_mut::<TcpSocket>(h) {
+                s.set_nagle_enabled(!nodelay);
+            }
+        });
+        Ok(())
+    }
+
+    /// Shuts down the write half (a FIN after the queued data), the read
+    /// half (further reads return 0), or both.
+    pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
+        let h = self.inner.handle;
+        self.shared().with(|st| {
+            if matches!(how, std::net::Shutdown::Write | std::net::Shutdown::Both)
+                && let Some(s) = st.sockets.get_mut::<TcpSocket>(h)
+            {
+                s.close();
+            }
+            if matches!(how, std::net::Shutdown::Read | std::net::Shutdown::Both) {
+                st.read_shut.insert(h);
+            }
+        });
+        Ok(())
+    }
+
+    /// The TCP state (for diagnostics).
+    pub fn state(&self) -> Option<TcpState> {
+        self.shared()
+            .lock()
+            .sockets
+            .get::<TcpSocket>(self.inner.handle)
+            .map(|s| s.state())
+    }
+}
+
+impl io::Read for TcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let h = self.inner.handle;
+        self.inner.shared.wait(self.read_timeout, |st| {
+            if st.read_shut.contains(&h) {
+                return Some(Ok(0));
+            }
+            let s = match st.sockets.get_mut::<TcpSocket>(h) {
+                Some(s) => s,
+                None => return Some(Err(gone())),
+            };
+            match s.recv_slice(buf) {
+                Ok(0) => None,
+                Ok(n) => Some(Ok(n)),
+                Err(TcpRecvError::Finished) => Some(Ok(0)),
+                Err(TcpRecvError::Failed(e)) => Some(Err(tcp_error_to_io(e))),
+                Err(_) => Some(Err(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "not connected",
+                ))),
+            }
+        })
+    }
+}
+
+impl io::Write for TcpStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let h = self.inner.handle;
+        self.inner.shared.wait(self.write_timeout, |st| {
+            let s = match st.sockets.get_mut::<TcpSocket>(h) {
+                Some(s) => s,
+                None => return Some(Err(gone())),
+            };
+            match s.send_slice(buf) {
+                Ok(0) => None,
+                Ok(n) => Some(Ok(n)),
+                Err(TcpSendError::Failed(e)) => Some(Err(tcp_error_to_io(e))),
+                Err(_) if matches!(s.state(), TcpState::SynSent | TcpState::SynReceived) => None,
+                Err(_) => Some(Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "connection closed for writing",
+                ))),
+            }
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

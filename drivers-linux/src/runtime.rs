@@ -35,7 +35,8 @@ use microps_core::iface::{Stack, StackConfig, StackStorage, Stats};
 use microps_core::phy::{
     Device, DeviceCapabilities, DeviceError, Direction, RxMeta, Tracer, TxMeta, TxSink,
 };
-use microps_core::socket::{SocketSet, SocketSlot};
+use microps_core::socket::tcp::{State as TcpState, TcpSocket};
+use microps_core::socket::{SocketHandle, SocketSet, SocketSlot};
 use microps_core::storage::PacketMetadata;
 use microps_core::time::Instant;
 use microps_core::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
@@ -163,6 +164,12 @@ pub struct State {
     pub shutdown: bool,
     /// Set by Ctrl-C handling: blocked calls give up with an interruption.
     pub interrupted: bool,
+    /// TCP sockets whose application handle is gone; removed once closed.
+    pub orphans: Vec<SocketHandle>,
+    /// Ports with a [`crate::net::TcpListener`].
+    pub tcp_listen_ports: std::collections::HashSet<u16>,
+    /// TCP sockets shut down for reading by the application.
+    pub read_shut: std::collections::HashSet<SocketHandle>,
 }
 
 impl std::fmt::Debug for State {
@@ -201,6 +208,51 @@ impl State {
             }
         }
         any
+    }
+
+    /// Removes orphaned TCP sockets that have finished closing.
+    fn reap_orphans(&mut self) {
+        let sockets = &mut self.sockets;
+        let read_shut = &mut self.read_shut;
+        self.orphans.retain(|&h| {
+            let closed = sockets
+                .get::<TcpSocket>(h)
+                .is_none_or(|s| s.state() == TcpState::Closed);
+            if closed {
+                sockets.remove(h);
+                read_shut.remove(&h);
+            }
+            !closed
+        });
+    }
+
+    /// Closes every TCP connection: FIN, or RST if unread data remains
+    /// (as a BSD close does).
+    fn close_all_tcp(&mut self) {
+        let handles: Vec<SocketHandle> = self.sockets.iter().map(|(h, _)| h).collect();
+        for h in handles {
+            if let Some(s) = self.sockets.get_mut::<TcpSocket>(h) {
+                if s.recv_queue() > 0 {
+                    s.abort();
+                } else {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    /// Whether every TCP connection has nothing left for the peer to
+    /// acknowledge (TIME-WAIT is not waited for).
+    fn tcp_quiet(&self) -> bool {
+        self.sockets.iter().all(|(_, s)| match s {
+            microps_core::socket::Socket::Tcp(t) => {
+                matches!(
+                    t.state(),
+                    TcpState::Closed | TcpState::Listen | TcpState::TimeWait | TcpState::FinWait2
+                )
+            }
+            _ => true,
+        })
     }
 
     /// How long the runtime may sleep.
@@ -366,19 +418,41 @@ impl Drop for Runtime {
     }
 }
 
+/// How long a shutdown waits for the peers to acknowledge our FINs.
+const SHUTDOWN_LINGER: StdDuration = StdDuration::from_secs(2);
+
 fn run(shared: Arc<Shared>) {
     let wake_fd = shared.wake.fd();
+    let mut linger_until: Option<std::time::Instant> = None;
     loop {
         let (fds, timeout) = {
             let mut st = shared.lock();
             if st.shutdown {
-                break;
+                match linger_until {
+                    None => {
+                        st.close_all_tcp();
+                        linger_until = Some(std::time::Instant::now() + SHUTDOWN_LINGER);
+                    }
+                    Some(t) if std::time::Instant::now() >= t => break,
+                    Some(_) => {}
+                }
+                st.poll();
+                if st.tcp_quiet() {
+                    break;
+                }
             }
             st.poll();
+            st.reap_orphans();
             shared.cond.notify_all();
             let mut fds = st.fds();
             fds.push(wake_fd);
-            (fds, st.timeout())
+            let mut timeout = st.timeout();
+            if linger_until.is_some() {
+                timeout = Some(timeout.map_or(StdDuration::from_millis(20), |t| {
+                    t.min(StdDuration::from_millis(20))
+                }));
+            }
+            (fds, timeout)
         };
         match wait_readable(&fds, timeout) {
             Ok(_) => {}
@@ -619,6 +693,9 @@ impl Builder {
             epoch: std::time::Instant::now(),
             shutdown: false,
             interrupted: false,
+            orphans: Vec::new(),
+            tcp_listen_ports: std::collections::HashSet::new(),
+            read_shut: std::collections::HashSet::new(),
         };
         let shared = Arc::new(Shared {
             state: Mutex::new(state),

@@ -26,6 +26,8 @@ pub fn bin(name: &str) -> String {
         "udps" => env!("CARGO_BIN_EXE_udps").to_string(),
         "udpc" => env!("CARGO_BIN_EXE_udpc").to_string(),
         "ping" => env!("CARGO_BIN_EXE_ping").to_string(),
+        "tcps" => env!("CARGO_BIN_EXE_tcps").to_string(),
+        "tcpc" => env!("CARGO_BIN_EXE_tcpc").to_string(),
         other => panic!("no binary {other}"),
     }
 }
@@ -157,3 +159,35 @@ while True:
     d, a = s.recvfrom(65535)
     s.sendto(d, a)
 ";
+
+/// Waits until a TCP connect to `addr:port` succeeds from `ns`.
+pub fn wait_until_listening(ns: &Netns, addr: &str, port: u16) {
+    let script = format!(
+        "import socket,time,sys\nfor i in range(100):\n    try:\n        socket.create_connection(('{addr}',{port}),timeout=1).close(); sys.exit(0)\n    except OSError: time.sleep(0.1)\nsys.exit(1)"
+    );
+    let o = ns.exec(&["/usr/bin/python3", "-c", &script]).unwrap();
+    assert!(
+        o.status.success(),
+        "{addr}:{port} never accepted a connection: {}",
+        text(&o)
+    );
+}
+
+/// A file of `len` random bytes in the temp dir, and its sha256.
+pub fn random_file(name: &str, len: usize) -> (std::path::PathBuf, String) {
+    let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let mut data = vec![0u8; len];
+    microps_core::rand::Rng::new(len as u64).fill(&mut data);
+    std::fs::write(&path, &data).unwrap();
+    let sum = sha256_file(&path);
+    (path, sum)
+}
+
+pub fn sha256_file(path: &std::path::Path) -> String {
+    let o = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
