@@ -167,7 +167,14 @@ impl Drop for UdpSocket {
     fn drop(&mut self) {
         let h = self.handle;
         self.shared.with(|st| {
-            st.sockets.remove(h);
+            // Datagrams still queued go out first; the runtime removes the
+            // socket once they have.
+            match st.sockets.get::<CoreUdp>(h) {
+                Some(s) if s.send_queue() > 0 => st.orphans.push(h),
+                _ => {
+                    st.sockets.remove(h);
+                }
+            }
         });
     }
 }
@@ -289,8 +296,11 @@ impl EchoSocket {
 impl Drop for EchoSocket {
     fn drop(&mut self) {
         let h = self.handle;
-        self.shared.with(|st| {
-            st.sockets.remove(h);
+        self.shared.with(|st| match st.sockets.get::<CoreIcmp>(h) {
+            Some(s) if s.send_queue() > 0 => st.orphans.push(h),
+            _ => {
+                st.sockets.remove(h);
+            }
         });
     }
 }

@@ -215,9 +215,13 @@ impl State {
         let sockets = &mut self.sockets;
         let read_shut = &mut self.read_shut;
         self.orphans.retain(|&h| {
-            let closed = sockets
-                .get::<TcpSocket>(h)
-                .is_none_or(|s| s.state() == TcpState::Closed);
+            use microps_core::socket::Socket;
+            let closed = match sockets.iter().find(|(x, _)| *x == h).map(|(_, s)| s) {
+                Some(Socket::Tcp(s)) => s.state() == TcpState::Closed,
+                Some(Socket::Udp(s)) => s.send_queue() == 0,
+                Some(Socket::Icmp(s)) => s.send_queue() == 0,
+                _ => true,
+            };
             if closed {
                 sockets.remove(h);
                 read_shut.remove(&h);

@@ -104,6 +104,11 @@ impl<'a> IcmpSocket<'a> {
         !self.rx.is_empty()
     }
 
+    /// Requests queued for sending.
+    pub fn send_queue(&self) -> usize {
+        self.tx.packet_count()
+    }
+
     /// Events dropped because the receive queue was full.
     pub fn rx_dropped(&self) -> u64 {
         self.rx_dropped

@@ -126,6 +126,11 @@ impl<'a> UdpSocket<'a> {
         !self.rx.is_empty() || self.error.is_some()
     }
 
+    /// Datagrams queued for sending.
+    pub fn send_queue(&self) -> usize {
+        self.tx.packet_count()
+    }
+
     /// Datagrams dropped because the receive queue was full.
     pub fn rx_dropped(&self) -> u64 {
         self.rx_dropped

@@ -1,0 +1,147 @@
+//! The hosted API over the in-process loopback: timeouts, interruption,
+//! shutdown. No privilege needed.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::{Duration, Instant};
+
+use microps_drivers_linux::net::{EchoSocket, TcpListener, TcpStream, UdpSocket};
+use microps_drivers_linux::runtime::Runtime;
+
+fn rt() -> Runtime {
+    Runtime::builder().loopback().seed(Some(7)).build().unwrap()
+}
+
+const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
+
+#[test]
+fn udp_read_timeout_expires_with_timed_out() {
+    let rt = rt();
+    let mut s = UdpSocket::bind(&rt, SocketAddrV4::new(LO, 0)).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(150)))
+        .unwrap();
+    let t = Instant::now();
+    let e = s.recv_from(&mut [0u8; 16]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut);
+    assert!(t.elapsed() >= Duration::from_millis(150));
+}
+
+#[test]
+fn udp_round_trip_and_port_unreachable_is_connection_refused() {
+    let rt = rt();
+    let a = UdpSocket::bind(&rt, SocketAddrV4::new(LO, 5000)).unwrap();
+    let mut b = UdpSocket::bind(&rt, SocketAddrV4::new(LO, 0)).unwrap();
+    b.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let b_addr = b.local_addr().unwrap();
+    a.send_to(b"hello", SocketAddrV4::new(LO, b_addr.port()))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let (n, from) = b.recv_from(&mut buf).unwrap();
+    assert_eq!(
+        (&buf[..n], from),
+        (&b"hello"[..], SocketAddrV4::new(LO, 5000))
+    );
+    // Nobody on 5999.
+    b.send_to(b"x", SocketAddrV4::new(LO, 5999)).unwrap();
+    assert_eq!(
+        b.recv_from(&mut buf).unwrap_err().kind(),
+        ErrorKind::ConnectionRefused
+    );
+    // A second bind to a bound port fails.
+    assert_eq!(
+        UdpSocket::bind(&rt, SocketAddrV4::new(LO, 5000))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::AddrInUse
+    );
+}
+
+#[test]
+fn interrupt_wakes_blocked_calls_with_connection_aborted() {
+    let rt = rt();
+    let u = UdpSocket::bind(&rt, SocketAddrV4::new(LO, 0)).unwrap();
+    let mut l = TcpListener::bind(&rt, SocketAddrV4::new(LO, 7100)).unwrap();
+    let t1 = std::thread::spawn(move || u.recv_from(&mut [0u8; 8]).map(|_| ()));
+    let t2 = std::thread::spawn(move || l.accept().map(|_| ()));
+    std::thread::sleep(Duration::from_millis(200));
+    rt.interrupt();
+    for t in [t1, t2] {
+        let e = t.join().unwrap().unwrap_err();
+        // Not Interrupted: std's retry loops would swallow that.
+        assert_eq!(e.kind(), ErrorKind::ConnectionAborted);
+    }
+}
+
+#[test]
+fn tcp_read_timeout_then_data_then_eof() {
+    let rt = rt();
+    let mut l = TcpListener::bind(&rt, SocketAddrV4::new(LO, 7200)).unwrap();
+    let mut c = TcpStream::connect(&rt, SocketAddrV4::new(LO, 7200)).unwrap();
+    let (mut s, peer) = l.accept().unwrap();
+    assert_eq!(peer, c.local_addr().unwrap());
+    assert_eq!(s.peer_addr().unwrap(), c.local_addr().unwrap());
+    assert_eq!(c.peer_addr().unwrap(), SocketAddrV4::new(LO, 7200));
+    c.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    assert_eq!(
+        c.read(&mut [0u8; 4]).unwrap_err().kind(),
+        ErrorKind::TimedOut
+    );
+    assert_eq!(
+        c.set_read_timeout(Some(Duration::ZERO)).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    s.write_all(b"pong").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut got = Vec::new();
+    c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    c.read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"pong");
+    // Half close: the other direction still works.
+    c.write_all(b"ping").unwrap();
+    let mut buf = [0u8; 4];
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ping");
+}
+
+#[test]
+fn tcp_connect_to_a_closed_port_is_refused() {
+    let rt = rt();
+    let e = TcpStream::connect_timeout(
+        &rt,
+        SocketAddrV4::new(LO, 7999),
+        Some(Duration::from_secs(2)),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
+}
+
+#[test]
+fn shutdown_closes_connections_and_returns_within_the_linger() {
+    let rt = rt();
+    let mut l = TcpListener::bind(&rt, SocketAddrV4::new(LO, 7300)).unwrap();
+    let c = TcpStream::connect(&rt, SocketAddrV4::new(LO, 7300)).unwrap();
+    let (s, _) = l.accept().unwrap();
+    let t = Instant::now();
+    rt.shutdown();
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "the runtime waits at most 2 s for ACKs"
+    );
+    drop((c, s, l));
+}
+
+#[test]
+fn echo_socket_pings_itself() {
+    let rt = rt();
+    let mut p = EchoSocket::bind(&rt).unwrap();
+    p.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    p.send_echo(LO, 1, b"abc").unwrap();
+    let mut buf = [0u8; 8];
+    let r = p.recv_reply(&mut buf).unwrap();
+    assert_eq!(
+        (r.from, r.seq_no, r.len, &buf[..3]),
+        (LO, 1, 3, &b"abc"[..])
+    );
+}
