@@ -24,6 +24,44 @@
 //!
 //! See `docs/ARCHITECTURE.md` in the repository for the reasoning behind the
 //! shapes, and where each RFC lives in the code.
+//!
+//! # In firmware
+//!
+//! The core owns no memory and reads no clock: you give it buffers, devices
+//! and the time. A main loop over one device looks like this (the README
+//! shows the same):
+//!
+//! ```no_run
+//! use microps_core::iface::{ArpSlot, PendingMetadata, Stack, StackConfig, StackStorage};
+//! use microps_core::phy::Device;
+//! use microps_core::socket::{SocketSet, SocketSlot};
+//! use microps_core::time::Instant;
+//!
+//! fn run(
+//!     nic: &mut dyn Device,
+//!     storage: StackStorage<'static>,
+//!     slots: &'static mut [SocketSlot<'static>],
+//!     seed: u64,
+//!     now: impl Fn() -> Instant,
+//! ) -> ! {
+//!     let mut config = StackConfig::default();
+//!     config.seed = seed;
+//!     let mut stack = Stack::new(config, storage);
+//!     let dev = stack.add_device(nic.capabilities()).unwrap();
+//!     stack.add_interface(dev, "192.0.2.2/24".parse().unwrap()).unwrap();
+//!     let mut sockets = SocketSet::new(slots, seed);
+//!     loop {
+//!         stack.poll(now(), &mut [&mut *nic], &mut sockets);
+//!         let _next = stack.poll_at(now(), &sockets);
+//!         // sleep until `_next` or an interrupt from the NIC
+//!     }
+//! }
+//!
+//! // Storage sized at compile time, in statics (no heap):
+//! // static mut ARP: [ArpSlot; 16] = [ArpSlot::EMPTY; 16];
+//! // static mut PENDING: [PendingMetadata; 8] = [PendingMetadata::EMPTY; 8];
+//! let _ = (ArpSlot::EMPTY, PendingMetadata::EMPTY);
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![cfg_attr(
