@@ -241,8 +241,13 @@ impl TcpSocket<'_> {
             self.snd.nxt = ack;
         }
         self.timers.retransmit_at = None;
+        if self.timers.retries > 0 {
+            // RFC 6298 (5.7): data starts with an RTO of 3 s.
+            self.rtt.syn_timed_out();
+        } else {
+            self.rtt.reset_backoff();
+        }
         self.timers.retries = 0;
-        self.rtt.reset_backoff();
         self.timers.last_progress = now;
     }
 
@@ -254,6 +259,29 @@ impl TcpSocket<'_> {
 
     /// 3.10.7.4, "Otherwise": SYN-RECEIVED and the synchronized states.
     fn synchronized_segment(&mut self, cx: &RxContext<'_>, seg: &TcpRepr<'_>) -> Option<Reply> {
+        // Simultaneous open (figure 8, line 6): in SYN-RECEIVED the peer's
+        // SYN,ACK repeats the SYN we already took ("<SEQ=300><ACK=101>
+        // <CTL=SYN,ACK>" with RCV.NXT = 301) and acknowledges ours, and we
+        // enter ESTABLISHED. Taken whole it would fail the acceptability
+        // test, and each side would answer the other's SYN,ACK with its own
+        // forever; so the old SYN is trimmed off (it occupies the sequence
+        // number before RCV.NXT) and the rest is processed as usual.
+        let trimmed;
+        let seg = if self.state == State::SynReceived
+            && seg.flags.contains(TcpFlags::SYN | TcpFlags::ACK)
+            && seg.seq_number == self.rcv.irs
+        {
+            let mut flags = seg.flags;
+            flags.remove(TcpFlags::SYN);
+            trimmed = TcpRepr {
+                seq_number: seg.seq_number + 1,
+                flags,
+                ..*seg
+            };
+            &trimmed
+        } else {
+            seg
+        };
         let f = seg.flags;
         let now = cx.now;
         let seg_len = seg.segment_len();
@@ -279,6 +307,14 @@ impl TcpSocket<'_> {
         // special allowance should be made to accept valid ACKs, URGs, and
         // RSTs."
         let zero_window_ack = rcv_wnd == 0 && seq == nxt;
+        if !acceptable && zero_window_ack && !f.contains(TcpFlags::RST) {
+            // Still not acceptable, so the acknowledgment is owed; it
+            // answers the peer's zero-window probe (RFC 9293 3.8.6.1: "When
+            // the receiving TCP peer has a zero window and a segment
+            // arrives, it must still send an acknowledgment showing its next
+            // expected sequence number and current window (zero).").
+            self.timers.ack_now = true;
+        }
         if !acceptable && !zero_window_ack {
             // "If an incoming segment is not acceptable, an acknowledgment
             // should be sent in reply (unless the RST bit is set, if so drop
@@ -410,21 +446,30 @@ impl TcpSocket<'_> {
             && !fin
             && u32::from(seg.window_len) == self.snd.wnd
             && self.snd.max > self.snd.una
+            && self.snd.wnd > 0
         {
-            // RFC 5681 2: a duplicate ACK.
+            // RFC 5681 2: a duplicate ACK. (Not the answers to our
+            // zero-window probes: only the probe is outstanding then.)
             self.duplicate_ack();
         }
         // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
         // updated. If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2
         // =< SEG.ACK)), set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and
         // set SND.WL2 <- SEG.ACK."
-        if self.snd.wl1 < seg.seq_number || (self.snd.wl1 == seg.seq_number && self.snd.wl2 <= ack)
+        if self.snd.una <= ack
+            && (self.snd.wl1 < seg.seq_number
+                || (self.snd.wl1 == seg.seq_number && self.snd.wl2 <= ack))
         {
             let was_zero = self.snd.wnd == 0;
             self.update_window(seg);
             if was_zero && self.snd.wnd > 0 {
                 self.timers.persist_at = None;
                 self.timers.persist_backoff = 0;
+                if self.timers.retransmit_at.is_none() {
+                    // Only a probe was outstanding and the peer did not
+                    // take it: send from SND.UNA again.
+                    self.snd.nxt = self.snd.una;
+                }
             }
         }
         match self.state {
@@ -664,11 +709,9 @@ impl TcpSocket<'_> {
             None
         };
         let una_off = self.snd.una.0.wrapping_sub(self.snd.iss.0);
-        if self.cc.on_ack(acked_total as u32, una_off, flight as u32) {
-            // NewReno partial ACK: retransmit the first unacknowledged
-            // segment.
-            self.snd.nxt = self.snd.una;
-        }
+        // NewReno partial ACK: retransmit the first unacknowledged segment
+        // (a full ACK cancels a fast retransmit not yet sent).
+        self.rexmit_una = self.cc.on_ack(acked_total as u32, una_off, flight as u32);
         if let Some(up) = self.snd.up
             && ack >= up
         {
@@ -682,8 +725,8 @@ impl TcpSocket<'_> {
         let nxt = self.snd.max.0.wrapping_sub(self.snd.iss.0);
         if self.cc.on_dup_ack(flight, nxt) == DupAckAction::FastRetransmit {
             net_debug!("fast retransmit from {}", self.snd.una);
-            // Retransmit from SND.UNA; Karn: no sample from it.
-            self.snd.nxt = self.snd.una;
+            // Retransmit the segment at SND.UNA; Karn: no sample from it.
+            self.rexmit_una = true;
             self.timers.rtt_sample = None;
         }
     }
@@ -724,18 +767,21 @@ impl TcpSocket<'_> {
     }
 
     /// An ICMP error about a segment this connection sent (RFC 1122
-    /// 4.2.3.9, validated as RFC 5927 4.1 says: the quoted sequence number
-    /// must be in SND.UNA..SND.MAX). Hard errors abort a connection still
-    /// being set up; in synchronized states every error is soft (RFC 5927
-    /// 4.2): kept, and reported if the connection times out. Fragmentation
-    /// needed lowers the MSS (RFC 1191).
+    /// 4.2.3.9, validated as RFC 5927 4.1 describes: "check that the TCP
+    /// sequence number contained in the payload of the ICMP error message is
+    /// within the range SND.UNA =< SEG.SEQ < SND.NXT", with the highest
+    /// SND.NXT reached; with nothing in flight, every error is ignored).
+    /// Hard errors abort a connection still being set up; in synchronized
+    /// states every error is soft (RFC 5927 4.2): kept, and reported if the
+    /// connection times out. Fragmentation needed lowers the MSS (RFC
+    /// 1191).
     pub fn handle_icmp_error(
         &mut self,
         kind: super::super::IcmpErrorKind,
         quoted_seq: SeqNumber,
     ) -> bool {
         use super::super::IcmpErrorKind as K;
-        if !(self.snd.una <= quoted_seq && quoted_seq <= self.snd.max) {
+        if !quoted_seq.in_window(self.snd.una, self.snd.max) {
             return false;
         }
         match kind {

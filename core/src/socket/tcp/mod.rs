@@ -35,6 +35,8 @@ mod congestion;
 pub mod input;
 mod output;
 mod rtt;
+#[cfg(test)]
+mod tests;
 
 pub use congestion::Congestion;
 pub use output::Segment;
@@ -235,7 +237,10 @@ pub struct TcpConfig {
     /// before the connection is aborted (15, as Linux's `tcp_retries2`:
     /// 15 doublings from 200 ms exceed the 100 s the RFC asks for).
     pub max_retransmissions: u8,
-    /// R2 for SYN segments (6: the 3 minutes the RFC asks for, from 1 s).
+    /// R2 for SYN segments: "R2 for a SYN segment MUST be set large enough
+    /// to provide retransmission of the segment for at least 3 minutes" (7:
+    /// from an RTO of 1 s, capped at 60 s, SYNs go at 0, 1, 3, 7, 15, 31,
+    /// 63 and 123 s and the open fails at 183 s; 6 would give up at 123 s).
     pub max_syn_retransmissions: u8,
     /// R1 of RFC 9293 3.8.3: retransmissions after which the IP layer is
     /// told to check the route (logged).
@@ -266,7 +271,7 @@ impl Default for TcpConfig {
             rto_min: Duration::from_millis(200),
             rto_max: Duration::from_secs(60),
             max_retransmissions: 15,
-            max_syn_retransmissions: 6,
+            max_syn_retransmissions: 7,
             r1: 3,
             time_wait: Duration::from_secs(60),
             ack_delay: Some(Duration::from_millis(40)),
@@ -413,6 +418,10 @@ pub struct TcpSocket<'a> {
     pub(crate) rst_pending: bool,
     /// A SYN-ACK must be sent again now (a retransmitted SYN arrived).
     pub(crate) resend_syn: bool,
+    /// Fast retransmit (RFC 5681 3.2) or a NewReno partial ACK (RFC 6582
+    /// 3.2): the segment at SND.UNA goes again at the next dispatch, alone,
+    /// and SND.NXT stays where it is.
+    pub(crate) rexmit_una: bool,
     /// The sequence number of our FIN, once sent.
     pub(crate) snd_fin: Option<SeqNumber>,
 }
@@ -451,6 +460,7 @@ impl<'a> TcpSocket<'a> {
             urgent_mark: None,
             rst_pending: false,
             resend_syn: false,
+            rexmit_una: false,
             snd_fin: None,
         }
     }
@@ -785,6 +795,7 @@ impl<'a> TcpSocket<'a> {
         self.soft_error = None;
         self.urgent_mark = None;
         self.resend_syn = false;
+        self.rexmit_una = false;
         self.snd_fin = None;
     }
 
@@ -820,6 +831,26 @@ impl<'a> TcpSocket<'a> {
         net_debug!("{} -> {}: {}", self.local, self.remote, e);
         self.error = Some(e);
         self.set_closed();
+    }
+
+    /// Gave up (R2, the user timeout, keep-alive): "connection timed out",
+    /// or the ICMP soft error that explains it (RFC 9293 3.9.2.2: "a TCP
+    /// implementation MUST NOT abort the connection (MUST-56), and it
+    /// SHOULD make the information available to the application
+    /// (SHLD-25)").
+    pub(crate) fn timed_out(&mut self) {
+        let e = self
+            .soft_error
+            .map_or(TcpError::TimedOut, TcpError::Unreachable);
+        self.fail(e);
+    }
+
+    /// When the user timeout (RFC 9293 3.10.1) expires, if data is
+    /// outstanding.
+    pub(crate) fn user_timeout_at(&self) -> Option<Instant> {
+        let limit = self.config.user_timeout?;
+        (self.snd.max > self.snd.una && !matches!(self.state, State::Closed | State::Listen))
+            .then(|| self.timers.last_progress + limit)
     }
 
     pub(crate) fn set_snd_mss(&mut self, mss: usize) {
@@ -892,7 +923,7 @@ impl<'a> TcpSocket<'a> {
 
     /// When [`TcpSocket::dispatch`] next has something to do.
     pub fn poll_at(&self, now: Instant) -> Option<Instant> {
-        if self.rst_pending || self.timers.ack_now || self.resend_syn {
+        if self.rst_pending || self.timers.ack_now || self.resend_syn || self.rexmit_una {
             return Some(now);
         }
         if self.wants_to_send(now) {
@@ -904,6 +935,7 @@ impl<'a> TcpSocket<'a> {
             self.timers.persist_at,
             self.timers.time_wait_until,
             self.timers.keep_alive_at,
+            self.user_timeout_at(),
         ]
         .into_iter()
         .flatten()

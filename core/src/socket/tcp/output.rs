@@ -12,7 +12,7 @@
 
 use core::net::SocketAddrV4;
 
-use super::{State, TcpError, TcpSocket};
+use super::{State, TcpSocket};
 use crate::socket::DispatchError;
 use crate::time::{Duration, Instant};
 use crate::wire::{SeqNumber, TcpFlags, TcpOptions};
@@ -132,12 +132,11 @@ impl TcpSocket<'_> {
             return false;
         }
         // RFC 9293 3.10.1 user timeout.
-        if let Some(limit) = self.config.user_timeout
-            && self.snd.max > self.snd.una
-            && now.saturating_duration_since(self.timers.last_progress) >= limit
+        if let Some(t) = self.user_timeout_at()
+            && t <= now
         {
             net_debug!("user timeout");
-            self.fail(TcpError::TimedOut);
+            self.timed_out();
             return false;
         }
         if let Some(t) = self.timers.retransmit_at
@@ -157,7 +156,7 @@ impl TcpSocket<'_> {
                 // same segment reaches a threshold R2 ... close the
                 // connection."
                 net_debug!("giving up after {} retransmissions", self.timers.retries);
-                self.fail(TcpError::TimedOut);
+                self.timed_out();
                 return false;
             }
             self.timers.retries += 1;
@@ -172,6 +171,7 @@ impl TcpSocket<'_> {
             let flight = (self.snd.max - self.snd.una) as u32;
             self.cc.on_timeout(flight);
             self.snd.nxt = self.snd.una;
+            self.rexmit_una = false;
             self.timers.rtt_sample = None;
             self.timers.retransmit_at = None;
             if matches!(self.state, State::SynSent | State::SynReceived) {
@@ -227,6 +227,10 @@ impl TcpSocket<'_> {
                     return false;
                 }
                 let mut seg = self.bare(self.snd.iss, TcpFlags::SYN);
+                // The window field is "the number of data octets ... that the
+                // sender of this segment is willing to accept" (RFC 9293
+                // 3.1), in a SYN too: our free receive buffer, not zero.
+                seg.window = self.rcv_window() as u16;
                 seg.options.mss = Some(self.rcv_mss.min(65535) as u16);
                 self.emit_control(now, &seg, emit)
             }
@@ -322,6 +326,127 @@ impl TcpSocket<'_> {
         true
     }
 
+    /// Sends `len` bytes from SND.NXT (and the FIN after them if `fin`), as
+    /// a window probe if `probe`.
+    fn emit_data(
+        &mut self,
+        now: Instant,
+        len: usize,
+        fin: bool,
+        probe: bool,
+        emit: &mut dyn FnMut(&Segment<'_>) -> Result<(), DispatchError>,
+    ) -> bool {
+        let seq = self.snd.nxt;
+        let sent_off = seq - self.data_seq_start();
+        let p0 = self.tx.get_allocated(sent_off, len);
+        let p1 = if p0.len() < len {
+            self.tx.get_allocated(sent_off + p0.len(), len - p0.len())
+        } else {
+            &[]
+        };
+        let (window, edge) = self.window_to_advertise();
+        let mut flags = TcpFlags::ACK;
+        if sent_off + len == self.tx.len() && len > 0 {
+            flags |= TcpFlags::PSH;
+        }
+        if fin {
+            flags |= TcpFlags::FIN;
+        }
+        let mut urgent = 0u16;
+        if let Some(up) = self.snd.up
+            && up > seq
+        {
+            flags |= TcpFlags::URG;
+            urgent = (up - seq).min(65535) as u16;
+        }
+        let seg = Segment {
+            local: self.local,
+            remote: self.remote,
+            seq,
+            ack: self.rcv.nxt,
+            flags,
+            window,
+            urgent,
+            options: TcpOptions::new(),
+            payload: [p0, p1],
+        };
+        if emit(&seg).is_err() {
+            return false;
+        }
+        let is_new = self.snd.nxt == self.snd.max;
+        if self.snd.max == self.snd.una {
+            // The first data outstanding: the user timeout counts from here
+            // (RFC 9293 3.10.1: data not delivered within the timeout), not
+            // from the last progress of a connection that was idle.
+            self.timers.last_progress = now;
+        }
+        self.snd.nxt = seq + len + usize::from(fin);
+        if self.snd.max < self.snd.nxt {
+            self.snd.max = self.snd.nxt;
+        }
+        if fin {
+            self.snd_fin = Some(seq + len);
+            match self.state {
+                // "Queue this until all preceding SENDs have been
+                // segmentized, then form a FIN segment and send it. In
+                // any case, enter FIN-WAIT-1 state." / CLOSE-WAIT:
+                // "enter LAST-ACK state".
+                State::Established => self.set_state(State::FinWait1),
+                State::CloseWait => self.set_state(State::LastAck),
+                _ => {}
+            }
+        }
+        if is_new && self.timers.rtt_sample.is_none() && !probe {
+            self.timers.rtt_sample = Some((seq, now));
+        }
+        // "(5.1) Every time a packet containing data is sent (including
+        // a retransmission), if the timer is not running, start it."
+        if self.timers.retransmit_at.is_none() && !probe {
+            self.timers.retransmit_at = Some(now + self.rtt.rto());
+        }
+        if probe {
+            self.timers.persist_backoff = self.timers.persist_backoff.saturating_add(1);
+            let mut d = self.rtt.rto();
+            for _ in 0..self.timers.persist_backoff.min(6) {
+                d = d.saturating_mul(2);
+            }
+            self.timers.persist_at = Some(now + d.min(Duration::from_secs(60)));
+        }
+        self.timers.last_tx = now;
+        self.rcv.adv_edge = edge;
+        self.ack_sent();
+        true
+    }
+
+    /// RFC 5681 3.2 (3): "The lost segment starting at SND.UNA MUST be
+    /// retransmitted" (and RFC 6582 3.2 (3) on a partial ACK: "retransmit
+    /// the first unacknowledged segment"). Only that segment: what was sent
+    /// after it is not sent again, and SND.NXT stays, so that the window
+    /// that follows counts it in flight ("send 1*SMSS bytes of previously
+    /// unsent data" when cwnd allows). `None` if there is nothing to
+    /// retransmit.
+    fn retransmit_una(
+        &mut self,
+        now: Instant,
+        emit: &mut dyn FnMut(&Segment<'_>) -> Result<(), DispatchError>,
+    ) -> Option<bool> {
+        let resume = self.snd.nxt;
+        let sent_data = (self.snd.max - self.snd.una).min(self.tx.len());
+        let len = sent_data.min(self.snd_mss);
+        let fin = self.snd_fin == Some(self.snd.una + len);
+        if len == 0 && !fin {
+            self.rexmit_una = false;
+            return None;
+        }
+        self.snd.nxt = self.snd.una;
+        let sent = self.emit_data(now, len, fin, false, emit);
+        if sent {
+            self.rexmit_una = false;
+        }
+        self.snd.nxt = self.snd.nxt.max(resume);
+        Some(sent)
+    }
+
     fn dispatch_synchronized(
         &mut self,
         now: Instant,
@@ -334,20 +459,30 @@ impl TcpSocket<'_> {
         {
             self.cc.on_idle_restart();
         }
+        if self.rexmit_una
+            && let Some(sent) = self.retransmit_una(now, emit)
+        {
+            return sent;
+        }
         let (mut len, fin) = self.plan_data(now);
-        let start = self.data_seq_start();
-        let sent_off = self.snd.nxt - start;
-        let avail = self.tx.len().saturating_sub(sent_off);
-        let inflight = self.snd.nxt - self.snd.una;
         let mut probe = false;
         // Zero window: the persist timer probes with one byte (RFC 9293
-        // 3.8.6.1).
-        if len == 0 && !fin && avail > 0 && self.snd.wnd == 0 && inflight == 0 {
+        // 3.8.6.1), while nothing but an earlier probe is outstanding (data
+        // starts the retransmission timer, probes do not).
+        if len == 0
+            && !fin
+            && self.snd.wnd == 0
+            && !self.tx.is_empty()
+            && self.timers.retransmit_at.is_none()
+        {
             match self.timers.persist_at {
                 None => {
                     self.timers.persist_at = Some(now + self.rtt.rto());
                 }
                 Some(t) if t <= now => {
+                    // The probe is always the byte at SND.UNA: an earlier
+                    // probe the peer did not take is sent again.
+                    self.snd.nxt = self.snd.una;
                     len = 1;
                     probe = true;
                 }
@@ -355,79 +490,7 @@ impl TcpSocket<'_> {
             }
         }
         if len > 0 || fin {
-            let seq = self.snd.nxt;
-            let p0 = self.tx.get_allocated(sent_off, len);
-            let p1 = if p0.len() < len {
-                self.tx.get_allocated(sent_off + p0.len(), len - p0.len())
-            } else {
-                &[]
-            };
-            let (window, edge) = self.window_to_advertise();
-            let mut flags = TcpFlags::ACK;
-            if sent_off + len == self.tx.len() && len > 0 {
-                flags |= TcpFlags::PSH;
-            }
-            if fin {
-                flags |= TcpFlags::FIN;
-            }
-            let mut urgent = 0u16;
-            if let Some(up) = self.snd.up
-                && up > seq
-            {
-                flags |= TcpFlags::URG;
-                urgent = (up - seq).min(65535) as u16;
-            }
-            let seg = Segment {
-                local: self.local,
-                remote: self.remote,
-                seq,
-                ack: self.rcv.nxt,
-                flags,
-                window,
-                urgent,
-                options: TcpOptions::new(),
-                payload: [p0, p1],
-            };
-            if emit(&seg).is_err() {
-                return false;
-            }
-            let is_new = self.snd.nxt == self.snd.max;
-            self.snd.nxt = seq + len + usize::from(fin);
-            if self.snd.max < self.snd.nxt {
-                self.snd.max = self.snd.nxt;
-            }
-            if fin {
-                self.snd_fin = Some(seq + len);
-                match self.state {
-                    // "Queue this until all preceding SENDs have been
-                    // segmentized, then form a FIN segment and send it. In
-                    // any case, enter FIN-WAIT-1 state." / CLOSE-WAIT:
-                    // "enter LAST-ACK state".
-                    State::Established => self.set_state(State::FinWait1),
-                    State::CloseWait => self.set_state(State::LastAck),
-                    _ => {}
-                }
-            }
-            if is_new && self.timers.rtt_sample.is_none() && !probe {
-                self.timers.rtt_sample = Some((seq, now));
-            }
-            // "(5.1) Every time a packet containing data is sent (including
-            // a retransmission), if the timer is not running, start it."
-            if self.timers.retransmit_at.is_none() && !probe {
-                self.timers.retransmit_at = Some(now + self.rtt.rto());
-            }
-            if probe {
-                self.timers.persist_backoff = self.timers.persist_backoff.saturating_add(1);
-                let mut d = self.rtt.rto();
-                for _ in 0..self.timers.persist_backoff.min(6) {
-                    d = d.saturating_mul(2);
-                }
-                self.timers.persist_at = Some(now + d.min(Duration::from_secs(60)));
-            }
-            self.timers.last_tx = now;
-            self.rcv.adv_edge = edge;
-            self.ack_sent();
-            return true;
+            return self.emit_data(now, len, fin, probe, emit);
         }
         if self.emit_ack_if_due(now, emit) {
             return true;
@@ -437,7 +500,7 @@ impl TcpSocket<'_> {
             && t <= now
         {
             if self.timers.keep_alive_probes >= KEEP_ALIVE_PROBES {
-                self.fail(TcpError::TimedOut);
+                self.timed_out();
                 return false;
             }
             let mut seg = self.bare(self.snd.max - 1, TcpFlags::ACK);

@@ -83,6 +83,18 @@ impl RttEstimator {
         self.backoff = self.backoff.saturating_add(1);
     }
 
+    /// The handshake completed after our SYN (or SYN,ACK) timed out: "(5.7)
+    /// If the timer expires awaiting the ACK of a SYN segment and the TCP
+    /// implementation is using an RTO less than 3 seconds, the RTO MUST be
+    /// re-initialized to 3 seconds when data transmission begins (i.e.,
+    /// after the three-way handshake completes)."
+    pub fn syn_timed_out(&mut self) {
+        self.backoff = 0;
+        if self.srtt.is_none() {
+            self.rto = self.rto.max(Duration::from_secs(3)).min(self.max);
+        }
+    }
+
     /// A new ACK arrived: the backed-off RTO gives way to the computed one
     /// (RFC 6298 section 5, note after (5.7)).
     pub fn reset_backoff(&mut self) {
