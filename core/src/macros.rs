@@ -8,7 +8,8 @@
 //!
 //! `net_dump!` hands a multi-line decoded header (anything `Display`) to the
 //! `log` back end at debug level; it is silent under `defmt`, whose wire format
-//! has no room for free-form text.
+//! has no room for free-form text. The stack dumps each frame it receives and
+//! sends whole, as a [`FrameDump`](crate::wire::FrameDump), from `iface`.
 
 /// The name of the enclosing function, without its module path.
 #[cfg(feature = "log")]

@@ -44,7 +44,6 @@ impl Inner<'_> {
             repr.operation,
             payload.len()
         );
-        net_dump!(packet);
         if matches!(repr.operation, ArpOperation::Unknown(_)) {
             bump(&mut self.stats.arp.drop_unknown_op);
             return;

@@ -73,7 +73,6 @@ impl Inner<'_> {
             f.ethertype(),
             frame.len()
         );
-        net_dump!(f);
         match f.ethertype() {
             EtherType::Arp => self.arp_input(tx, dev, f.payload()),
             EtherType::Ipv4 => self.ip_input(

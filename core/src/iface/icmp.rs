@@ -98,7 +98,6 @@ impl Inner<'_> {
             packet.msg_type(),
             pkt.payload.len()
         );
-        net_dump!(packet);
         match repr {
             Icmpv4Repr::EchoRequest {
                 ident,

@@ -150,7 +150,6 @@ impl Inner<'_> {
             repr.dst_addr,
             packet.total_len()
         );
-        net_dump!(packet);
         let loopback = self
             .devices
             .get(dev.index())
@@ -617,10 +616,6 @@ impl Inner<'_> {
                 frag.emit(&mut p, &caps);
                 if let Some(data) = ip.get_mut(HEADER_LEN..HEADER_LEN + len) {
                     copy_parts(parts, offset, data);
-                }
-                #[cfg(feature = "log")]
-                if log::log_enabled!(target: "microps_core::dump", log::Level::Debug) {
-                    net_dump!(Ipv4Packet::new_unchecked(&*ip));
                 }
             });
             match r {

@@ -41,6 +41,8 @@ use core::fmt;
 
 use managed::ManagedSlice;
 
+#[cfg(feature = "log")]
+use crate::phy::Medium;
 use crate::phy::{Device, DeviceCapabilities, DeviceError, RxChecksum, RxMeta, TxMeta, TxSink};
 use crate::rand::{Rng, SipKey};
 use crate::socket::SocketSet;
@@ -501,6 +503,8 @@ impl<'a> Stack<'a> {
                 info.caps = dev.capabilities();
             }
         }
+        #[cfg(feature = "log")]
+        let media = self.inner.media();
         let n = devices.len().min(self.inner.devices.len());
         for i in 0..n {
             let mut taken = 0;
@@ -525,6 +529,8 @@ impl<'a> Stack<'a> {
                             current: Some((dev_id, sink)),
                             now,
                             sent: 0,
+                            #[cfg(feature = "log")]
+                            media,
                         };
                         inner.frame_input(&mut tx, reasm, sockets, dev_id, meta, frame);
                         *sent += tx.sent;
@@ -553,6 +559,8 @@ impl<'a> Stack<'a> {
             current: None,
             now,
             sent: 0,
+            #[cfg(feature = "log")]
+            media,
         };
         self.inner.egress(&mut tx, &mut self.reasm, sockets);
         result.sent += tx.sent;
@@ -598,6 +606,24 @@ impl<'a> Stack<'a> {
     }
 }
 
+/// Logs one frame crossing device `$dev` (`$direction` is `input` or
+/// `output`): a line in microps's style, then every header decoded. A macro
+/// so that the line is prefixed with the caller's function name.
+#[cfg(feature = "log")]
+macro_rules! log_frame {
+    ($dev:expr, $medium:expr, $direction:literal, $frame:expr) => {{
+        let (medium, frame): (Medium, &[u8]) = ($medium, $frame);
+        net_debug!(
+            "dev={}, {}, type={}, len={}",
+            $dev,
+            $direction,
+            FrameType(medium, frame),
+            frame.len()
+        );
+        net_dump!(crate::wire::FrameDump::new(medium, frame));
+    }};
+}
+
 /// Transmission context: every device, with the one being read from reached
 /// through its reply sink.
 pub(crate) struct Tx<'d, 'x> {
@@ -608,11 +634,42 @@ pub(crate) struct Tx<'d, 'x> {
     pub(crate) current: Option<(DeviceId, &'d mut dyn TxSink)>,
     pub(crate) now: Instant,
     pub(crate) sent: usize,
+    /// Each device's medium, to decode the frames sent in the log.
+    #[cfg(feature = "log")]
+    pub(crate) media: [Medium; MAX_DEVICES],
 }
 
 impl Tx<'_, '_> {
     /// Lends a buffer of `len` bytes on device `dev` to `f` and sends it.
+    ///
+    /// Every frame the stack sends passes here: with the `log` feature and
+    /// debug logging on, the frame `f` wrote is logged (`dev=net0, output,
+    /// type=ARP(0x0806), len=42`) and dumped header by header
+    /// ([`FrameDump`](crate::wire::FrameDump)). A device that fails with
+    /// `Exhausted` after running `f` did not send what was logged.
     pub(crate) fn transmit(
+        &mut self,
+        dev: DeviceId,
+        len: usize,
+        f: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), DeviceError> {
+        #[cfg(feature = "log")]
+        if log_frames() {
+            let medium = self
+                .media
+                .get(dev.index())
+                .copied()
+                .unwrap_or(Medium::Ethernet);
+            return self.send(dev, len, &mut |buf: &mut [u8]| {
+                f(buf);
+                log_frame!(dev, medium, "output", buf);
+            });
+        }
+        self.send(dev, len, f)
+    }
+
+    /// [`Tx::transmit`] without the log.
+    fn send(
         &mut self,
         dev: DeviceId,
         len: usize,
@@ -638,6 +695,32 @@ impl Tx<'_, '_> {
             self.sent += 1;
         }
         r
+    }
+}
+
+/// Whether frames are logged: the one-line summary or the dump is on.
+#[cfg(feature = "log")]
+fn log_frames() -> bool {
+    log::log_enabled!(log::Level::Debug)
+        || log::log_enabled!(target: "microps_core::dump", log::Level::Debug)
+}
+
+/// What a frame carries, for the log line: the EtherType on Ethernet
+/// (`IPv4(0x0800)`, `ARP(0x0806)`), `IP` on an IP medium, `?` if the frame is
+/// too short to say.
+#[cfg(feature = "log")]
+struct FrameType<'a>(Medium, &'a [u8]);
+
+#[cfg(feature = "log")]
+impl fmt::Display for FrameType<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self.0 {
+            Medium::Ethernet => match crate::wire::EthernetFrame::new_checked(self.1) {
+                Ok(frame) => write!(f, "{}", frame.ethertype()),
+                Err(_) => f.write_str("?"),
+            },
+            Medium::Ip => f.write_str("IP"),
+        }
     }
 }
 
@@ -672,7 +755,21 @@ impl<'a> Inner<'a> {
         }
     }
 
-    /// Dispatches a received frame by the device's medium.
+    /// Each device's medium, indexed by device (Ethernet past the last).
+    #[cfg(feature = "log")]
+    fn media(&self) -> [Medium; MAX_DEVICES] {
+        let mut media = [Medium::Ethernet; MAX_DEVICES];
+        for (m, d) in media.iter_mut().zip(self.devices.iter()) {
+            *m = d.caps.medium;
+        }
+        media
+    }
+
+    /// Dispatches a received frame by the device's medium. With the `log`
+    /// feature and debug logging on, every frame is logged first (`dev=net0,
+    /// input, type=IPv4(0x0800), len=98`) and dumped header by header
+    /// ([`FrameDump`](crate::wire::FrameDump)), whether the stack then
+    /// accepts it or not.
     fn frame_input(
         &mut self,
         tx: &mut Tx<'_, '_>,
@@ -688,10 +785,13 @@ impl<'a> Inner<'a> {
         };
         stats::bump(&mut self.stats.link.rx_frames);
         self.stats.link.rx_bytes = self.stats.link.rx_bytes.saturating_add(frame.len() as u64);
+        #[cfg(feature = "log")]
+        if log_frames() {
+            log_frame!(dev, info.caps.medium, "input", frame);
+        }
         if info.is_ethernet() {
             self.ethernet_input(tx, reasm, sockets, &info, meta, frame);
         } else {
-            net_debug!("dev={}, type=IP, len={}", dev, frame.len());
             self.ip_input(tx, reasm, sockets, dev, meta, false, frame);
         }
     }

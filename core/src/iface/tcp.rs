@@ -65,7 +65,6 @@ impl Inner<'_> {
             repr.payload.len(),
             repr.flags
         );
-        net_dump!(packet);
         // RFC 1122 4.2.3.10: "A TCP implementation MUST silently discard an
         // incoming SYN segment that is addressed to a broadcast or multicast
         // address." No segment to or from one gets an answer here.

@@ -51,7 +51,6 @@ impl Inner<'_> {
             pkt.payload.len(),
             packet.payload().len()
         );
-        net_dump!(packet);
         let local = pkt.dst_kind == DstKind::Local;
         match sockets.udp_for_port(repr.dst_port) {
             Some(s) if s.accepts(&dst, local) => {

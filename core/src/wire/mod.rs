@@ -26,6 +26,7 @@ mod field;
 
 pub mod arp;
 pub mod checksum;
+pub mod dump;
 pub mod ethernet;
 pub mod icmpv4;
 pub mod ipv4;
@@ -38,6 +39,7 @@ pub use ipv4::{IpProtocol, Ipv4Address, Ipv4AddressExt, Ipv4Cidr};
 pub use seq::SeqNumber;
 // Filled in as the formats land:
 pub use arp::{ArpOperation, ArpPacket, ArpRepr};
+pub use dump::FrameDump;
 pub use icmpv4::{DstUnreachable, Icmpv4Message, Icmpv4Packet, Icmpv4Repr, TimeExceeded};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use tcp::{TcpFlags, TcpOption, TcpOptions, TcpPacket, TcpRepr};
