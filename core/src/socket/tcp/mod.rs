@@ -262,6 +262,12 @@ pub struct TcpConfig {
     pub congestion: Congestion,
     /// RFC 5961 challenge ACKs per second per connection.
     pub challenge_ack_limit: u32,
+    /// How long FIN-WAIT-2 may last without anything from the peer before
+    /// the connection is dropped (`None`: forever, as RFC 9293). Linux uses
+    /// 60 s for sockets the application has closed; the hosted runtime sets
+    /// that for orphaned connections, so a peer that never closes cannot
+    /// keep one alive.
+    pub fin_wait2_timeout: Option<Duration>,
 }
 
 impl Default for TcpConfig {
@@ -280,6 +286,7 @@ impl Default for TcpConfig {
             user_timeout: None,
             congestion: Congestion::NewReno,
             challenge_ack_limit: 10,
+            fin_wait2_timeout: None,
         }
     }
 }
@@ -492,6 +499,20 @@ impl<'a> TcpSocket<'a> {
     /// Sets the keep-alive interval (`None`: off).
     pub fn set_keep_alive(&mut self, interval: Option<Duration>) {
         self.config.keep_alive = interval;
+    }
+
+    /// Sets how long FIN-WAIT-2 may last without news from the peer
+    /// (`None`: forever).
+    pub fn set_fin_wait2_timeout(&mut self, timeout: Option<Duration>) {
+        self.config.fin_wait2_timeout = timeout;
+    }
+
+    /// When FIN-WAIT-2 gives up, if it does.
+    pub(crate) fn fin_wait2_deadline(&self) -> Option<Instant> {
+        match (self.state, self.config.fin_wait2_timeout) {
+            (State::FinWait2, Some(t)) => Some(self.timers.last_rx + t),
+            _ => None,
+        }
     }
 
     /// Sets the user timeout (`None`: only the retry limit applies).
@@ -936,6 +957,7 @@ impl<'a> TcpSocket<'a> {
             self.timers.time_wait_until,
             self.timers.keep_alive_at,
             self.user_timeout_at(),
+            self.fin_wait2_deadline(),
         ]
         .into_iter()
         .flatten()

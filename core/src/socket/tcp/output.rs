@@ -131,6 +131,17 @@ impl TcpSocket<'_> {
         if self.state == State::Closed || self.state == State::Listen {
             return false;
         }
+        if let Some(t) = self.fin_wait2_deadline()
+            && t <= now
+        {
+            net_debug!(
+                "FIN-WAIT-2 timeout, local={}, remote={}",
+                self.local,
+                self.remote
+            );
+            self.set_closed();
+            return false;
+        }
         // RFC 9293 3.10.1 user timeout.
         if let Some(t) = self.user_timeout_at()
             && t <= now

@@ -2310,3 +2310,26 @@ fn rfc5681_3_1_timeout_resends_one_segment_then_slow_starts() {
     assert_eq!(h.rx(&ack(IRS + 1, ISS + 2921, 65535)), None);
     assert_eq!(h.s.poll_at(h.now), None);
 }
+
+#[test]
+fn fin_wait_2_timeout_when_configured() {
+    // RFC 9293 leaves FIN-WAIT-2 open forever; with a timeout configured
+    // (as the hosted runtime does for orphans), silence ends it.
+    let mut h = established();
+    h.s.set_fin_wait2_timeout(Some(Duration::from_secs(60)));
+    h.s.close();
+    let o = h.out();
+    assert_eq!(o.len(), 1, "{o:?}");
+    assert!(o[0].flags.contains(TcpFlags::FIN));
+    assert_eq!(o[0].seq, ISS + 1);
+    h.advance(ms(10));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 2, 65535)), None);
+    assert_eq!(h.s.state(), State::FinWait2);
+    let deadline = h.now + Duration::from_secs(60);
+    assert_eq!(h.s.poll_at(h.now), Some(deadline));
+    h.run_until(deadline - ms(1));
+    assert_eq!(h.s.state(), State::FinWait2);
+    h.run_until(deadline);
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(h.s.error(), None);
+}
