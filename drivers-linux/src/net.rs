@@ -61,6 +61,19 @@ fn gone() -> io::Error {
 }
 
 /// A UDP socket, like `std::net::UdpSocket`.
+///
+/// ```no_run
+/// # use microps_drivers_linux::{net::UdpSocket, runtime::Runtime};
+/// # use std::time::Duration;
+/// let rt = Runtime::builder().tap("tap0").addr("192.0.2.2/24".parse().unwrap()).build()?;
+/// let mut s = UdpSocket::bind(&rt, "0.0.0.0:0".parse().unwrap())?;
+/// s.set_read_timeout(Some(Duration::from_secs(1)))?;
+/// s.send_to(b"hello", "192.0.2.1:7".parse().unwrap())?;
+/// let mut buf = [0u8; 1500];
+/// let (n, from) = s.recv_from(&mut buf)?; // ConnectionRefused on port unreachable
+/// println!("{n} bytes from {from}");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct UdpSocket {
     shared: Arc<Shared>,
@@ -193,6 +206,18 @@ pub struct EchoReply {
 }
 
 /// An ICMP echo socket, for `ping`.
+///
+/// ```no_run
+/// # use microps_drivers_linux::{net::EchoSocket, runtime::Runtime};
+/// # use std::time::Duration;
+/// let rt = Runtime::builder().loopback().build()?;
+/// let mut ping = EchoSocket::bind(&rt)?;
+/// ping.set_read_timeout(Some(Duration::from_secs(1)))?;
+/// ping.send_echo("127.0.0.1".parse().unwrap(), 1, b"payload")?;
+/// let reply = ping.recv_reply(&mut [0u8; 64])?;
+/// assert_eq!(reply.seq_no, 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct EchoSocket {
     shared: Arc<Shared>,
@@ -355,6 +380,26 @@ fn new_tcp_socket() -> TcpSocket<'static> {
 
 /// A TCP listener, like `std::net::TcpListener`: several listening sockets
 /// on one endpoint, each taking one connection that `accept` hands out.
+///
+/// ```no_run
+/// # use microps_drivers_linux::{net::TcpListener, runtime::Runtime};
+/// # use std::io::{Read, Write};
+/// let rt = Runtime::builder().tap("tap0").addr("192.0.2.2/24".parse().unwrap()).build()?;
+/// let mut listener = TcpListener::bind(&rt, "0.0.0.0:7".parse().unwrap())?;
+/// loop {
+///     let (mut stream, peer) = listener.accept()?;
+///     std::thread::spawn(move || {
+///         let mut buf = [0u8; 4096];
+///         while let Ok(n) = stream.read(&mut buf) {
+///             if n == 0 || stream.write_all(&buf[..n]).is_err() {
+///                 break;
+///             }
+///         }
+///     });
+///     println!("echoing for {peer}");
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct TcpListener {
     shared: Arc<Shared>,
@@ -507,6 +552,20 @@ impl Drop for StreamInner {
 /// A TCP connection, like `std::net::TcpStream`: `Read` and `Write`,
 /// half close with `shutdown`, timeouts, `try_clone` for a reader and a
 /// writer thread.
+///
+/// ```no_run
+/// # use microps_drivers_linux::{net::TcpStream, runtime::Runtime};
+/// # use std::io::{Read, Write};
+/// # use std::time::Duration;
+/// let rt = Runtime::builder().tap("tap0").addr("192.0.2.2/24".parse().unwrap()).build()?;
+/// let mut s = TcpStream::connect_timeout(&rt, "192.0.2.1:80".parse().unwrap(), Some(Duration::from_secs(5)))?;
+/// s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+/// s.shutdown(std::net::Shutdown::Write)?; // FIN; the reply still arrives
+/// let mut reply = Vec::new();
+/// s.read_to_end(&mut reply)?;
+/// println!("{} from {}", reply.len(), s.peer_addr()?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct TcpStream {
     inner: Arc<StreamInner>,
