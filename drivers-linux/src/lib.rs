@@ -25,6 +25,7 @@ pub mod netns;
 pub mod packet;
 pub mod pcap;
 pub mod runtime;
+pub mod setup;
 pub mod signal;
 pub mod tap;
 pub mod tun;

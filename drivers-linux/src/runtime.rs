@@ -33,7 +33,7 @@ use std::time::Duration as StdDuration;
 
 use microps_core::iface::{Stack, StackConfig, StackStorage, Stats};
 use microps_core::phy::{
-    Device, DeviceCapabilities, DeviceError, Direction, RxMeta, Tracer, TxMeta, TxSink,
+    Device, DeviceCapabilities, DeviceError, Direction, Medium, RxMeta, Tracer, TxMeta, TxSink,
 };
 use microps_core::socket::tcp::{State as TcpState, TcpSocket};
 use microps_core::socket::{SocketHandle, SocketSet, SocketSlot};
@@ -42,7 +42,7 @@ use microps_core::time::Instant;
 use microps_core::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
 use microps_drivers_null::{LoopbackDevice, NullDevice};
 
-use crate::fd::{EventFd, wait_readable};
+use crate::fd::{EventFd, LinkStats, wait_readable};
 use crate::{PacketDevice, TapDevice, TunDevice};
 
 /// A device the runtime can drive.
@@ -86,6 +86,30 @@ impl HostDevice {
     /// queue), so the runtime must poll again without waiting.
     pub fn has_queued(&self) -> bool {
         matches!(self, HostDevice::Loopback(lo) if lo.queued() > 0)
+    }
+
+    /// The device's counters. The loopback device counts frames only (its
+    /// drops as `tx.exhausted`); the null device counts what it swallowed
+    /// as transmitted.
+    pub fn link_stats(&self) -> LinkStats {
+        match self {
+            HostDevice::Tap(d) => d.stats(),
+            HostDevice::Tun(d) => d.stats(),
+            HostDevice::Packet(d) => d.stats(),
+            HostDevice::Loopback(d) => {
+                let mut s = LinkStats::default();
+                s.rx.frames = d.rx_frames();
+                s.tx.frames = d.tx_frames();
+                s.tx.exhausted = d.dropped();
+                s
+            }
+            HostDevice::Null(d) => {
+                let mut s = LinkStats::default();
+                s.tx.frames = d.tx_frames();
+                s.tx.bytes = d.tx_bytes();
+                s
+            }
+        }
     }
 
     /// An in-process loopback device with room for 64 frames and 1 MiB.
@@ -146,6 +170,48 @@ impl Device for HostDevice {
 
 /// What sees every frame a device carries (pcap capture, hex dumps).
 pub type FrameHook = Box<dyn FnMut(usize, Direction, Instant, &[u8]) + Send>;
+
+/// What runs once when the runtime has stopped (see [`Runtime::on_stop`]).
+pub type StopHook = Box<dyn FnOnce(&mut State) + Send>;
+
+/// A device's counters, with its id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeviceStats {
+    /// The device id (`net0` is 0), in the order the devices were added.
+    pub id: usize,
+    /// The interface name, `loopback` or `null`.
+    pub name: String,
+    /// The counters.
+    pub link: LinkStats,
+}
+
+impl std::fmt::Display for DeviceStats {
+    /// `dev=net0 (tap0): rx_frames=4 rx_bytes=280 tx_frames=4 tx_bytes=280`,
+    /// non-zero counters only.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "dev=net{} ({}):", self.id, self.name)?;
+        let (rx, tx) = (&self.link.rx, &self.link.tx);
+        let counters = [
+            ("rx_frames", rx.frames),
+            ("rx_bytes", rx.bytes),
+            ("rx_truncated", rx.truncated),
+            ("rx_outgoing", rx.outgoing),
+            ("rx_errors", rx.errors),
+            ("tx_frames", tx.frames),
+            ("tx_bytes", tx.bytes),
+            ("tx_too_long", tx.too_long),
+            ("tx_exhausted", tx.exhausted),
+            ("tx_errors", tx.errors),
+        ];
+        for (name, value) in counters {
+            if value != 0 {
+                write!(f, " {name}={value}")?;
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The per-device trace callback.
 type TraceFn = Box<dyn FnMut(Direction, Instant, &[u8]) + Send>;
@@ -212,6 +278,11 @@ impl State {
 
     /// Removes orphaned TCP sockets that have finished closing.
     fn reap_orphans(&mut self) {
+        for &h in &self.orphans {
+            if let Some(s) = self.sockets.get_mut::<TcpSocket>(h) {
+                s.set_fin_wait2_timeout(Some(StdDuration::from_secs(60).into()));
+            }
+        }
         let sockets = &mut self.sockets;
         let read_shut = &mut self.read_shut;
         self.orphans.retain(|&h| {
@@ -277,6 +348,24 @@ impl State {
     /// The devices' names, in device-id order.
     pub fn device_names(&self) -> Vec<String> {
         self.devices.iter().map(|d| d.inner().name()).collect()
+    }
+
+    /// The device with this id.
+    pub fn device(&self, id: usize) -> Option<&HostDevice> {
+        self.devices.get(id).map(Tracer::inner)
+    }
+
+    /// Every device's counters, in device-id order.
+    pub fn device_stats(&self) -> Vec<DeviceStats> {
+        self.devices
+            .iter()
+            .enumerate()
+            .map(|(id, d)| DeviceStats {
+                id,
+                name: d.inner().name(),
+                link: d.inner().link_stats(),
+            })
+            .collect()
     }
 }
 
@@ -361,11 +450,21 @@ impl Shared {
 }
 
 /// The hosted stack. Dropping it stops the runtime thread.
-#[derive(Debug)]
 pub struct Runtime {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     seed: u64,
+    on_stop: Vec<StopHook>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("shared", &self.shared)
+            .field("seed", &self.seed)
+            .field("on_stop", &self.on_stop.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Runtime {
@@ -387,6 +486,21 @@ impl Runtime {
     /// A copy of the stack's statistics.
     pub fn stats(&self) -> Stats {
         *self.shared.lock().stack.stats()
+    }
+
+    /// Every device's counters, in device-id order.
+    pub fn device_stats(&self) -> Vec<DeviceStats> {
+        self.shared.lock().device_stats()
+    }
+
+    /// Runs `hook` once the runtime has stopped ([`shutdown`], or a drop),
+    /// after the runtime thread has finished, with the final state: to print
+    /// the final counters, flush a capture, or remove an interface. Hooks
+    /// run in the order they were added.
+    ///
+    /// [`shutdown`]: Runtime::shutdown
+    pub fn on_stop(&mut self, hook: StopHook) {
+        self.on_stop.push(hook);
     }
 
     /// Runs `f` with the state locked, then wakes the runtime.
@@ -412,6 +526,13 @@ impl Runtime {
         self.shared.wake();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        let hooks = std::mem::take(&mut self.on_stop);
+        if !hooks.is_empty() {
+            let mut st = self.shared.lock();
+            for hook in hooks {
+                hook(&mut st);
+            }
         }
     }
 }
@@ -483,6 +604,17 @@ pub enum DeviceSpec {
     Loopback,
     /// The null device.
     Null,
+}
+
+impl DeviceSpec {
+    /// The medium of the device: Ethernet for TAP and PF_PACKET, IP for
+    /// TUN, loopback and null.
+    pub fn medium(&self) -> Medium {
+        match self {
+            DeviceSpec::Tap(_) | DeviceSpec::Packet(_) => Medium::Ethernet,
+            DeviceSpec::Tun(_) | DeviceSpec::Loopback | DeviceSpec::Null => Medium::Ip,
+        }
+    }
 }
 
 /// Describes a stack: its devices, addresses, routes and seed.
@@ -602,6 +734,11 @@ impl Builder {
         self
     }
 
+    /// The devices added so far, in device-id order.
+    pub fn device_specs(&self) -> impl Iterator<Item = &DeviceSpec> {
+        self.devices.iter().map(|(spec, _)| spec)
+    }
+
     /// Sees every frame (for pcap capture).
     pub fn frame_hook(mut self, hook: FrameHook) -> Self {
         self.hook = Some(hook);
@@ -714,6 +851,7 @@ impl Builder {
             shared,
             thread: Some(thread),
             seed,
+            on_stop: Vec::new(),
         })
     }
 }

@@ -184,7 +184,7 @@ fn main() {
     } else {
         Runtime::builder().loopback().seed(args.common.seed)
     };
-    let rt = match builder.build() {
+    let rt = match args.common.build(builder) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("demo: {e}");
