@@ -378,3 +378,51 @@ fn stats_are_printed_on_exit() {
         "{log}"
     );
 }
+
+#[test]
+fn demo_all_devices_brings_up_null_loopback_and_tap0() {
+    if !require_root("demo_all_devices_brings_up_null_loopback_and_tap0") {
+        return;
+    }
+    let ns = tap_namespace("mp-alldev");
+    let mut demo = spawn(&ns, &[&bin("demo"), "--all-devices"]);
+    demo.wait_for_log(
+        "serving TCP and UDP echo on port 7",
+        Duration::from_secs(20),
+    );
+    let log = demo.log();
+    // Registered as microps's test program shows them: null, loopback,
+    // Ethernet, with their interfaces and routes.
+    for line in [
+        "registered, dev=net0, type=0x0000",
+        "registered, dev=net1, type=0x0001",
+        "registered, dev=net2, type=0x0002",
+        "registered: dev=net1, unicast=127.0.0.1, netmask=255.0.0.0, broadcast=127.255.255.255",
+        "registered: dev=net2, unicast=192.0.2.2, netmask=255.255.255.0, broadcast=192.0.2.255",
+        "route added: network=0.0.0.0, netmask=0.0.0.0, nexthop=192.0.2.1",
+        "-> all good",
+    ] {
+        assert!(log.contains(line), "missing {line:?} in:\n{log}");
+    }
+    let o = ns
+        .exec(&["ping", "-c", "2", "-i", "0.2", "-W", "2", "192.0.2.2"])
+        .unwrap();
+    assert_eq!(replies(&o), 2, "{}", text(&o));
+    let o = run(
+        &ns,
+        &["nc", "-N", "192.0.2.2", "7"],
+        b"through net2\n",
+        Duration::from_secs(5),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "through net2\n",
+        "{}",
+        text(&o)
+    );
+    demo.interrupt();
+    let status = demo
+        .wait_timeout(Duration::from_secs(10))
+        .expect("demo exits after Ctrl-C");
+    assert!(status.success(), "{status}: {}", demo.log());
+}

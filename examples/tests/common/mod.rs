@@ -28,6 +28,7 @@ pub fn bin(name: &str) -> String {
         "ping" => env!("CARGO_BIN_EXE_ping").to_string(),
         "tcps" => env!("CARGO_BIN_EXE_tcps").to_string(),
         "tcpc" => env!("CARGO_BIN_EXE_tcpc").to_string(),
+        "demo" => env!("CARGO_BIN_EXE_demo").to_string(),
         other => panic!("no binary {other}"),
     }
 }
