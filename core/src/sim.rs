@@ -352,6 +352,7 @@ pub struct Network {
     seed: u64,
     links: usize,
     steps: u64,
+    stuck_steps: u64,
 }
 
 impl Network {
@@ -363,6 +364,7 @@ impl Network {
             seed,
             links: 0,
             steps: 0,
+            stuck_steps: 0,
         }
     }
 
@@ -523,12 +525,28 @@ impl Network {
 
     /// Jumps the clock to the next scheduled event (not past `limit`) and
     /// polls every node; returns `false` if nothing is scheduled.
+    ///
+    /// # Panics
+    /// If the clock has not moved for 100 000 steps: something says it is
+    /// due now but does nothing when polled (a busy loop in the stack), and
+    /// a test should fail with the seed rather than hang.
     pub fn step_until(&mut self, limit: Instant) -> bool {
         self.poll();
         let Some(t) = self.poll_at() else {
             return false;
         };
         self.steps += 1;
+        if t <= self.now {
+            self.stuck_steps += 1;
+            if self.stuck_steps > 100_000 {
+                panic!(
+                    "seed {}: the clock is stuck at {}: something is due now forever (a busy loop)",
+                    self.seed, self.now
+                );
+            }
+        } else {
+            self.stuck_steps = 0;
+        }
         self.now = t.max(self.now).min(limit.max(self.now));
         self.poll();
         true

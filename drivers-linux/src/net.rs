@@ -343,7 +343,7 @@ use microps_core::socket::tcp::{
 /// window scaling.
 const TCP_RX_BUFFER: usize = 64 * 1024;
 /// Transmit buffer of a hosted TCP socket.
-const TCP_TX_BUFFER: usize = 256 * 1024;
+const TCP_TX_BUFFER: usize = 128 * 1024;
 /// Listening sockets per [`TcpListener`]: connections that can be set up
 /// before `accept` takes them.
 pub const DEFAULT_BACKLOG: usize = 64;
@@ -405,6 +405,7 @@ pub struct TcpListener {
     shared: Arc<Shared>,
     local: SocketAddrV4,
     pending: Vec<SocketHandle>,
+    backlog: usize,
 }
 
 impl TcpListener {
@@ -441,14 +442,21 @@ impl TcpListener {
             }
             let mut v = Vec::new();
             for _ in 0..backlog.max(1) {
-                let h = st
-                    .sockets
-                    .add(new_tcp_socket())
-                    .map_err(|e| io::Error::other(e.to_string()))?;
-                st.sockets
-                    .tcp_listen(h, addr)
-                    .map_err(connect_error_to_io)?;
-                v.push(h);
+                let r = match st.sockets.add(new_tcp_socket()) {
+                    Ok(h) => {
+                        v.push(h);
+                        st.sockets.tcp_listen(h, addr).map_err(connect_error_to_io)
+                    }
+                    Err(e) => Err(io::Error::other(e.to_string())),
+                };
+                if let Err(e) = r {
+                    // Undo everything: no half-built listener stays.
+                    for h in v {
+                        st.sockets.remove(h);
+                    }
+                    st.tcp_listen_ports.remove(&addr.port());
+                    return Err(e);
+                }
             }
             Ok(v)
         })?;
@@ -456,6 +464,7 @@ impl TcpListener {
             shared,
             local: addr,
             pending,
+            backlog: backlog.max(1),
         })
     }
 
@@ -469,7 +478,31 @@ impl TcpListener {
         let local = self.local;
         let pending = &mut self.pending;
         let shared = self.shared.clone();
+        let backlog = self.backlog;
         let (h, peer) = self.shared.wait(None, |st| {
+            // A connection reset or timed out before it was accepted leaves
+            // its socket CLOSED: it listens again, so the backlog never
+            // shrinks. A listener short of sockets (the set was full) tries
+            // to refill.
+            for &h in pending.iter() {
+                let dead = st
+                    .sockets
+                    .get::<TcpSocket>(h)
+                    .is_some_and(|s| s.state() == TcpState::Closed && !s.can_recv());
+                if dead {
+                    let _ = st.sockets.tcp_listen(h, local);
+                }
+            }
+            while pending.len() < backlog {
+                match st.sockets.add(new_tcp_socket()) {
+                    Ok(n) if st.sockets.tcp_listen(n, local).is_ok() => pending.push(n),
+                    Ok(n) => {
+                        st.sockets.remove(n);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
             let ready = pending.iter().position(|&h| {
                 st.sockets.get::<TcpSocket>(h).is_some_and(|s| {
                     !matches!(
@@ -486,9 +519,11 @@ impl TcpListener {
                 Ok(n) => {
                     if st.sockets.tcp_listen(n, local).is_ok() {
                         pending.push(n);
+                    } else {
+                        st.sockets.remove(n);
                     }
                 }
-                Err(e) => log::warn!("tcp listener on {local}: {e}"),
+                Err(e) => log::warn!("tcp listener on {local}: {e}; refilling at the next accept"),
             }
             Some(Ok((h, peer?)))
         })?;
@@ -537,11 +572,13 @@ impl Drop for StreamInner {
         self.shared.with(|st| {
             if let Some(s) = st.sockets.get_mut::<TcpSocket>(h) {
                 // As close(2): FIN after the queued data, or RST if data
-                // arrived that nobody will read.
+                // arrived that nobody will read; data arriving later
+                // resets too (RFC 1122 4.2.2.13).
                 if s.recv_queue() > 0 {
                     s.abort();
                 } else {
                     s.close();
+                    s.shutdown_read();
                 }
             }
             st.orphans.push(h);

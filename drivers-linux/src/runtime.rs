@@ -440,7 +440,9 @@ impl Shared {
                 }
                 None => StdDuration::from_millis(100),
             };
-            self.wake();
+            // No wake here: `f` changed nothing, and the runtime signals
+            // the condition after every poll anyway (waking it here made
+            // the two threads ping-pong and burn a core while idle).
             st = match self.cond.wait_timeout(st, wait) {
                 Ok((g, _)) => g,
                 Err(e) => e.into_inner().0,
@@ -647,7 +649,7 @@ impl Default for Builder {
             gateway: None,
             seed: None,
             config: StackConfig::default(),
-            socket_slots: 256,
+            socket_slots: 1024,
             hook: None,
         }
     }

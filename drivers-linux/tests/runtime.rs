@@ -145,3 +145,100 @@ fn echo_socket_pings_itself() {
         (LO, 1, 3, &b"abc"[..])
     );
 }
+
+/// CPU time this process has used.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage writes into the zeroed struct it is given.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        ru
+    };
+    Duration::from_secs((ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) as u64)
+        + Duration::from_micros((ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) as u64)
+}
+
+#[test]
+fn a_blocked_call_sleeps_instead_of_spinning() {
+    // Not a performance figure: a busy loop between the waiting thread and
+    // the runtime once burned a whole core; sleeping uses almost none.
+    let rt = rt();
+    let mut s = UdpSocket::bind(&rt, SocketAddrV4::new(LO, 0)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let before = cpu_time();
+    assert_eq!(
+        s.recv_from(&mut [0u8; 8]).unwrap_err().kind(),
+        ErrorKind::TimedOut
+    );
+    let used = cpu_time() - before;
+    assert!(
+        used < Duration::from_millis(500),
+        "a blocked receive used {used:?} of CPU in 1 s"
+    );
+}
+
+#[test]
+fn a_connection_reset_before_accept_does_not_shrink_the_listener() {
+    use microps_core::socket::TcpSocket;
+    let rt = rt();
+    let mut l = TcpListener::bind_with_backlog(&rt, SocketAddrV4::new(LO, 7400), 1).unwrap();
+    for round in 0..5 {
+        // A client connects and resets before anyone accepts: the one
+        // listening socket ends CLOSED.
+        let c = TcpStream::connect_timeout(
+            &rt,
+            SocketAddrV4::new(LO, 7400),
+            Some(Duration::from_secs(2)),
+        )
+        .unwrap();
+        let port = c.local_addr().unwrap().port();
+        rt.with(|st| {
+            let h = st
+                .sockets
+                .iter()
+                .map(|(h, _)| h)
+                .find(|&h| {
+                    st.sockets
+                        .get::<TcpSocket>(h)
+                        .is_some_and(|s| s.local_endpoint().port() == port)
+                })
+                .unwrap();
+            st.sockets.get_mut::<TcpSocket>(h).unwrap().abort();
+        });
+        drop(c);
+        std::thread::sleep(Duration::from_millis(50));
+        // accept() makes it listen again, and takes the next connection.
+        let server = std::thread::spawn(move || {
+            let r = l.accept().map(|(_, peer)| peer);
+            (l, r)
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let c2 = TcpStream::connect_timeout(
+            &rt,
+            SocketAddrV4::new(LO, 7400),
+            Some(Duration::from_secs(2)),
+        )
+        .unwrap_or_else(|e| panic!("round {round}: the listener is gone: {e}"));
+        let (back, peer) = server.join().unwrap();
+        assert_eq!(peer.unwrap(), c2.local_addr().unwrap());
+        l = back;
+    }
+}
+
+#[test]
+fn a_listener_that_cannot_be_built_leaves_nothing_behind() {
+    let rt = Runtime::builder().loopback().seed(Some(3)).build().unwrap();
+    // Far more listening sockets than the set has slots.
+    let e = TcpListener::bind_with_backlog(&rt, SocketAddrV4::new(LO, 7500), 100_000).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Other, "{e}");
+    assert_eq!(
+        rt.with(|st| st.sockets.iter().count()),
+        0,
+        "every socket it made is gone"
+    );
+    // The port is free again.
+    let mut l = TcpListener::bind_with_backlog(&rt, SocketAddrV4::new(LO, 7500), 2).unwrap();
+    let c = TcpStream::connect(&rt, SocketAddrV4::new(LO, 7500)).unwrap();
+    let (_s, peer) = l.accept().unwrap();
+    assert_eq!(peer, c.local_addr().unwrap());
+}

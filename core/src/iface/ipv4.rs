@@ -518,7 +518,7 @@ impl Inner<'_> {
                 }
             }
         };
-        match self.transmit_datagram(tx, route.device, mac, repr, parts) {
+        match self.transmit_datagram(tx, route.device, route.next_hop, mac, repr, parts) {
             Err(OutputError::Exhausted) => {
                 // Nothing went out. The caller keeps its datagram if it can
                 // (a socket retries); replies go to the pending queue.
@@ -542,7 +542,12 @@ impl Inner<'_> {
             next_hop: route.next_hop,
             device: route.device,
             state,
+            sent: 0,
+            deadline: self.now + super::PENDING_LIFETIME,
         };
+        if self.pending.is_empty() {
+            self.pending_check_at = self.now + super::PENDING_RECHECK;
+        }
         match self.pending.enqueue(len, pending) {
             Ok(buf) => {
                 copy_parts(parts, 0, buf);
@@ -571,6 +576,7 @@ impl Inner<'_> {
         &mut self,
         tx: &mut Tx<'_, '_>,
         dev: DeviceId,
+        next_hop: Ipv4Address,
         mac: Option<EthernetAddress>,
         repr: Ipv4Repr,
         parts: &[&[u8]],
@@ -656,7 +662,7 @@ impl Inner<'_> {
                     let route = RouteInfo {
                         device: dev,
                         src: repr.src_addr,
-                        next_hop: repr.dst_addr,
+                        next_hop,
                         broadcast: mac == Some(EthernetAddress::BROADCAST),
                     };
                     let tail = tail.get(..n).unwrap_or(&[]);
@@ -695,22 +701,28 @@ impl Inner<'_> {
         self.queue_pending(repr, parts, route, PendingState::Ready)
     }
 
-    /// Sends what the pending queue holds that can go now: datagrams whose
-    /// neighbour resolved, and datagrams a busy device refused.
+    /// Walks the pending queue: sends what can go now (datagrams whose
+    /// neighbour resolved, datagrams a busy device refused, the rest of a
+    /// datagram a busy device stopped halfway), asks ARP again for a
+    /// neighbour whose entry was evicted, and drops (counted) what waited
+    /// past its deadline. Sent and dropped entries are reclaimed from the
+    /// front.
     pub(crate) fn flush_pending(&mut self, tx: &mut Tx<'_, '_>) {
         self.pending_ready = false;
         let now = self.now;
-        // Borrow the pieces of `self` the loop needs separately from the
-        // queue it walks.
+        self.pending_check_at = now + super::PENDING_RECHECK;
         let arp = &mut self.arp;
         let devices = &self.devices;
-        let mut to_send: heapless::Vec<(usize, Option<EthernetAddress>), 16> = heapless::Vec::new();
-        let mut index = 0usize;
-        let mut more = false;
-        self.pending.for_each_mut(|p, _| {
-            let i = index;
-            index += 1;
+        let stats = &mut self.stats;
+        let busy = &mut self.device_busy;
+        let mut blocked = false;
+        self.pending.for_each_mut(|p, data| {
             if p.state == PendingState::Done {
+                return true;
+            }
+            if p.deadline <= now {
+                p.state = PendingState::Done;
+                bump(&mut stats.ipv4.drop_pending_timeout);
                 return true;
             }
             let Some(info) = devices.get(p.device.index()) else {
@@ -723,63 +735,32 @@ impl Inner<'_> {
                 Medium::Ethernet if info.caps.flags.loopback => info.hardware_addr(),
                 Medium::Ethernet => match arp.lookup(&p.next_hop, now) {
                     Lookup::Found(m) => Some(m),
-                    _ => return true,
+                    Lookup::Pending => return true,
+                    Lookup::Miss => {
+                        // The entry was evicted or failed: ask again (until
+                        // the datagram's deadline).
+                        let _ = arp.start_resolution(p.next_hop, p.device, now);
+                        return true;
+                    }
                 },
             };
-            if to_send.push((i, mac)).is_err() {
-                more = true;
-                return false;
+            if blocked {
+                return true;
+            }
+            match transmit_pending(tx, devices, stats, busy, p, mac, data) {
+                Ok(()) => {
+                    p.state = PendingState::Done;
+                    arp.clear_queued(&p.next_hop);
+                }
+                Err(()) => blocked = true,
             }
             true
         });
-        // Send them in order.
-        for (target, mac) in to_send {
-            let mut index = 0usize;
-            let mut found: Option<(Pending, heapless::Vec<u8, 0>)> = None;
-            let _ = &mut found;
-            let mut result = Ok(());
-            let stats = &mut self.stats;
-            let devices = &self.devices;
-            let busy = &mut self.device_busy;
-            self.pending.for_each_mut(|p, data| {
-                if index != target {
-                    index += 1;
-                    return true;
-                }
-                index += 1;
-                result = transmit_pending(tx, devices, stats, busy, p, mac, data);
-                if result.is_ok() {
-                    p.state = PendingState::Done;
-                }
-                false
-            });
-            if let Some(ip) = self.pending_next_hop(target) {
-                self.arp.clear_queued(&ip);
-            }
-            if result.is_err() {
-                more = true;
-                break;
-            }
-        }
         self.pending
             .dequeue_while(|p| p.state == PendingState::Done);
-        if more {
+        if blocked {
             self.pending_ready = true;
         }
-    }
-
-    fn pending_next_hop(&mut self, target: usize) -> Option<Ipv4Address> {
-        let mut index = 0usize;
-        let mut ip = None;
-        self.pending.for_each_mut(|p, _| {
-            if index == target {
-                ip = Some(p.next_hop);
-                return false;
-            }
-            index += 1;
-            true
-        });
-        ip
     }
 }
 
@@ -789,7 +770,7 @@ fn transmit_pending(
     devices: &[super::DeviceInfo],
     stats: &mut super::Stats,
     busy: &mut bool,
-    p: &Pending,
+    p: &mut Pending,
     mac: Option<EthernetAddress>,
     data: &[u8],
 ) -> Result<(), ()> {
@@ -809,10 +790,10 @@ fn transmit_pending(
         bump(&mut stats.ipv4.drop_too_big);
         return Ok(());
     }
-    // A queued datagram is sent whole or not at all: fragments already
-    // sent would be resent if the device refused a later one, which the
-    // receiver's duplicate rule absorbs.
-    let mut offset = 0usize;
+    // A device that runs out of buffers halfway stops the datagram; the
+    // next pass resumes from the first fragment not sent (starting over
+    // would never finish on a device with fewer buffers than fragments).
+    let mut offset = p.sent.min(repr.payload_len);
     loop {
         let len = (repr.payload_len - offset).min(max_data);
         let last = offset + len >= repr.payload_len;
@@ -851,6 +832,7 @@ fn transmit_pending(
             }
             Err(DeviceError::Exhausted) => {
                 *busy = true;
+                p.sent = offset;
                 return Err(());
             }
             Err(_) => {

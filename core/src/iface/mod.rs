@@ -120,7 +120,20 @@ pub struct Pending {
     next_hop: Ipv4Address,
     device: DeviceId,
     state: PendingState,
+    /// Bytes of the payload already sent (in fragments, when a busy
+    /// device stopped a datagram halfway).
+    sent: usize,
+    /// When it is dropped if still unsent, whatever happened to its
+    /// neighbour entry, so nothing can hold the queue forever.
+    deadline: Instant,
 }
+
+/// How long a datagram may wait in the pending queue: longer than ARP's
+/// three requests a second apart.
+pub(crate) const PENDING_LIFETIME: Duration = Duration::from_secs(10);
+
+/// How often the pending queue is revisited while it holds anything.
+pub(crate) const PENDING_RECHECK: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PendingState {
@@ -269,6 +282,8 @@ pub(crate) struct Inner<'a> {
     pub(crate) pending: PacketBuffer<'a, Pending>,
     /// Some pending datagram has become sendable.
     pub(crate) pending_ready: bool,
+    /// When the pending queue is next revisited (expiry, re-resolution).
+    pub(crate) pending_check_at: Instant,
     pub(crate) key: SipKey,
     pub(crate) ident_counters: [u16; IDENT_BUCKETS],
     pub(crate) icmp_tokens: u32,
@@ -303,6 +318,7 @@ impl<'a> Stack<'a> {
                 arp: ArpCache::new(storage.arp_cache, arp_key, config.arp),
                 pending: PacketBuffer::new(storage.pending_meta, storage.pending_data),
                 pending_ready: false,
+                pending_check_at: Instant::ZERO,
                 key,
                 ident_counters: [0; IDENT_BUCKETS],
                 icmp_tokens: config.icmp_error_burst,
@@ -587,6 +603,9 @@ impl<'a> Stack<'a> {
         if !inner.announce.is_empty() || inner.pending_ready {
             consider(Some(soon));
         }
+        if !inner.pending.is_empty() {
+            consider(Some(inner.pending_check_at.max(now)));
+        }
         consider(inner.arp.poll_at());
         consider(self.reasm.poll_at());
         for (_, s) in sockets.iter() {
@@ -750,7 +769,7 @@ impl<'a> Inner<'a> {
             .get(dev.index())
             .map_or(ChecksumCapabilities::all(), |d| d.caps.checksum);
         match meta.checksum {
-            RxChecksum::Verified => caps.without_rx(),
+            RxChecksum::Verified => caps.without_transport_rx(),
             RxChecksum::Unknown => caps,
         }
     }
@@ -809,31 +828,27 @@ impl<'a> Inner<'a> {
             self.announce.remove(0);
             self.arp_announce(tx, id);
         }
-        let mut actions: heapless::Vec<neighbor::ArpAction, 32> = heapless::Vec::new();
-        self.arp.poll(now, &mut |a| {
-            let _ = actions.push(a);
-        });
-        for a in actions {
-            match a {
-                neighbor::ArpAction::Request { ip, device, to } => {
-                    self.arp_request(tx, device, ip, to)
+        // ARP timers, in rounds of at most 32 actions (a flood of
+        // unresolvable addresses cannot make this unbounded per round).
+        for _ in 0..64 {
+            let mut actions: heapless::Vec<neighbor::ArpAction, 32> = heapless::Vec::new();
+            let more = self.arp.poll(now, &mut |a| actions.push(a).is_ok());
+            for a in actions {
+                match a {
+                    neighbor::ArpAction::Request { ip, device, to } => {
+                        self.arp_request(tx, device, ip, to)
+                    }
+                    neighbor::ArpAction::Failed { ip } => self.pending_resolution_failed(ip),
                 }
-                neighbor::ArpAction::Failed { ip } => self.pending_resolution_failed(ip),
+            }
+            if !more {
+                break;
             }
         }
-        if self.pending_ready {
+        if self.pending_ready || (!self.pending.is_empty() && self.pending_check_at <= now) {
             self.flush_pending(tx);
         }
-        let mut expired: heapless::Vec<reassembly::Expired, 8> = heapless::Vec::new();
-        let mut more = false;
-        reasm.poll(now, &mut |e| {
-            if expired.push(e).is_err() {
-                more = true;
-            }
-        });
-        for e in expired {
-            self.reassembly_expired(tx, e);
-        }
+        reasm.poll(now, &mut |e| self.reassembly_expired(tx, e));
         self.sockets_egress(tx, sockets);
     }
 }

@@ -520,45 +520,56 @@ impl<'a> ArpCache<'a> {
 
     /// Runs the timers due at `now`: requests to (re)send and resolutions
     /// that failed. Failed entries are removed; stale entries whose refresh
-    /// went unanswered are removed too.
-    pub fn poll(&mut self, now: Instant, f: &mut dyn FnMut(ArpAction)) {
+    /// went unanswered are removed too. `f` takes each action and returns
+    /// `false` when it can take no more; the round then stops and the rest
+    /// stays due (the function returns `true`: call again).
+    pub fn poll(&mut self, now: Instant, f: &mut dyn FnMut(ArpAction) -> bool) -> bool {
         match self.next_timer {
             Some(t) if t <= now => {}
-            _ => return,
+            _ => return false,
         }
         let max = self.config.max_requests;
         let interval = self.config.request_interval;
         let mut next: Option<Instant> = None;
         let mut failed: heapless::Vec<Ipv4Address, 16> = heapless::Vec::new();
-        let mut more_failed = false;
+        let mut stopped = false;
         for slot in self.slots.iter_mut() {
             let Some(e) = slot.0.as_mut() else { continue };
             if !matches!(e.state, NeighborState::Incomplete | NeighborState::Stale) {
                 continue;
             }
-            if e.next_request_at <= now {
+            if e.next_request_at <= now && !stopped {
                 if e.requests_sent >= max {
                     if failed.push(e.ip).is_err() {
-                        more_failed = true;
+                        stopped = true;
                     }
                     continue;
                 }
-                e.requests_sent = e.requests_sent.saturating_add(1);
-                e.next_request_at = now + interval;
                 let to = (e.state == NeighborState::Stale).then_some(e.mac);
-                f(ArpAction::Request {
+                let action = ArpAction::Request {
                     ip: e.ip,
                     device: e.device,
                     to,
-                });
+                };
+                if f(action) {
+                    e.requests_sent = e.requests_sent.saturating_add(1);
+                    e.next_request_at = now + interval;
+                } else {
+                    stopped = true;
+                }
             }
             next = Some(next.map_or(e.next_request_at, |n: Instant| n.min(e.next_request_at)));
         }
         for ip in &failed {
-            self.remove(ip);
-            f(ArpAction::Failed { ip: *ip });
+            if f(ArpAction::Failed { ip: *ip }) {
+                self.remove(ip);
+            } else {
+                stopped = true;
+            }
         }
-        self.next_timer = if more_failed { Some(now) } else { next };
+        // Stopped early: the rest is due at once, in the next round.
+        self.next_timer = if stopped { Some(now) } else { next };
+        stopped
     }
 }
 
@@ -594,7 +605,10 @@ mod tests {
         assert_eq!(c.start_resolution(ip(1), DEV, t0), Ok(false));
         assert_eq!(c.lookup(&ip(1), t0), Lookup::Pending);
         let mut actions = Vec::new();
-        c.poll(t0, &mut |a| actions.push(a));
+        c.poll(t0, &mut |a| {
+            actions.push(a);
+            true
+        });
         assert_eq!(
             actions,
             [ArpAction::Request {
@@ -611,7 +625,10 @@ mod tests {
         assert_eq!(c.lookup(&ip(1), t1), Lookup::Found(mac(1)));
         assert_eq!(c.get(&ip(1)).unwrap().state, NeighborState::Stale);
         actions.clear();
-        c.poll(t1, &mut |a| actions.push(a));
+        c.poll(t1, &mut |a| {
+            actions.push(a);
+            true
+        });
         assert_eq!(
             actions,
             [ArpAction::Request {
@@ -639,10 +656,13 @@ mod tests {
                 // A second address started later keeps its own schedule.
                 c.start_resolution(ip(2), DEV, now).unwrap();
             }
-            c.poll(now, &mut |a| match a {
-                ArpAction::Request { ip: i, .. } if i == ip(1) => requests += 1,
-                ArpAction::Failed { ip } => failed.push((ip, now)),
-                _ => {}
+            c.poll(now, &mut |a| {
+                match a {
+                    ArpAction::Request { ip: i, .. } if i == ip(1) => requests += 1,
+                    ArpAction::Failed { ip } => failed.push((ip, now)),
+                    _ => {}
+                }
+                true
             });
         }
         assert_eq!(requests, 3);
@@ -650,6 +670,42 @@ mod tests {
         assert_eq!(failed[1], (ip(2), t0 + Duration::from_millis(3500)));
         assert!(c.get(&ip(1)).is_none());
         assert_eq!(c.poll_at(), None);
+    }
+
+    #[test]
+    fn a_full_round_stops_and_resumes_without_losing_actions() {
+        let mut c = cache(64);
+        let t0 = Instant::from_secs(1);
+        for n in 0..40 {
+            c.start_resolution(ip(n), DEV, t0).unwrap();
+        }
+        let mut seen = Vec::new();
+        // Take 10 actions per round.
+        for _ in 0..10 {
+            let mut taken = 0;
+            let more = c.poll(t0, &mut |a| {
+                if taken == 10 {
+                    return false;
+                }
+                taken += 1;
+                seen.push(a);
+                true
+            });
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 40, "every address asked for once");
+        let mut ips: Vec<_> = seen
+            .iter()
+            .map(|a| match a {
+                ArpAction::Request { ip, .. } => *ip,
+                ArpAction::Failed { ip } => *ip,
+            })
+            .collect();
+        ips.sort();
+        ips.dedup();
+        assert_eq!(ips.len(), 40);
     }
 
     #[test]

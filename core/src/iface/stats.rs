@@ -144,6 +144,8 @@ counters!(
         drop_frag_timeout,
         /// Outgoing datagrams dropped for want of a device or queue buffer.
         drop_tx_queue_full,
+        /// Datagrams that waited in the pending queue past their deadline.
+        drop_pending_timeout,
     }
 );
 

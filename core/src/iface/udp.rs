@@ -145,9 +145,8 @@ impl Inner<'_> {
     /// each per poll).
     pub(crate) fn sockets_egress(&mut self, tx: &mut Tx<'_, '_>, sockets: &mut SocketSet<'_>) {
         const PER_SOCKET: usize = 64;
-        let mut tcp_changed: heapless::Vec<crate::socket::SocketHandle, 16> = heapless::Vec::new();
-        let mut resync_all = false;
-        for (h, socket) in sockets.iter_mut() {
+        let mut tcp_changed = false;
+        for (_, socket) in sockets.iter_mut() {
             let before = match socket {
                 Socket::Tcp(s) => Some(s.state()),
                 _ => None,
@@ -164,20 +163,14 @@ impl Inner<'_> {
             }
             if let (Some(b), Socket::Tcp(s)) = (before, &*socket)
                 && (b != s.state() || s.state() == crate::socket::tcp::State::Closed)
-                && tcp_changed.push(h).is_err()
             {
-                resync_all = true;
+                tcp_changed = true;
             }
         }
-        for h in tcp_changed {
-            sockets.sync_tcp_index(h);
-        }
-        if resync_all {
-            let handles: heapless::Vec<crate::socket::SocketHandle, 64> =
-                sockets.iter().map(|(h, _)| h).take(64).collect();
-            for h in handles {
-                sockets.sync_tcp_index(h);
-            }
+        // States changed (a TIME-WAIT ended, an application aborted):
+        // bring the index in line, so closed endpoints do not look taken.
+        if tcp_changed {
+            sockets.sync_all_tcp_indexes();
         }
     }
 }

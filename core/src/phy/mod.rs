@@ -235,10 +235,10 @@ pub enum RxChecksum {
     /// Nothing: the stack verifies per [`DeviceCapabilities::checksum`].
     #[default]
     Unknown,
-    /// The IP and transport checksums were verified by hardware, or the
-    /// frame comes from this host with its checksums left unfilled (Linux's
-    /// `CHECKSUM_PARTIAL`, `TP_STATUS_CSUMNOTREADY`): the stack skips
-    /// verification.
+    /// The transport (TCP/UDP) checksum was verified by hardware, or the
+    /// frame comes from this host with it left unfilled (Linux's
+    /// `CHECKSUM_PARTIAL`, `TP_STATUS_CSUMNOTREADY`): the stack skips that
+    /// verification (it still checks the IPv4 header and ICMP checksums).
     Verified,
 }
 

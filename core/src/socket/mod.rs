@@ -530,6 +530,15 @@ impl<'a> SocketSet<'a> {
         }
     }
 
+    /// Re-indexes every TCP socket whose state no longer matches its index
+    /// entry.
+    pub(crate) fn sync_all_tcp_indexes(&mut self) {
+        let n = self.slots.len().min(usize::from(NONE));
+        for i in 0..n {
+            self.sync_tcp_index(SocketHandle(i as u16));
+        }
+    }
+
     /// The TCP socket a segment from `remote` to `local` belongs to: its
     /// connection, else a socket listening on the port.
     pub(crate) fn tcp_lookup(

@@ -144,8 +144,27 @@ impl ChecksumCapabilities {
         }
     }
 
-    /// The same capabilities with receive verification turned off everywhere
-    /// (for a frame the device marked as already verified).
+    /// The same capabilities with receive verification of the TCP and UDP
+    /// checksums turned off (for a frame whose transport checksum the device
+    /// vouches for, as Linux's `TP_STATUS_CSUM_VALID` and
+    /// `TP_STATUS_CSUMNOTREADY` do; the IPv4 header and ICMP checksums are
+    /// still verified).
+    pub const fn without_transport_rx(self) -> ChecksumCapabilities {
+        const fn strip(c: Checksum) -> Checksum {
+            match c {
+                Checksum::Both | Checksum::Tx => Checksum::Tx,
+                Checksum::Rx | Checksum::None => Checksum::None,
+            }
+        }
+        ChecksumCapabilities {
+            ipv4: self.ipv4,
+            icmpv4: self.icmpv4,
+            udp: strip(self.udp),
+            tcp: strip(self.tcp),
+        }
+    }
+
+    /// The same capabilities with receive verification turned off everywhere.
     pub const fn without_rx(self) -> ChecksumCapabilities {
         const fn strip(c: Checksum) -> Checksum {
             match c {

@@ -136,8 +136,15 @@ fn serve_echo(rt: &Runtime) {
     let udp_thread = udp.ok().map(|u| {
         std::thread::spawn(move || {
             let mut buf = vec![0u8; 65535];
-            while let Ok((n, from)) = u.recv_from(&mut buf) {
-                let _ = u.send_to(&buf[..n], from);
+            loop {
+                match u.recv_from(&mut buf) {
+                    Ok((n, from)) => {
+                        let _ = u.send_to(&buf[..n], from);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => break,
+                    // An ICMP error about an echo sent earlier: go on.
+                    Err(_) => {}
+                }
             }
         })
     });

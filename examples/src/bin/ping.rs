@@ -40,6 +40,8 @@ fn main() {
     let _ = io::stdout().flush();
     let start = Instant::now();
     let mut sent_at: Vec<Option<Instant>> = Vec::new();
+    let mut answered = std::collections::HashSet::new();
+    let mut duplicates = 0u64;
     let mut transmitted = 0u64;
     let mut received = 0u64;
     let mut errors = 0u64;
@@ -74,20 +76,27 @@ fn main() {
             sock.set_read_timeout(Some(until - now)).ok();
             match sock.recv_reply(&mut buf) {
                 Ok(r) => {
-                    let Some(Some(t)) = sent_at.get(usize::from(r.seq_no).wrapping_sub(1)).copied()
-                    else {
+                    let Some(&Some(t)) = sent_at.get(usize::from(r.seq_no).wrapping_sub(1)) else {
                         continue;
                     };
                     let ms = t.elapsed().as_secs_f64() * 1000.0;
-                    received += 1;
-                    rtts.push(ms);
+                    // A second reply to the same request is a duplicate
+                    // (iputils prints "(DUP!)" and does not count it).
+                    let dup = !answered.insert(r.seq_no);
+                    if dup {
+                        duplicates += 1;
+                    } else {
+                        received += 1;
+                        rtts.push(ms);
+                    }
                     println!(
-                        "{} bytes from {}: icmp_seq={} ttl={} time={:.3} ms",
+                        "{} bytes from {}: icmp_seq={} ttl={} time={:.3} ms{}",
                         r.len + 8,
                         r.from,
                         r.seq_no,
                         r.ttl,
-                        ms
+                        ms,
+                        if dup { " (DUP!)" } else { "" }
                     );
                     let _ = io::stdout().flush();
                     if last && received + errors >= transmitted {
@@ -119,13 +128,16 @@ fn main() {
     let loss = if transmitted == 0 {
         0.0
     } else {
-        100.0 * (transmitted - received) as f64 / transmitted as f64
+        100.0 * transmitted.saturating_sub(received) as f64 / transmitted as f64
     };
-    let err = if errors > 0 {
-        format!(", +{errors} errors")
+    let mut err = if duplicates > 0 {
+        format!(", +{duplicates} duplicates")
     } else {
         String::new()
     };
+    if errors > 0 {
+        err.push_str(&format!(", +{errors} errors"));
+    }
     println!(
         "{transmitted} packets transmitted, {received} received{err}, {loss:.0}% packet loss, time {elapsed}ms"
     );

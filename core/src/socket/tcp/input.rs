@@ -476,7 +476,10 @@ impl TcpSocket<'_> {
             // "FIN-WAIT-1 STATE: In addition to the processing for the
             // ESTABLISHED state, if the FIN segment is now acknowledged, then
             // enter FIN-WAIT-2 and continue processing in that state."
-            State::FinWait1 if fin_acked => self.set_state(State::FinWait2),
+            State::FinWait1 if fin_acked => {
+                self.timers.fin_wait2_since = now;
+                self.set_state(State::FinWait2);
+            }
             // "CLOSING STATE: In addition to the processing for the
             // ESTABLISHED state, if the ACK acknowledges our FIN, then enter
             // the TIME-WAIT state; otherwise, ignore the segment."
@@ -530,6 +533,16 @@ impl TcpSocket<'_> {
         // RCV.NXT over the data accepted, and adjusts RCV.WND as appropriate
         // to the current buffer availability."
         let mut in_order = true;
+        if !payload.is_empty() && self.rx_shut {
+            net_debug!(
+                "data after the application closed: reset, local={}, remote={}",
+                self.local,
+                self.remote
+            );
+            self.rst_pending = true;
+            self.set_closed();
+            return None;
+        }
         if !payload.is_empty()
             && matches!(
                 self.state,
@@ -745,7 +758,7 @@ impl TcpSocket<'_> {
     }
 
     /// A passive connection that was reset or re-SYNed returns to LISTEN.
-    fn back_to_listen(&mut self) {
+    pub(crate) fn back_to_listen(&mut self) {
         let listen = self.listen;
         self.reset_connection();
         self.listen = listen;

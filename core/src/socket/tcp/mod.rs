@@ -358,6 +358,8 @@ pub(crate) struct Timers {
     pub(crate) last_progress: Instant,
     /// The last time anything arrived.
     pub(crate) last_rx: Instant,
+    /// When FIN-WAIT-2 was entered.
+    pub(crate) fin_wait2_since: Instant,
     /// The last time we sent data (idle restart).
     pub(crate) last_tx: Instant,
     /// Challenge ACKs sent in the current second, and when it started.
@@ -381,6 +383,7 @@ impl Default for Timers {
             keep_alive_probes: 0,
             last_progress: Instant::ZERO,
             last_rx: Instant::ZERO,
+            fin_wait2_since: Instant::ZERO,
             last_tx: Instant::ZERO,
             challenge_acks: 0,
             challenge_window: Instant::ZERO,
@@ -431,6 +434,9 @@ pub struct TcpSocket<'a> {
     pub(crate) rexmit_una: bool,
     /// The sequence number of our FIN, once sent.
     pub(crate) snd_fin: Option<SeqNumber>,
+    /// The application will read no more: new data is answered with a RST
+    /// (RFC 1122 4.2.2.13).
+    pub(crate) rx_shut: bool,
 }
 
 impl<'a> TcpSocket<'a> {
@@ -469,6 +475,7 @@ impl<'a> TcpSocket<'a> {
             resend_syn: false,
             rexmit_una: false,
             snd_fin: None,
+            rx_shut: false,
         }
     }
 
@@ -510,7 +517,7 @@ impl<'a> TcpSocket<'a> {
     /// When FIN-WAIT-2 gives up, if it does.
     pub(crate) fn fin_wait2_deadline(&self) -> Option<Instant> {
         match (self.state, self.config.fin_wait2_timeout) {
-            (State::FinWait2, Some(t)) => Some(self.timers.last_rx + t),
+            (State::FinWait2, Some(t)) => Some(self.timers.fin_wait2_since + t),
             _ => None,
         }
     }
@@ -778,6 +785,17 @@ impl<'a> TcpSocket<'a> {
         }
     }
 
+    /// The application will read nothing more (a full close, as `close(2)`
+    /// after `close()`'s FIN): data that arrives from now on resets the
+    /// connection, as RFC 1122 4.2.2.13 says ("if new data is received
+    /// after CLOSE is called, its TCP SHOULD send a RST to show that data
+    /// was lost"). Data already queued is discarded.
+    pub fn shutdown_read(&mut self) {
+        self.rx_shut = true;
+        let n = self.rx.len();
+        self.rx.dequeue_allocated(n);
+    }
+
     /// RFC 9293 3.10.5, ABORT: a RST goes out (in the synchronized states)
     /// and the socket closes at once, dropping queued data.
     pub fn abort(&mut self) {
@@ -818,6 +836,7 @@ impl<'a> TcpSocket<'a> {
         self.resend_syn = false;
         self.rexmit_una = false;
         self.snd_fin = None;
+        self.rx_shut = false;
     }
 
     pub(crate) fn set_state(&mut self, state: State) {
@@ -845,6 +864,8 @@ impl<'a> TcpSocket<'a> {
         self.timers.keep_alive_at = None;
         self.tx.clear();
         self.fin_queued = false;
+        self.rexmit_una = false;
+        self.resend_syn = false;
     }
 
     /// A fatal error: CLOSED with the error recorded.
@@ -944,6 +965,9 @@ impl<'a> TcpSocket<'a> {
 
     /// When [`TcpSocket::dispatch`] next has something to do.
     pub fn poll_at(&self, now: Instant) -> Option<Instant> {
+        if matches!(self.state, State::Closed | State::Listen) {
+            return self.rst_pending.then_some(now);
+        }
         if self.rst_pending || self.timers.ack_now || self.resend_syn || self.rexmit_una {
             return Some(now);
         }

@@ -167,7 +167,14 @@ impl TcpSocket<'_> {
                 // same segment reaches a threshold R2 ... close the
                 // connection."
                 net_debug!("giving up after {} retransmissions", self.timers.retries);
-                self.timed_out();
+                if self.state == State::SynReceived && self.passive {
+                    // A half-open connection from a passive OPEN: the
+                    // listener goes back to waiting (it must not be lost to
+                    // a SYN whose sender never answers).
+                    self.back_to_listen();
+                } else {
+                    self.timed_out();
+                }
                 return false;
             }
             self.timers.retries += 1;
