@@ -785,6 +785,12 @@ impl<'a> TcpSocket<'a> {
         }
     }
 
+    /// Shuts down the write half: the same as [`TcpSocket::close`] (RFC
+    /// 9293's CLOSE is a half close), under the socket API's name.
+    pub fn shutdown_write(&mut self) {
+        self.close();
+    }
+
     /// The application will read nothing more (a full close, as `close(2)`
     /// after `close()`'s FIN): data that arrives from now on resets the
     /// connection, as RFC 1122 4.2.2.13 says ("if new data is received

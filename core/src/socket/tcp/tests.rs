@@ -2333,3 +2333,30 @@ fn fin_wait_2_timeout_when_configured() {
     assert_eq!(h.s.state(), State::Closed);
     assert_eq!(h.s.error(), None);
 }
+
+#[test]
+fn shutdown_write_is_a_half_close() {
+    let mut h = established();
+    h.s.shutdown_write();
+    let o = h.out();
+    assert_eq!(o.len(), 1, "{o:?}");
+    assert!(o[0].flags.contains(TcpFlags::FIN));
+    // Data from the peer still arrives.
+    h.advance(ms(10));
+    assert_eq!(h.rx(&data(IRS + 1, ISS + 2, b"still here")), None);
+    assert_eq!(h.recv_all(), b"still here");
+}
+
+#[test]
+fn rfc1122_4_2_2_13_data_after_a_full_close_is_reset() {
+    let mut h = established();
+    h.s.close();
+    h.s.shutdown_read();
+    let _ = h.out();
+    h.advance(ms(10));
+    assert_eq!(h.rx(&data(IRS + 1, ISS + 2, b"nobody reads this")), None);
+    let o = h.out();
+    assert_eq!(o.len(), 1, "{o:?}");
+    assert!(o[0].flags.contains(TcpFlags::RST));
+    assert_eq!(h.s.state(), State::Closed);
+}
