@@ -86,9 +86,6 @@ compile_error!("the `log` and `defmt` features of microps-core are mutually excl
 #[cfg(any(feature = "alloc", test))]
 extern crate alloc;
 
-#[cfg(test)]
-extern crate std;
-
 #[macro_use]
 mod macros;
 

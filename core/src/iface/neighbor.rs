@@ -576,7 +576,7 @@ impl<'a> ArpCache<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
+    use alloc::vec::Vec;
 
     fn ip(n: u32) -> Ipv4Address {
         Ipv4Address::from_bits(0xc000_0200 + n)
@@ -591,7 +591,7 @@ mod tests {
     }
 
     fn vec_slots(n: usize) -> ManagedSlice<'static, ArpSlot> {
-        ManagedSlice::Owned(std::vec![ArpSlot::EMPTY; n])
+        ManagedSlice::Owned(alloc::vec![ArpSlot::EMPTY; n])
     }
 
     const DEV: DeviceId = DeviceId(0);

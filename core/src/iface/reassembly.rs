@@ -373,8 +373,8 @@ impl<'a> Reassembler<'a> {
 mod tests {
     use super::*;
     use crate::rand::Rng;
-    use std::vec;
-    use std::vec::Vec;
+    use alloc::vec;
+    use alloc::vec::Vec;
 
     fn key(ident: u16) -> FragKey {
         FragKey {

@@ -186,7 +186,7 @@ mod tests {
                 .gateway,
             Some(Ipv4Address::new(192, 0, 2, 1))
         );
-        let lens: std::vec::Vec<u8> = t.iter().map(|r| r.network.prefix_len()).collect();
+        let lens: alloc::vec::Vec<u8> = t.iter().map(|r| r.network.prefix_len()).collect();
         assert_eq!(lens, [25, 24, 8, 0]);
     }
 

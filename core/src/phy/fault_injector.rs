@@ -552,8 +552,8 @@ impl<D: Device, const SLOTS: usize, const SLOT_LEN: usize> Device
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::VecDeque;
-    use std::vec::Vec;
+    use alloc::collections::VecDeque;
+    use alloc::vec::Vec;
 
     /// A device with a receive queue and a record of what was sent.
     #[derive(Debug, Default)]
@@ -585,7 +585,7 @@ mod tests {
             _meta: TxMeta,
             f: &mut dyn FnMut(&mut [u8]),
         ) -> Result<(), DeviceError> {
-            let mut buf = std::vec![0u8; len];
+            let mut buf = alloc::vec![0u8; len];
             f(&mut buf);
             self.sent.push(buf);
             Ok(())
@@ -600,7 +600,7 @@ mod tests {
             _meta: TxMeta,
             f: &mut dyn FnMut(&mut [u8]),
         ) -> Result<(), DeviceError> {
-            let mut buf = std::vec![0u8; len];
+            let mut buf = alloc::vec![0u8; len];
             f(&mut buf);
             self.0.push(buf);
             Ok(())
@@ -608,7 +608,7 @@ mod tests {
     }
 
     fn frame(i: u32) -> Vec<u8> {
-        let mut f = std::vec![0u8; 64];
+        let mut f = alloc::vec![0u8; 64];
         f[..4].copy_from_slice(&i.to_be_bytes());
         f
     }
@@ -730,7 +730,7 @@ mod tests {
         );
         assert_eq!(d.stats().passed_no_slot, 1);
         // A frame longer than a slot passes too.
-        d.inner_mut().rx.push_back(std::vec![0u8; 200]);
+        d.inner_mut().rx.push_back(alloc::vec![0u8; 200]);
         let mut n = 0;
         d.receive(Instant::ZERO, &mut |_, f, _| n = f.len())
             .unwrap();

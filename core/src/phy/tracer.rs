@@ -141,7 +141,7 @@ impl<D: Device, F: FnMut(Direction, Instant, &[u8])> Device for Tracer<D, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
+    use alloc::vec::Vec;
 
     #[derive(Debug)]
     struct Echo {
@@ -169,7 +169,7 @@ mod tests {
                     _m: TxMeta,
                     f: &mut dyn FnMut(&mut [u8]),
                 ) -> Result<(), DeviceError> {
-                    let mut b = std::vec![0u8; len];
+                    let mut b = alloc::vec![0u8; len];
                     f(&mut b);
                     *self.0 += 1;
                     Ok(())
@@ -185,7 +185,7 @@ mod tests {
             _meta: TxMeta,
             f: &mut dyn FnMut(&mut [u8]),
         ) -> Result<(), DeviceError> {
-            let mut b = std::vec![0u8; len];
+            let mut b = alloc::vec![0u8; len];
             f(&mut b);
             self.sent += 1;
             Ok(())
@@ -198,7 +198,7 @@ mod tests {
         {
             let mut dev = Tracer::new(
                 Echo {
-                    pending: Some(std::vec![1, 2, 3]),
+                    pending: Some(alloc::vec![1, 2, 3]),
                     sent: 0,
                 },
                 |d, _t, f: &[u8]| log.push((d, f.to_vec())),
@@ -219,9 +219,9 @@ mod tests {
         assert_eq!(
             log,
             [
-                (Direction::Rx, std::vec![1, 2, 3]),
-                (Direction::Tx, std::vec![3, 2, 1]),
-                (Direction::Tx, std::vec![9, 9])
+                (Direction::Rx, alloc::vec![1, 2, 3]),
+                (Direction::Tx, alloc::vec![3, 2, 1]),
+                (Direction::Tx, alloc::vec![9, 9])
             ]
         );
     }

@@ -759,7 +759,7 @@ pub(crate) enum DispatchError {
 mod tests {
     use super::*;
     use crate::storage::PacketMetadata;
-    use std::vec;
+    use alloc::vec;
 
     fn udp() -> UdpSocket<'static> {
         UdpSocket::new(
@@ -771,10 +771,10 @@ mod tests {
     #[test]
     fn bind_conflicts_and_index_survives_removal() {
         let mut set = SocketSet::new(
-            std::vec::Vec::from_iter((0..8).map(|_| SocketSlot::new())),
+            alloc::vec::Vec::from_iter((0..8).map(|_| SocketSlot::new())),
             1,
         );
-        let handles: std::vec::Vec<_> = (0..8).map(|_| set.add(udp()).unwrap()).collect();
+        let handles: alloc::vec::Vec<_> = (0..8).map(|_| set.add(udp()).unwrap()).collect();
         assert_eq!(set.add(udp()), Err(SocketSetFull));
         for (i, h) in handles.iter().enumerate() {
             set.bind_udp(*h, 1000 + i as u16).unwrap();
@@ -800,7 +800,7 @@ mod tests {
     fn ephemeral_ports_are_in_range_distinct_and_seeded() {
         let run = |seed| {
             let mut set = SocketSet::new(
-                std::vec::Vec::from_iter((0..16).map(|_| SocketSlot::new())),
+                alloc::vec::Vec::from_iter((0..16).map(|_| SocketSlot::new())),
                 seed,
             );
             (0..16)
@@ -808,7 +808,7 @@ mod tests {
                     let h = set.add(udp()).unwrap();
                     set.bind_udp(h, 0).unwrap()
                 })
-                .collect::<std::vec::Vec<u16>>()
+                .collect::<alloc::vec::Vec<u16>>()
         };
         let a = run(5);
         assert!(a.iter().all(|&p| p >= 49152));

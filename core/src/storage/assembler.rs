@@ -264,8 +264,8 @@ impl<const N: usize> Assembler<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec;
-    use std::vec::Vec;
+    use alloc::vec;
+    use alloc::vec::Vec;
 
     struct XorShift(u64);
     impl XorShift {
@@ -315,7 +315,7 @@ mod tests {
         assert_eq!(asm.iter_data(7).count(), 0);
         assert_eq!(asm.add(5, 0), Ok(()));
         assert!(asm.is_empty());
-        assert_eq!(std::format!("{asm}"), "[]");
+        assert_eq!(alloc::format!("{asm}"), "[]");
     }
 
     #[test]
@@ -346,8 +346,8 @@ mod tests {
         asm.add(4, 1).unwrap(); // touches the start
         assert_eq!(ranges(&asm), [(4, 46)]);
         assert_eq!(asm.contigs_used(), 1);
-        assert_eq!(std::format!("{asm}"), "[4..46]");
-        assert_eq!(std::format!("{asm:?}"), "[4..46]");
+        assert_eq!(alloc::format!("{asm}"), "[4..46]");
+        assert_eq!(alloc::format!("{asm:?}"), "[4..46]");
     }
 
     #[test]

@@ -439,9 +439,9 @@ impl<'a, H: Copy + 'a> PacketBuffer<'a, H> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::VecDeque;
-    use std::vec;
-    use std::vec::Vec;
+    use alloc::collections::VecDeque;
+    use alloc::vec;
+    use alloc::vec::Vec;
 
     struct XorShift(u64);
     impl XorShift {
@@ -500,7 +500,7 @@ mod tests {
         // Empty again: the whole capacity is available at once.
         assert_eq!(queue.enqueue(10, ()).map(|p| p.len()), Ok(10));
         assert_eq!(
-            std::format!(
+            alloc::format!(
                 "{} / {}",
                 PacketBufferError::Full,
                 PacketBufferError::TooLarge

@@ -471,9 +471,9 @@ impl<'a, T: 'a + Copy> RingBuffer<'a, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::VecDeque;
-    use std::vec;
-    use std::vec::Vec;
+    use alloc::collections::VecDeque;
+    use alloc::vec;
+    use alloc::vec::Vec;
 
     /// A small xorshift generator for the model tests.
     struct XorShift(u64);
@@ -673,7 +673,7 @@ mod tests {
         let mut storage = [0u8; 4];
         let ring = RingBuffer::new(&mut storage[..]);
         assert_eq!(
-            std::format!("{ring:?}"),
+            alloc::format!("{ring:?}"),
             "RingBuffer { capacity: 4, read_at: 0, len: 0 }"
         );
     }

@@ -236,7 +236,7 @@ mod tests {
         for len in [0, 1, 2, 31, 32, 33, 64, 1500, 4096, 4099] {
             assert_eq!(data(&buf[..len]), data_reference(&buf[..len]), "len {len}");
         }
-        let mut big = std::vec![0xffu8; 1 << 20];
+        let mut big = alloc::vec![0xffu8; 1 << 20];
         big[7] = 0x12;
         assert_eq!(data(&big), data_reference(&big));
     }

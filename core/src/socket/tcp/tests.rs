@@ -16,6 +16,47 @@ use crate::wire::{Ipv4Address, SeqNumber, TcpFlags, TcpOptions, TcpRepr};
 
 // ---- the harness --------------------------------------------------------------
 
+/// What a test requires to have succeeded: the value, or the test fails
+/// with the error (the test-side counterpart of the crate's no-unwrap rule).
+trait Must<T> {
+    fn must(self) -> T;
+    fn must_be(self, what: &str) -> T;
+}
+
+impl<T, E: core::fmt::Debug> Must<T> for Result<T, E> {
+    #[track_caller]
+    fn must(self) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => panic!("expected success, got {e:?}"),
+        }
+    }
+    #[track_caller]
+    fn must_be(self, what: &str) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => panic!("{what}: {e:?}"),
+        }
+    }
+}
+
+impl<T> Must<T> for Option<T> {
+    #[track_caller]
+    fn must(self) -> T {
+        match self {
+            Some(v) => v,
+            None => panic!("expected a value, got None"),
+        }
+    }
+    #[track_caller]
+    fn must_be(self, what: &str) -> T {
+        match self {
+            Some(v) => v,
+            None => panic!("{what}"),
+        }
+    }
+}
+
 static KEY: SipKey = SipKey::new(0x5eed_0001, 0xcafe_0002);
 const LOCAL: SocketAddrV4 = SocketAddrV4::new(Ipv4Address::new(192, 0, 2, 1), 80);
 const REMOTE: SocketAddrV4 = SocketAddrV4::new(Ipv4Address::new(192, 0, 2, 2), 40000);
@@ -284,7 +325,7 @@ impl H {
 
     /// Moves to the next deadline (which must exist) and dispatches.
     fn next_event(&mut self) -> Vec<Out> {
-        let t = self.s.poll_at(self.now).expect("a timer is running");
+        let t = self.s.poll_at(self.now).must_be("a timer is running");
         assert!(t > self.now, "poll_at says {t} at {} (a spin)", self.now);
         self.now = t;
         self.out()
@@ -318,7 +359,7 @@ fn connected_with(
 ) -> H {
     let mut h = H::new(rx, tx);
     h.s.connect(LOCAL, REMOTE, SeqNumber(iss), h.mss, h.now)
-        .unwrap();
+        .must();
     assert_eq!(h.s.state(), State::SynSent);
     let o = h.out();
     assert_eq!(o.len(), 1, "{o:?}");
@@ -347,7 +388,7 @@ fn established() -> H {
 /// A passive open up to SYN-RECEIVED (the SYN at t = 0). Returns our ISS.
 fn syn_received(rx: usize, tx: usize) -> (H, u32) {
     let mut h = H::new(rx, tx);
-    h.s.listen(LOCAL.port().into()).unwrap();
+    h.s.listen(LOCAL.port().into()).must();
     assert_eq!(h.s.state(), State::Listen);
     assert_eq!(h.rx(&syn(IRS)), None);
     assert_eq!(h.s.state(), State::SynReceived);
@@ -431,7 +472,7 @@ fn rfc9293_3_10_7_1_closed_port_rst_rules() {
 #[test]
 fn rfc9293_3_10_7_2_listen_rst_is_ignored() {
     let mut h = H::new(1024, 1024);
-    h.s.listen(80.into()).unwrap();
+    h.s.listen(80.into()).must();
     assert_eq!(h.rx(&rst(100)), None);
     assert_eq!(h.rx(&rst_ack(100, 200)), None);
     assert_eq!(h.s.state(), State::Listen);
@@ -442,7 +483,7 @@ fn rfc9293_3_10_7_2_listen_rst_is_ignored() {
 #[test]
 fn rfc9293_3_10_7_2_listen_ack_gets_rst_seq_seg_ack() {
     let mut h = H::new(1024, 1024);
-    h.s.listen(80.into()).unwrap();
+    h.s.listen(80.into()).must();
     // "<SEQ=SEG.ACK><CTL=RST>", for any ACK-bearing segment (with a SYN
     // too).
     assert_eq!(
@@ -475,7 +516,7 @@ fn rfc9293_3_10_7_2_listen_syn_gets_syn_ack_with_mss() {
     // function, our MSS from the interface's MTU (3.7.1).
     let mut h = H::new(4000, 1024);
     h.mss = 1000;
-    h.s.listen(80.into()).unwrap();
+    h.s.listen(80.into()).must();
     h.set_time(at_ms(7));
     assert_eq!(h.rx(&syn(IRS)), None);
     assert_eq!(h.s.state(), State::SynReceived);
@@ -496,7 +537,7 @@ fn rfc9293_3_10_1_active_open_sends_syn_with_mss_and_window() {
     let mut h = H::new(3000, 1024);
     h.mss = 1200;
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     assert_eq!(h.s.state(), State::SynSent);
     let mut want = exp(ISS, 0, SYN, 3000, &[]);
     want.options.mss = Some(1200);
@@ -513,7 +554,7 @@ fn rfc9293_3_10_1_active_open_sends_syn_with_mss_and_window() {
 fn rfc9293_3_10_7_3_syn_sent_to_established() {
     let mut h = H::new(8192, 8192);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     h.out();
     h.advance(ms(100));
     let mut sa = syn_ack(IRS, ISS + 1);
@@ -536,7 +577,7 @@ fn rfc9293_3_10_7_3_syn_sent_to_established() {
 fn rfc9293_3_10_7_3_syn_sent_bad_ack_gets_rst() {
     let mut h = H::new(1024, 1024);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     h.out();
     // "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset
     // <SEQ=SEG.ACK><CTL=RST> and discard the segment."
@@ -566,7 +607,7 @@ fn rfc9293_3_10_7_3_syn_sent_bad_ack_gets_rst() {
 fn rfc9293_3_10_7_3_syn_sent_rst_with_acceptable_ack_refuses() {
     let mut h = H::new(1024, 1024);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     h.out();
     // A RST without an ACK is dropped (RFC 5961 3.2: it must acknowledge
     // the SYN).
@@ -594,7 +635,7 @@ fn rfc9293_3_10_7_3_syn_sent_rst_with_acceptable_ack_refuses() {
 fn rfc9293_3_10_7_3_syn_sent_neither_syn_nor_rst_is_dropped() {
     let mut h = H::new(1024, 1024);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     h.out();
     // "Fifth, if neither of the SYN or RST bits is set, then drop the
     // segment and return."
@@ -609,7 +650,7 @@ fn rfc9293_3_10_7_3_simultaneous_open() {
     // RFC 9293 figure 8.
     let mut h = H::new(8192, 8192);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     let mut syn_out = exp(ISS, 0, SYN, 8192, &[]);
     syn_out.options.mss = Some(MSS as u16);
     assert_eq!(h.out(), vec![syn_out]);
@@ -627,7 +668,7 @@ fn rfc9293_3_10_7_3_simultaneous_open() {
     assert_eq!(h.s.state(), State::Established);
     assert_eq!(h.out(), vec![]);
     // Data flows.
-    h.s.send_slice(b"hi").unwrap();
+    h.s.send_slice(b"hi").must();
     assert_eq!(h.out(), vec![exp(ISS + 1, IRS + 1, PSH_ACK, 8192, b"hi")]);
 }
 
@@ -635,7 +676,7 @@ fn rfc9293_3_10_7_3_simultaneous_open() {
 fn rfc9293_3_10_7_3_simultaneous_open_with_plain_ack_and_rst_refuses() {
     let mut h = H::new(8192, 8192);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     h.out();
     assert_eq!(h.rx(&syn(IRS)), None);
     assert_eq!(h.out().len(), 1);
@@ -648,7 +689,7 @@ fn rfc9293_3_10_7_3_simultaneous_open_with_plain_ack_and_rst_refuses() {
     // state), then the connection was refused".
     let mut h = H::new(8192, 8192);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     h.out();
     h.rx(&syn(IRS));
     h.out();
@@ -671,7 +712,7 @@ fn rfc9293_syn_received_ack_establishes() {
     assert_eq!(h.out(), vec![]);
     // The window came from that ACK: two full segments may go at once.
     let d = bytes(4000);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     assert_eq!(
         h.out(),
         vec![
@@ -821,7 +862,7 @@ fn rfc9293_3_10_7_4_zero_window_acceptability() {
     // A 1000-byte receive buffer, filled: RCV.WND = 0.
     let mut h = connected_with(1000, 1000, ISS, IRS, Some(1460), 65535);
     let nxt = IRS + 1;
-    h.s.send_slice(b"0123456789").unwrap();
+    h.s.send_slice(b"0123456789").must();
     assert_eq!(
         h.out(),
         vec![exp(ISS + 1, nxt, PSH_ACK, 1000, b"0123456789")]
@@ -860,7 +901,7 @@ fn rfc9293_3_10_7_4_zero_window_acceptability() {
 #[test]
 fn rfc9293_3_10_7_4_window_update_needs_una_le_seg_ack() {
     let mut h = established();
-    h.s.send_slice(&bytes(100)).unwrap();
+    h.s.send_slice(&bytes(100)).must();
     h.out();
     assert_eq!(h.rx(&data(IRS + 1, ISS + 101, b"x")), None);
     assert_eq!(h.s.send_queue(), 0);
@@ -870,7 +911,7 @@ fn rfc9293_3_10_7_4_window_update_needs_una_le_seg_ack() {
     // although SND.WL1 < SEG.SEQ.
     assert_eq!(h.rx(&seg(IRS + 2, Some(ISS + 51), PSH, 10, b"y")), None);
     assert_eq!(h.s.recv_queue(), 2, "its data is taken");
-    h.s.send_slice(&bytes(2920)).unwrap();
+    h.s.send_slice(&bytes(2920)).must();
     let o = h.out();
     assert_eq!(
         o.iter().map(|o| o.payload.len()).collect::<Vec<_>>(),
@@ -913,7 +954,7 @@ fn rfc5961_rst_exact_resets() {
     // next expected sequence number (RCV.NXT), then TCP MUST reset the
     // connection": ESTABLISHED, with or without the ACK bit.
     let mut h = established();
-    h.s.send_slice(b"queued").unwrap();
+    h.s.send_slice(b"queued").must();
     assert_eq!(h.rx(&rst_ack(IRS + 1, ISS + 1)), None);
     assert_eq!(h.s.state(), State::Closed);
     assert_eq!(h.s.error(), Some(TcpError::Reset));
@@ -953,7 +994,7 @@ fn rfc5961_syn_in_synchronized_state_gets_challenge_ack() {
 fn rfc5961_ack_too_old_or_ahead_gets_ack() {
     let mut h = established();
     let d = bytes(100);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     assert_eq!(h.out().len(), 1);
     // Ahead: "If the ACK acks something not yet sent (SEG.ACK > SND.NXT),
     // then send an ACK, drop the segment, and return."
@@ -1023,7 +1064,7 @@ fn rfc9293_close_wait_to_last_ack() {
     assert!(h.s.may_send());
     // "CLOSE-WAIT STATE: Queue this request until all preceding SENDs have
     // been segmentized; then send a FIN segment, enter LAST-ACK state."
-    h.s.send_slice(b"bye").unwrap();
+    h.s.send_slice(b"bye").must();
     h.s.close();
     assert!(!h.s.may_send());
     assert_eq!(h.s.send_slice(b"more"), Err(SendError::InvalidState));
@@ -1128,7 +1169,7 @@ fn rfc9293_closing_to_time_wait() {
 fn rfc9293_simultaneous_close() {
     // RFC 9293 figure 13: both FINs cross.
     let mut h = established();
-    h.s.send_slice(b"last").unwrap();
+    h.s.send_slice(b"last").must();
     h.s.close();
     assert_eq!(
         h.out(),
@@ -1232,7 +1273,7 @@ fn rfc9293_rst_in_closing_states_closes_without_error() {
 fn rfc9293_half_close_data_still_flows() {
     // We close first: data from the peer still arrives in FIN-WAIT-2.
     let mut h = established();
-    h.s.send_slice(b"hi").unwrap();
+    h.s.send_slice(b"hi").must();
     h.s.close();
     assert_eq!(
         h.out(),
@@ -1254,7 +1295,7 @@ fn rfc9293_half_close_data_still_flows() {
     h.rx(&fin(IRS + 1, ISS + 1));
     h.out();
     assert_eq!(h.s.state(), State::CloseWait);
-    h.s.send_slice(b"reply").unwrap();
+    h.s.send_slice(b"reply").must();
     assert_eq!(
         h.out(),
         vec![exp(ISS + 1, IRS + 2, PSH_ACK, 8192, b"reply")]
@@ -1303,15 +1344,15 @@ fn rfc9293_urgent_pointer_processed_and_mark_reported() {
 
     // Sending: the pointer is the offset of the byte after the urgent data
     // from SEG.SEQ.
-    h.s.send_slice(b"xyz").unwrap();
+    h.s.send_slice(b"xyz").must();
     h.s.mark_urgent();
-    h.s.send_slice(b"tail").unwrap();
+    h.s.send_slice(b"tail").must();
     let mut want = exp(ISS + 1, IRS + 11, fl(URG, PSH_ACK), 8192, b"xyztail");
     want.urgent = 3;
     assert_eq!(h.out(), vec![want]);
     // Once the urgent data is acknowledged, no more URG.
     h.rx(&ack(IRS + 11, ISS + 8, 65535));
-    h.s.send_slice(b"next").unwrap();
+    h.s.send_slice(b"next").must();
     assert_eq!(
         h.out(),
         vec![exp(ISS + 8, IRS + 11, PSH_ACK, 8192, b"next")]
@@ -1411,7 +1452,7 @@ fn rfc1122_4_2_3_2_ack_every_second_full_segment() {
 #[test]
 fn rfc1122_4_2_3_2_delayed_ack_under_500ms() {
     let mut h = established();
-    let delay = h.s.config().ack_delay.unwrap();
+    let delay = h.s.config().ack_delay.must();
     // "the delay MUST be less than 0.5 seconds".
     assert!(delay < ms(500));
     assert_eq!(h.rx(&data(IRS + 1, ISS + 1, b"small")), None);
@@ -1431,7 +1472,7 @@ fn rfc1122_4_2_3_2_delayed_ack_under_500ms() {
     assert_eq!(h.out(), vec![exp_ack(ISS + 1, IRS + 8, 8185)]);
     // Data we send carries the ACK and cancels the timer.
     assert_eq!(h.rx(&data(IRS + 8, ISS + 1, b"q")), None);
-    h.s.send_slice(b"answer").unwrap();
+    h.s.send_slice(b"answer").must();
     assert_eq!(
         h.out(),
         vec![exp(ISS + 1, IRS + 9, PSH_ACK, 8184, b"answer")]
@@ -1452,7 +1493,7 @@ fn rfc1122_4_2_3_2_delayed_ack_under_500ms() {
 fn rfc1122_4_2_3_4_nagle_holds_small_segments() {
     let mut h = established();
     assert!(h.s.config().nagle);
-    h.s.send_slice(b"hello").unwrap();
+    h.s.send_slice(b"hello").must();
     assert_eq!(
         h.out(),
         vec![exp(ISS + 1, IRS + 1, PSH_ACK, 8192, b"hello")]
@@ -1460,9 +1501,9 @@ fn rfc1122_4_2_3_4_nagle_holds_small_segments() {
     // "If there is unacknowledged data ..., then the sending TCP endpoint
     // buffers all user data ... until the outstanding data has been
     // acknowledged or until the TCP endpoint can send a full-sized segment."
-    h.s.send_slice(b"world").unwrap();
+    h.s.send_slice(b"world").must();
     assert_eq!(h.out(), vec![]);
-    h.s.send_slice(b"!").unwrap();
+    h.s.send_slice(b"!").must();
     assert_eq!(h.out(), vec![]);
     h.advance(ms(50));
     assert_eq!(h.rx(&ack(IRS + 1, ISS + 6, 65535)), None);
@@ -1472,7 +1513,7 @@ fn rfc1122_4_2_3_4_nagle_holds_small_segments() {
     );
     // A full segment goes even with data outstanding; the small rest waits.
     let d = bytes(1500);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     assert_eq!(h.out(), vec![exp(ISS + 12, IRS + 1, ACK, 8192, &d[..1460])]);
     assert_eq!(h.rx(&ack(IRS + 1, ISS + 12, 65535)), None);
     assert_eq!(h.out(), vec![], "1460 bytes still unacknowledged");
@@ -1487,12 +1528,12 @@ fn rfc1122_4_2_3_4_nagle_holds_small_segments() {
 fn rfc1122_4_2_3_4_nagle_off_sends_at_once() {
     let mut h = established();
     h.s.set_nagle_enabled(false);
-    h.s.send_slice(b"hello").unwrap();
+    h.s.send_slice(b"hello").must();
     assert_eq!(
         h.out(),
         vec![exp(ISS + 1, IRS + 1, PSH_ACK, 8192, b"hello")]
     );
-    h.s.send_slice(b"world").unwrap();
+    h.s.send_slice(b"world").must();
     assert_eq!(
         h.out(),
         vec![exp(ISS + 6, IRS + 1, PSH_ACK, 8192, b"world")]
@@ -1504,7 +1545,7 @@ fn rfc9293_3_8_6_2_1_sender_sws_avoidance() {
     // The peer offers 1000 bytes (less than one MSS).
     let mut h = connected_with(8192, 8192, ISS, IRS, Some(1460), 1000);
     let d = bytes(3000);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     // "at least a fraction Fs of the maximum window can be sent": 1000 is
     // the whole window.
     assert_eq!(h.out(), vec![exp(ISS + 1, IRS + 1, ACK, 8192, &d[..1000])]);
@@ -1558,7 +1599,7 @@ fn rfc1122_4_2_3_3_receiver_window_update_after_read() {
 fn rfc6298_retransmit_on_timeout_with_backoff() {
     let mut h = established();
     let d = bytes(100);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     let seg = exp(ISS + 1, IRS + 1, PSH_ACK, 8192, &d);
     assert_eq!(h.out(), vec![seg.clone()]);
     // "(5.1) ... start it running so that it will expire after RTO seconds";
@@ -1588,7 +1629,7 @@ fn rfc6298_retransmit_on_timeout_with_backoff() {
 fn rfc6298_5_3_new_ack_restarts_the_timer() {
     let mut h = established();
     let d = bytes(2920);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     assert_eq!(h.out().len(), 2);
     assert_eq!(h.s.poll_at(h.now), Some(at_ms(400)));
     // "(5.3) When an ACK is received that acknowledges new data, restart the
@@ -1604,7 +1645,7 @@ fn rfc6298_5_3_new_ack_restarts_the_timer() {
 fn rfc6298_karn_no_sample_from_retransmission() {
     let mut h = established();
     assert_eq!(h.s.srtt(), Some(ms(100)));
-    h.s.send_slice(b"data").unwrap();
+    h.s.send_slice(b"data").must();
     h.out();
     let log = h.run_until(at_ms(450));
     assert_eq!(log.len(), 1, "retransmitted at 400 ms");
@@ -1618,7 +1659,7 @@ fn rfc6298_karn_no_sample_from_retransmission() {
         "RFC 6298 5.7's note: the computed RTO again"
     );
     // New data, acknowledged after 200 ms: a sample.
-    h.s.send_slice(b"more").unwrap();
+    h.s.send_slice(b"more").must();
     h.out();
     h.advance(ms(200));
     assert_eq!(h.rx(&ack(IRS + 1, ISS + 9, 65535)), None);
@@ -1630,7 +1671,7 @@ fn rfc6298_karn_no_sample_from_retransmission() {
 fn rfc6298_5_7_rto_is_3s_after_a_syn_timeout() {
     let mut h = H::new(8192, 8192);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     let log = h.run_until(at_ms(1500));
     assert_eq!(
         log.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
@@ -1643,7 +1684,7 @@ fn rfc6298_5_7_rto_is_3s_after_a_syn_timeout() {
     // begins".
     assert_eq!(h.s.rto(), Duration::from_secs(3));
     h.out();
-    h.s.send_slice(b"x").unwrap();
+    h.s.send_slice(b"x").must();
     h.out();
     assert_eq!(h.s.poll_at(h.now), Some(at_ms(4500)));
 }
@@ -1656,7 +1697,7 @@ fn rfc9293_3_8_3_r2_aborts_with_timed_out() {
     let mut h = established();
     assert_eq!(h.s.config().max_retransmissions, 15);
     let d = bytes(10);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     h.out();
     let mut t = 100u64;
     let mut rto = 300u64;
@@ -1686,7 +1727,7 @@ fn rfc9293_3_8_3_r2_aborts_with_timed_out() {
     // 183 s.
     let mut h = H::new(1024, 1024);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     let log = h.run_until(at_ms(182_999));
     let secs: Vec<i64> = log.iter().map(|(t, _)| t.total_millis() / 1000).collect();
     assert_eq!(secs, vec![0, 1, 3, 7, 15, 31, 63, 123]);
@@ -1707,7 +1748,7 @@ fn rfc9293_3_10_1_user_timeout() {
     // Data sent at 10 s and never acknowledged: the connection is aborted
     // when the user timeout expires, 5 s after (not at the next
     // retransmission).
-    h.s.send_slice(b"data").unwrap();
+    h.s.send_slice(b"data").must();
     let log = h.run_until(at_ms(14_999));
     assert_eq!(
         log.iter()
@@ -1729,11 +1770,11 @@ fn rfc9293_3_10_1_user_timeout_counts_from_progress() {
     h.s.set_nagle_enabled(false);
     // Data acknowledged at 3 s moves the deadline: 4 s later, more is
     // unanswered for 5 s.
-    h.s.send_slice(b"a").unwrap();
+    h.s.send_slice(b"a").must();
     h.out();
     h.set_time(at_ms(3000));
     h.rx(&ack(IRS + 1, ISS + 2, 65535));
-    h.s.send_slice(b"b").unwrap();
+    h.s.send_slice(b"b").must();
     h.out();
     h.run_until(at_ms(7999));
     assert_eq!(h.s.state(), State::Established);
@@ -1749,7 +1790,7 @@ fn rfc9293_3_8_6_1_zero_window_probe_with_backoff_and_recovery() {
     // The peer closes its window.
     assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
     let d = bytes(100);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     assert_eq!(h.out(), vec![], "nothing fits");
     // "The transmitting host SHOULD send the first zero-window probe when a
     // zero window has existed for the retransmission timeout period
@@ -1792,7 +1833,7 @@ fn rfc9293_3_8_6_1_zero_window_probe_byte_taken_when_window_opens() {
     let mut h = established();
     assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
     let d = bytes(100);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     h.out();
     assert_eq!(
         h.next_event(),
@@ -1929,7 +1970,7 @@ fn rfc9293_3_7_1_mss_536_assumed_if_absent() {
     let mut h = connected_with(8192, 8192, ISS, IRS, None, 65535);
     assert_eq!(h.s.send_mss(), 536);
     let d = bytes(2000);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     assert_eq!(
         h.out(),
         vec![
@@ -1946,7 +1987,7 @@ fn rfc9293_3_7_1_segments_never_exceed_the_peers_mss() {
     assert_eq!(h.s.send_mss(), 1000);
     h.s.set_nagle_enabled(false);
     let d = bytes(8000);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     let mut sent = 0;
     for _ in 0..10 {
         for o in h.out() {
@@ -1961,7 +2002,7 @@ fn rfc9293_3_7_1_segments_never_exceed_the_peers_mss() {
     let mut h = H::new(8192, 8192);
     h.mss = 800;
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     assert_eq!(h.out()[0].options.mss, Some(800));
     h.rx(&syn_ack(IRS, ISS + 1));
     assert_eq!(h.s.send_mss(), 800);
@@ -1972,7 +2013,7 @@ fn rfc9293_3_7_1_segments_never_exceed_the_peers_mss() {
 #[test]
 fn rfc9293_3_10_5_abort_sends_rst_seq_snd_nxt() {
     let mut h = established();
-    h.s.send_slice(&bytes(100)).unwrap();
+    h.s.send_slice(&bytes(100)).must();
     h.out();
     h.s.abort();
     assert_eq!(h.s.state(), State::Closed);
@@ -1990,7 +2031,7 @@ fn rfc9293_3_10_5_abort_sends_rst_seq_snd_nxt() {
     // SYN-SENT and TIME-WAIT: nothing is sent.
     let mut h = H::new(1024, 1024);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     h.out();
     h.s.abort();
     assert_eq!(h.s.state(), State::Closed);
@@ -2009,14 +2050,14 @@ fn rfc9293_3_10_5_abort_sends_rst_seq_snd_nxt() {
 #[test]
 fn rfc9293_3_10_4_close_in_listen_and_syn_sent_just_closes() {
     let mut h = H::new(1024, 1024);
-    h.s.listen(80.into()).unwrap();
+    h.s.listen(80.into()).must();
     h.s.close();
     assert_eq!(h.s.state(), State::Closed);
     assert_eq!(h.out(), vec![]);
 
     let mut h = H::new(1024, 1024);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     h.out();
     h.s.close();
     assert_eq!(h.s.state(), State::Closed);
@@ -2046,7 +2087,7 @@ fn rfc5927_icmp_error_with_out_of_window_seq_is_ignored() {
     // Nothing in flight: no sequence number is valid ("SND.UNA =< SEG.SEQ <
     // SND.NXT").
     assert!(!h.s.handle_icmp_error(IcmpErrorKind::HostUnreachable, SeqNumber(ISS + 1)));
-    h.s.send_slice(&bytes(100)).unwrap();
+    h.s.send_slice(&bytes(100)).must();
     h.out();
     for bad in [ISS, ISS + 101, ISS + 5000, ISS - 5000] {
         assert!(!h.s.handle_icmp_error(
@@ -2068,7 +2109,7 @@ fn rfc5927_icmp_error_with_out_of_window_seq_is_ignored() {
 fn rfc1122_4_2_3_9_port_unreachable_in_syn_sent_aborts() {
     let mut h = H::new(1024, 1024);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     h.out();
     // Host unreachable is soft: the SYN is retried.
     assert!(h.s.handle_icmp_error(IcmpErrorKind::HostUnreachable, SeqNumber(ISS)));
@@ -2083,7 +2124,7 @@ fn rfc1122_4_2_3_9_port_unreachable_in_syn_sent_aborts() {
     assert_eq!(h.out(), vec![]);
     // In a synchronized state it is soft (RFC 5927 4.2).
     let mut h = established();
-    h.s.send_slice(b"x").unwrap();
+    h.s.send_slice(b"x").must();
     h.out();
     assert!(h.s.handle_icmp_error(IcmpErrorKind::PortUnreachable, SeqNumber(ISS + 1)));
     assert_eq!(h.s.state(), State::Established);
@@ -2092,7 +2133,7 @@ fn rfc1122_4_2_3_9_port_unreachable_in_syn_sent_aborts() {
 #[test]
 fn rfc1122_4_2_3_9_soft_error_reported_when_the_connection_times_out() {
     let mut h = established();
-    h.s.send_slice(b"x").unwrap();
+    h.s.send_slice(b"x").must();
     h.out();
     assert!(h.s.handle_icmp_error(IcmpErrorKind::HostUnreachable, SeqNumber(ISS + 1)));
     h.run_until(at_ms(2_000_000));
@@ -2107,7 +2148,7 @@ fn rfc1122_4_2_3_9_soft_error_reported_when_the_connection_times_out() {
 fn rfc1191_frag_needed_lowers_the_mss() {
     let mut h = established();
     let d = bytes(1460);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     assert_eq!(h.out().len(), 1);
     // A larger MTU never raises it.
     assert!(h.s.handle_icmp_error(
@@ -2139,7 +2180,7 @@ fn rfc9293_3_4_sequence_numbers_wrap_around() {
     let w = |x: u32, n: u32| x.wrapping_add(n);
     let mut h = connected_with(8192, 8192, iss, irs, Some(1460), 65535);
     let d = bytes(3000);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     assert_eq!(
         h.out(),
         vec![
@@ -2181,13 +2222,13 @@ fn rfc9293_3_4_sequence_numbers_wrap_around() {
 fn dispatch_failure_leaves_the_state_unchanged() {
     let mut h = H::new(1024, 1024);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     assert!(!h.s.dispatch(h.now, &mut |_| Err(DispatchError::Exhausted)));
     assert_eq!(h.s.poll_at(h.now), Some(h.now), "the SYN is still due");
     assert_eq!(h.out().len(), 1);
 
     let mut h = established();
-    h.s.send_slice(b"data").unwrap();
+    h.s.send_slice(b"data").must();
     assert!(!h.s.dispatch(h.now, &mut |_| Err(DispatchError::Exhausted)));
     assert_eq!(h.s.poll_at(h.now), Some(h.now));
     assert_eq!(h.out(), vec![exp(ISS + 1, IRS + 1, PSH_ACK, 8192, b"data")]);
@@ -2209,7 +2250,7 @@ fn rfc9293_passive_open_transfer_and_close() {
     assert_eq!(h.s.srtt(), Some(ms(100)));
     assert_eq!(h.rx(&data(IRS + 1, iss + 1, b"request")), None);
     assert_eq!(h.recv_all(), b"request".to_vec());
-    h.s.send_slice(b"response").unwrap();
+    h.s.send_slice(b"response").must();
     h.s.close();
     assert_eq!(
         h.out(),
@@ -2240,7 +2281,7 @@ fn rfc9293_3_10_7_2_listen_syn_text_is_not_kept() {
     // Documented choice: data on a SYN is not queued; the SYN,ACK does not
     // acknowledge it, so the peer sends it again.
     let mut h = H::new(8192, 8192);
-    h.s.listen(80.into()).unwrap();
+    h.s.listen(80.into()).must();
     let mut s = syn(IRS);
     s.payload = b"fast open";
     assert_eq!(h.rx(&s), None);
@@ -2258,14 +2299,14 @@ fn rfc9293_3_10_2_send_in_listen_is_refused() {
     // unspecified, then return "error: foreign socket unspecified"": a
     // listening socket here never has one.
     let mut h = H::new(1024, 1024);
-    h.s.listen(80.into()).unwrap();
+    h.s.listen(80.into()).must();
     assert_eq!(h.s.send_slice(b"x"), Err(SendError::InvalidState));
     assert_eq!(h.s.state(), State::Listen);
     assert_eq!(h.out(), vec![]);
     // In SYN-SENT, data is queued for after the handshake.
     let mut h = H::new(8192, 8192);
     h.s.connect(LOCAL, REMOTE, SeqNumber(ISS), h.mss, h.now)
-        .unwrap();
+        .must();
     assert_eq!(h.s.send_slice(b"queued"), Ok(6));
     assert_eq!(h.out().len(), 1, "the SYN alone");
     h.rx(&syn_ack(IRS, ISS + 1));
@@ -2293,7 +2334,7 @@ fn rfc9293_time_wait_syn_gets_challenge_ack() {
 fn rfc5681_3_1_timeout_resends_one_segment_then_slow_starts() {
     let mut h = established();
     let d = bytes(2920);
-    h.s.send_slice(&d).unwrap();
+    h.s.send_slice(&d).must();
     assert_eq!(h.out().len(), 2);
     // The timer fires: cwnd = 1 segment, only the first one goes again.
     let log = h.run_until(at_ms(450));
