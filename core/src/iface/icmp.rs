@@ -4,13 +4,14 @@
 
 use core::net::SocketAddrV4;
 
-use super::ipv4::{DstKind, InPacket, OutputError};
+use super::ipv4::{DstKind, InPacket, OutputError, originated};
 use super::reassembly::Expired;
 use super::stats::bump;
 use super::{Inner, Tx};
 use crate::socket::icmp::IcmpEvent;
 use crate::socket::{IcmpErrorKind, IcmpErrorReport, SocketSet};
 use crate::time::Instant;
+use crate::wire::checksum;
 use crate::wire::icmpv4::QuotedDatagram;
 use crate::wire::{
     DstUnreachable, Icmpv4Message, Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Address,
@@ -236,33 +237,10 @@ impl Inner<'_> {
         dst: Ipv4Address,
         repr: &Icmpv4Repr<'_>,
     ) -> Result<(), OutputError> {
-        let mut header = [0u8; 8];
+        let header = icmp_header(repr);
         let len = repr.buffer_len();
         let data = repr.data();
-        // Emit the 8-byte header with the checksum over header and data.
-        {
-            let mut p = Icmpv4Packet::new_unchecked(&mut header[..]);
-            repr.emit(&mut p, &crate::wire::ChecksumCapabilities::ignored());
-            p.set_checksum(0);
-            let sum = crate::wire::checksum::combine(&[
-                crate::wire::checksum::data(&header),
-                crate::wire::checksum::data(data),
-            ]);
-            Icmpv4Packet::new_unchecked(&mut header[..])
-                .set_checksum(crate::wire::checksum::finish(sum));
-        }
-        let ip = Ipv4Repr {
-            src_addr: src,
-            dst_addr: dst,
-            protocol: IpProtocol::Icmp,
-            payload_len: len,
-            ttl: self.config.ttl,
-            tos: 0,
-            ident: 0,
-            dont_frag: false,
-            more_frags: false,
-            frag_offset: 0,
-        };
+        let ip = originated(src, dst, IpProtocol::Icmp, len, self.config.ttl);
         net_debug!("{} => {}, len={}", src, dst, len);
         bump(&mut self.stats.icmp.tx_packets);
         self.ip_output_or_queue(tx, ip, &[&header, data])
@@ -449,30 +427,14 @@ impl Inner<'_> {
                 seq_no: req.seq_no,
                 data,
             };
-            let mut header = [0u8; 8];
-            {
-                let mut p = Icmpv4Packet::new_unchecked(&mut header[..]);
-                repr.emit(&mut p, &crate::wire::ChecksumCapabilities::ignored());
-                p.set_checksum(0);
-            }
-            let sum = crate::wire::checksum::combine(&[
-                crate::wire::checksum::data(&header),
-                crate::wire::checksum::data(data),
-            ]);
-            Icmpv4Packet::new_unchecked(&mut header[..])
-                .set_checksum(crate::wire::checksum::finish(sum));
-            let ip = Ipv4Repr {
-                src_addr: Ipv4Address::UNSPECIFIED,
-                dst_addr: req.dst,
-                protocol: IpProtocol::Icmp,
-                payload_len: repr.buffer_len(),
-                ttl: ttl.unwrap_or(self.config.ttl),
-                tos: 0,
-                ident: 0,
-                dont_frag: false,
-                more_frags: false,
-                frag_offset: 0,
-            };
+            let header = icmp_header(&repr);
+            let ip = originated(
+                Ipv4Address::UNSPECIFIED,
+                req.dst,
+                IpProtocol::Icmp,
+                repr.buffer_len(),
+                ttl.unwrap_or(self.config.ttl),
+            );
             net_debug!(
                 "echo request to {}, id={}, seq={}, len={}",
                 req.dst,
@@ -492,8 +454,14 @@ impl Inner<'_> {
     }
 }
 
-/// The remote endpoint of a datagram, for logs.
-#[allow(dead_code)]
-pub(crate) fn endpoint(addr: Ipv4Address, port: u16) -> SocketAddrV4 {
-    SocketAddrV4::new(addr, port)
+/// The 8-byte header of `repr` with its checksum over header and data
+/// (the data goes out as a separate piece, uncopied).
+fn icmp_header(repr: &Icmpv4Repr<'_>) -> [u8; 8] {
+    let mut header = [0u8; 8];
+    let mut p = Icmpv4Packet::new_unchecked(&mut header[..]);
+    repr.emit(&mut p, &crate::wire::ChecksumCapabilities::ignored());
+    p.set_checksum(0);
+    let sum = checksum::combine(&[checksum::data(&header), checksum::data(repr.data())]);
+    Icmpv4Packet::new_unchecked(&mut header[..]).set_checksum(checksum::finish(sum));
+    header
 }

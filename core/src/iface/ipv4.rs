@@ -86,6 +86,29 @@ impl OutputError {
     }
 }
 
+/// The header of a datagram this host originates: not a fragment, TOS 0,
+/// the identifier filled in on output.
+pub(crate) fn originated(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    protocol: IpProtocol,
+    payload_len: usize,
+    ttl: u8,
+) -> Ipv4Repr {
+    Ipv4Repr {
+        src_addr: src,
+        dst_addr: dst,
+        protocol,
+        payload_len,
+        ttl,
+        tos: 0,
+        ident: 0,
+        dont_frag: false,
+        more_frags: false,
+        frag_offset: 0,
+    }
+}
+
 /// Copies bytes `start..start + dst.len()` of the concatenation of `parts`
 /// into `dst`.
 pub(crate) fn copy_parts(parts: &[&[u8]], mut start: usize, dst: &mut [u8]) {
@@ -536,13 +559,26 @@ impl Inner<'_> {
         route: RouteInfo,
         state: PendingState,
     ) -> Result<(), OutputError> {
+        self.queue_pending_from(repr, parts, route, state, 0)
+    }
+
+    /// [`Inner::queue_pending`] for a datagram whose first `sent` payload
+    /// bytes are already out (in fragments).
+    fn queue_pending_from(
+        &mut self,
+        repr: Ipv4Repr,
+        parts: &[&[u8]],
+        route: RouteInfo,
+        state: PendingState,
+        sent: usize,
+    ) -> Result<(), OutputError> {
         let len = repr.payload_len;
         let pending = Pending {
             repr,
             next_hop: route.next_hop,
             device: route.device,
             state,
-            sent: 0,
+            sent,
             deadline: self.now + super::PENDING_LIFETIME,
         };
         if self.pending.is_empty() {
@@ -570,8 +606,8 @@ impl Inner<'_> {
 
     /// Sends a datagram whose link destination is known, in fragments if
     /// it exceeds the device's MTU (RFC 791 3.2's fragmentation procedure).
-    /// If the device runs out of buffers after the first fragment, the rest
-    /// waits in the pending queue.
+    /// If the device runs out of buffers after the first fragment, the
+    /// datagram waits in the pending queue and resumes where it stopped.
     pub(crate) fn transmit_datagram(
         &mut self,
         tx: &mut Tx<'_, '_>,
@@ -584,121 +620,39 @@ impl Inner<'_> {
         let Some(info) = self.devices.get(dev.index()).copied() else {
             return Err(OutputError::NoRoute);
         };
-        let caps = info.caps.checksum;
-        let src_mac = info.hardware_addr().unwrap_or(EthernetAddress::UNSPECIFIED);
-        let mtu = info.caps.mtu.min(65535);
-        let total = repr.payload_len.saturating_add(HEADER_LEN);
-        // The most data per fragment: what fits, rounded down to 8 bytes.
-        let max_data = if total <= mtu {
-            repr.payload_len
-        } else {
-            (mtu.saturating_sub(HEADER_LEN)) & !7
-        };
-        if max_data == 0 && repr.payload_len > 0 {
-            bump(&mut self.stats.ipv4.drop_too_big);
-            return Err(OutputError::TooBig { mtu: mtu as u16 });
-        }
-        let mut offset = 0usize;
-        loop {
-            let len = (repr.payload_len - offset).min(max_data);
-            let last = offset + len >= repr.payload_len;
-            let frag = Ipv4Repr {
-                payload_len: len,
-                more_frags: repr.more_frags || !last,
-                frag_offset: repr.frag_offset.saturating_add(offset as u16),
-                ..repr
-            };
-            let ip_len = HEADER_LEN + len;
-            let frame = match mac {
-                Some(_) => frame_len(ip_len),
-                None => ip_len,
-            };
-            let r = tx.transmit(dev, frame, &mut |buf| {
-                let ip = match mac {
-                    Some(dst_mac) => ether_emit(buf, src_mac, dst_mac, EtherType::Ipv4, ip_len),
-                    None => buf,
+        match send_fragments(tx, &info, mac, repr, parts, 0, &mut self.stats) {
+            Ok(()) => Ok(()),
+            Err(FragStop::TooBig { mtu }) => {
+                bump(&mut self.stats.ipv4.drop_too_big);
+                Err(OutputError::TooBig { mtu })
+            }
+            Err(FragStop::Busy { sent: 0 }) => {
+                self.device_busy = true;
+                Err(OutputError::Exhausted)
+            }
+            Err(FragStop::Busy { sent }) => {
+                // Part of the datagram is out: the rest waits. A broadcast
+                // keeps its broadcast next hop; others are looked up again.
+                self.device_busy = true;
+                let broadcast = mac == Some(EthernetAddress::BROADCAST);
+                let route = RouteInfo {
+                    device: dev,
+                    src: repr.src_addr,
+                    next_hop: if broadcast {
+                        Ipv4Address::BROADCAST
+                    } else {
+                        next_hop
+                    },
+                    broadcast,
                 };
-                let mut p = Ipv4Packet::new_unchecked(&mut *ip);
-                frag.emit(&mut p, &caps);
-                if let Some(data) = ip.get_mut(HEADER_LEN..HEADER_LEN + len) {
-                    copy_parts(parts, offset, data);
-                }
-            });
-            match r {
-                Ok(()) => {
-                    bump(&mut self.stats.link.tx_frames);
-                    self.stats.link.tx_bytes =
-                        self.stats.link.tx_bytes.saturating_add(frame as u64);
-                    if repr.payload_len > max_data || repr.is_fragment() {
-                        bump(&mut self.stats.ipv4.tx_fragments);
-                    }
-                }
-                Err(DeviceError::Exhausted) if offset == 0 => {
-                    self.device_busy = true;
-                    return Err(OutputError::Exhausted);
-                }
-                Err(DeviceError::Exhausted) => {
-                    // Part of the datagram is out: the rest waits.
-                    self.device_busy = true;
-                    let rest = Ipv4Repr {
-                        payload_len: repr.payload_len - offset,
-                        frag_offset: repr.frag_offset.saturating_add(offset as u16),
-                        ..repr
-                    };
-                    let mut tail: [&[u8]; 4] = [&[]; 4];
-                    let mut skip = offset;
-                    let mut n = 0;
-                    for part in parts {
-                        if skip >= part.len() {
-                            skip -= part.len();
-                            continue;
-                        }
-                        if let Some(t) = tail.get_mut(n) {
-                            *t = part.get(skip..).unwrap_or(&[]);
-                            n += 1;
-                        }
-                        skip = 0;
-                    }
-                    let route = RouteInfo {
-                        device: dev,
-                        src: repr.src_addr,
-                        next_hop,
-                        broadcast: mac == Some(EthernetAddress::BROADCAST),
-                    };
-                    let tail = tail.get(..n).unwrap_or(&[]);
-                    return self.queue_pending_ready(rest, tail, route, mac);
-                }
-                Err(e) => {
-                    net_debug!("dev={}, transmit failed: {}", dev, e);
-                    bump(&mut self.stats.link.drop_tx_device);
-                    return Err(OutputError::Dropped);
-                }
+                self.queue_pending_from(repr, parts, route, PendingState::Ready, sent)
             }
-            offset += len;
-            if last {
-                return Ok(());
+            Err(FragStop::Failed(e)) => {
+                net_debug!("dev={}, transmit failed: {}", dev, e);
+                bump(&mut self.stats.link.drop_tx_device);
+                Err(OutputError::Dropped)
             }
         }
-    }
-
-    fn queue_pending_ready(
-        &mut self,
-        repr: Ipv4Repr,
-        parts: &[&[u8]],
-        route: RouteInfo,
-        mac: Option<EthernetAddress>,
-    ) -> Result<(), OutputError> {
-        // The link address is looked up again when it is sent; a broadcast
-        // keeps its broadcast next hop.
-        let route = RouteInfo {
-            next_hop: if mac == Some(EthernetAddress::BROADCAST) {
-                Ipv4Address::BROADCAST
-            } else {
-                route.next_hop
-            },
-            ..route
-        };
-        self.queue_pending(repr, parts, route, PendingState::Ready)
     }
 
     /// Walks the pending queue: sends what can go now (datagrams whose
@@ -764,7 +718,9 @@ impl Inner<'_> {
     }
 }
 
-/// Sends one queued datagram (unfragmented if it fits, else in fragments).
+/// Sends one queued datagram from where it stopped. `Err` means the device
+/// is busy (the datagram stays queued, `p.sent` records the progress); a
+/// datagram that cannot be sent at all is dropped, counted, as `Ok`.
 fn transmit_pending(
     tx: &mut Tx<'_, '_>,
     devices: &[super::DeviceInfo],
@@ -777,23 +733,63 @@ fn transmit_pending(
     let Some(info) = devices.get(p.device.index()) else {
         return Ok(());
     };
+    match send_fragments(tx, info, mac, p.repr, &[data], p.sent, stats) {
+        Ok(()) => Ok(()),
+        Err(FragStop::Busy { sent }) => {
+            *busy = true;
+            p.sent = sent;
+            Err(())
+        }
+        Err(FragStop::TooBig { .. }) => {
+            bump(&mut stats.ipv4.drop_too_big);
+            Ok(())
+        }
+        Err(FragStop::Failed(_)) => {
+            bump(&mut stats.link.drop_tx_device);
+            Ok(())
+        }
+    }
+}
+
+/// Why [`send_fragments`] stopped before the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FragStop {
+    /// The device had no buffer; the first `sent` payload bytes are out.
+    Busy { sent: usize },
+    /// Not even 8 bytes of payload fit the MTU.
+    TooBig { mtu: u16 },
+    /// The device refused the frame.
+    Failed(DeviceError),
+}
+
+/// Sends the datagram `repr` (its payload the concatenation of `parts`)
+/// from payload byte `start` on, in fragments of the device's MTU, each
+/// with its Ethernet header when `mac` is given: RFC 791 3.2's
+/// fragmentation procedure, shared by direct output and the pending queue.
+fn send_fragments(
+    tx: &mut Tx<'_, '_>,
+    info: &super::DeviceInfo,
+    mac: Option<EthernetAddress>,
+    repr: Ipv4Repr,
+    parts: &[&[u8]],
+    start: usize,
+    stats: &mut super::Stats,
+) -> Result<(), FragStop> {
     let caps = info.caps.checksum;
     let src_mac = info.hardware_addr().unwrap_or(EthernetAddress::UNSPECIFIED);
     let mtu = info.caps.mtu.min(65535);
-    let repr = p.repr;
-    let max_data = if repr.payload_len + HEADER_LEN <= mtu {
+    // The most data per fragment: all of it if it fits, else what fits
+    // rounded down to 8 bytes.
+    let max_data = if repr.payload_len.saturating_add(HEADER_LEN) <= mtu {
         repr.payload_len
     } else {
         mtu.saturating_sub(HEADER_LEN) & !7
     };
     if max_data == 0 && repr.payload_len > 0 {
-        bump(&mut stats.ipv4.drop_too_big);
-        return Ok(());
+        return Err(FragStop::TooBig { mtu: mtu as u16 });
     }
-    // A device that runs out of buffers halfway stops the datagram; the
-    // next pass resumes from the first fragment not sent (starting over
-    // would never finish on a device with fewer buffers than fragments).
-    let mut offset = p.sent.min(repr.payload_len);
+    let fragmenting = repr.payload_len > max_data || repr.is_fragment();
+    let mut offset = start.min(repr.payload_len);
     loop {
         let len = (repr.payload_len - offset).min(max_data);
         let last = offset + len >= repr.payload_len;
@@ -809,36 +805,26 @@ fn transmit_pending(
         } else {
             ip_len
         };
-        let r = tx.transmit(p.device, frame, &mut |buf| {
+        let r = tx.transmit(info.id, frame, &mut |buf| {
             let ip = match mac {
                 Some(dst_mac) => ether_emit(buf, src_mac, dst_mac, EtherType::Ipv4, ip_len),
                 None => buf,
             };
             frag.emit(&mut Ipv4Packet::new_unchecked(&mut *ip), &caps);
-            if let (Some(d), Some(s)) = (
-                ip.get_mut(HEADER_LEN..HEADER_LEN + len),
-                data.get(offset..offset + len),
-            ) {
-                d.copy_from_slice(s);
+            if let Some(data) = ip.get_mut(HEADER_LEN..HEADER_LEN + len) {
+                copy_parts(parts, offset, data);
             }
         });
         match r {
             Ok(()) => {
                 bump(&mut stats.link.tx_frames);
                 stats.link.tx_bytes = stats.link.tx_bytes.saturating_add(frame as u64);
-                if repr.payload_len > max_data || repr.is_fragment() {
+                if fragmenting {
                     bump(&mut stats.ipv4.tx_fragments);
                 }
             }
-            Err(DeviceError::Exhausted) => {
-                *busy = true;
-                p.sent = offset;
-                return Err(());
-            }
-            Err(_) => {
-                bump(&mut stats.link.drop_tx_device);
-                return Ok(());
-            }
+            Err(DeviceError::Exhausted) => return Err(FragStop::Busy { sent: offset }),
+            Err(e) => return Err(FragStop::Failed(e)),
         }
         offset += len;
         if last {

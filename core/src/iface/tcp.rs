@@ -5,7 +5,7 @@
 
 use core::net::SocketAddrV4;
 
-use super::ipv4::{DstKind, InPacket, OutputError};
+use super::ipv4::{DstKind, InPacket, OutputError, originated};
 use super::stats::bump;
 use super::{Inner, Stack, Tx};
 use crate::socket::tcp::input::{Reply, RxContext};
@@ -13,9 +13,7 @@ use crate::socket::tcp::{ConnectError, Segment, TcpSocket};
 use crate::socket::{DispatchError, SocketHandle, SocketSet};
 use crate::time::Instant;
 use crate::wire::tcp::HEADER_LEN;
-use crate::wire::{
-    IpProtocol, Ipv4AddressExt, Ipv4Repr, TcpFlags, TcpOptions, TcpPacket, TcpRepr, checksum,
-};
+use crate::wire::{IpProtocol, Ipv4AddressExt, TcpFlags, TcpOptions, TcpPacket, TcpRepr, checksum};
 
 impl Inner<'_> {
     /// The MSS for a connection over device `dev`: MTU - 40 (RFC 9293
@@ -180,18 +178,14 @@ impl Inner<'_> {
                 c.copy_from_slice(&checksum::finish(sum).to_be_bytes());
             }
         }
-        let mut ip = Ipv4Repr {
-            src_addr: route.src,
-            dst_addr: dst,
-            protocol: IpProtocol::Tcp,
-            payload_len: hl + payload_len,
-            ttl: self.config.ttl,
-            tos: 0,
-            ident: 0,
-            dont_frag: true,
-            more_frags: false,
-            frag_offset: 0,
-        };
+        let mut ip = originated(
+            route.src,
+            dst,
+            IpProtocol::Tcp,
+            hl + payload_len,
+            self.config.ttl,
+        );
+        ip.dont_frag = true;
         ip.ident = self.next_ident(&ip.src_addr, &ip.dst_addr, ip.protocol);
         net_debug!(
             "{} => {}, seq={}, ack={}, flags={}, wnd={}, len={}",
@@ -305,10 +299,4 @@ impl Stack<'_> {
         sockets.sync_tcp_index(handle);
         Ok(local)
     }
-}
-
-/// A RST for the quoted segment (for tests of the closed-port rule).
-#[allow(dead_code)]
-pub(crate) fn rst_for(repr: &TcpRepr<'_>) -> Option<Reply> {
-    Reply::for_closed(repr)
 }

@@ -5,13 +5,11 @@
 use core::net::SocketAddrV4;
 
 use super::icmp::ErrorMsg;
-use super::ipv4::{DstKind, InPacket, OutputError};
+use super::ipv4::{DstKind, InPacket, OutputError, originated};
 use super::stats::bump;
 use super::{Inner, Tx};
 use crate::socket::{DispatchError, Socket, SocketSet, UdpSocket};
-use crate::wire::{
-    DstUnreachable, IpProtocol, Ipv4Address, Ipv4Repr, UdpPacket, UdpRepr, checksum,
-};
+use crate::wire::{DstUnreachable, IpProtocol, UdpPacket, UdpRepr, checksum};
 
 impl Inner<'_> {
     /// microps's `udp_input`.
@@ -113,18 +111,13 @@ impl Inner<'_> {
                 }
                 header[6..8].copy_from_slice(&ck.to_be_bytes());
             }
-            let mut ip = Ipv4Repr {
-                src_addr: src,
-                dst_addr: *remote.ip(),
-                protocol: IpProtocol::Udp,
-                payload_len: len,
-                ttl: ttl.unwrap_or(self.config.ttl),
-                tos: 0,
-                ident: 0,
-                dont_frag: false,
-                more_frags: false,
-                frag_offset: 0,
-            };
+            let mut ip = originated(
+                src,
+                *remote.ip(),
+                IpProtocol::Udp,
+                len,
+                ttl.unwrap_or(self.config.ttl),
+            );
             ip.ident = self.next_ident(&ip.src_addr, &ip.dst_addr, ip.protocol);
             net_debug!("{}:{} => {}, len={}", src, src_port, remote, payload.len());
             match self.ip_output_routed(tx, ip, &[&header, payload], route) {
@@ -174,6 +167,3 @@ impl Inner<'_> {
         }
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: Ipv4Address) {}
