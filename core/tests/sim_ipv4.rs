@@ -10,8 +10,7 @@ use microps_core::socket::icmp::IcmpEvent;
 use microps_core::socket::{IcmpErrorKind, RecvError};
 use microps_core::time::Duration;
 use microps_core::wire::{
-    ChecksumCapabilities, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, IpProtocol,
-    Ipv4Address, Ipv4Packet, Ipv4Repr, checksum,
+    EthernetAddress, EthernetFrame, IpProtocol, Ipv4Address, Ipv4Packet, Ipv4Repr, checksum,
 };
 
 #[test]
@@ -245,28 +244,11 @@ fn fragment_frame(
     data: &[u8],
 ) -> Vec<u8> {
     let repr = Ipv4Repr {
-        src_addr: A,
-        dst_addr: B,
-        protocol: IpProtocol::Udp,
-        payload_len: data.len(),
-        ttl: 64,
-        tos: 0,
-        ident,
-        dont_frag: false,
         more_frags: more,
         frag_offset: offset as u16,
+        ..ip(A, B, IpProtocol::Udp, data.len(), ident)
     };
-    let mut frame = vec![0u8; 14 + 20 + data.len()];
-    EthernetRepr {
-        src_addr: src_mac,
-        dst_addr: dst_mac,
-        ethertype: EtherType::Ipv4,
-    }
-    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
-    let mut ip = Ipv4Packet::new_unchecked(&mut frame[14..]);
-    repr.emit(&mut ip, &ChecksumCapabilities::all());
-    ip.payload_mut().copy_from_slice(data);
-    frame
+    ipv4_frame(src_mac, dst_mac, repr, data)
 }
 
 /// A UDP datagram (header + payload) from A:40000 to B:7.
