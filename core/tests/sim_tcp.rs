@@ -96,6 +96,19 @@ enum Outcome {
     Aborted(TcpError),
 }
 
+/// A listening on B:7000 and A connecting to it; returns (client, server).
+fn open_connection(net: &mut Network, a: NodeId, b: NodeId) -> (SocketHandle, SocketHandle) {
+    let server = tcp_socket(net, b, 64 * 1024);
+    let client = tcp_socket(net, a, 64 * 1024);
+    net.node_mut(b).sockets.tcp_listen(server, 7000).unwrap();
+    let now = net.now();
+    let n = net.node_mut(a);
+    n.stack
+        .tcp_connect(now, &mut n.sockets, client, ep(B, 7000), 0)
+        .unwrap();
+    (client, server)
+}
+
 /// Moves `ab` bytes from A to B and `ba` back over a link with `faults`.
 fn transfer(
     seed: u64,
@@ -110,16 +123,7 @@ fn transfer(
             .with_latency(Duration::from_millis(5))
             .with_faults(faults),
     );
-    let server = tcp_socket(&mut net, b, 64 * 1024);
-    let client = tcp_socket(&mut net, a, 64 * 1024);
-    net.node_mut(b).sockets.tcp_listen(server, 7000).unwrap();
-    let now = net.now();
-    {
-        let n = net.node_mut(a);
-        n.stack
-            .tcp_connect(now, &mut n.sockets, client, ep(B, 7000), 0)
-            .unwrap();
-    }
+    let (client, server) = open_connection(&mut net, a, b);
     let mut a_out = Pipe {
         total: ab,
         ..Default::default()
@@ -280,16 +284,7 @@ fn a_transfer_finishes_soon_after_the_faults_stop() {
                 .with_latency(Duration::from_millis(5))
                 .with_faults(faults),
         );
-        let server = tcp_socket(&mut net, b, 64 * 1024);
-        let client = tcp_socket(&mut net, a, 64 * 1024);
-        net.node_mut(b).sockets.tcp_listen(server, 7000).unwrap();
-        let now = net.now();
-        {
-            let n = net.node_mut(a);
-            n.stack
-                .tcp_connect(now, &mut n.sockets, client, ep(B, 7000), 0)
-                .unwrap();
-        }
+        let (client, server) = open_connection(&mut net, a, b);
         let mut out = Pipe {
             total: 1 << 20,
             ..Default::default()
