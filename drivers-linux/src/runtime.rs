@@ -279,8 +279,13 @@ impl State {
     /// Removes orphaned TCP sockets that have finished closing.
     fn reap_orphans(&mut self) {
         for &h in &self.orphans {
-            if let Some(s) = self.sockets.get_mut::<TcpSocket>(h) {
-                s.set_fin_wait2_timeout(Some(StdDuration::from_secs(60).into()));
+            if let Some(s) = self.sockets.get_mut::<TcpSocket>(h)
+                && !s.is_orphan()
+            {
+                // Nobody holds it now: FIN-WAIT-2 and closed windows are
+                // limited for it (`TcpConfig::fin_wait2_timeout`,
+                // `orphan_retries`).
+                s.orphan();
             }
         }
         let sockets = &mut self.sockets;

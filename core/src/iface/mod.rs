@@ -95,6 +95,8 @@ pub struct StackConfig {
     pub reassembly_timeout: Duration,
     /// Frames taken from each device per poll, so one poll stays bounded.
     pub rx_budget: usize,
+    /// The settings every TCP connection shares.
+    pub tcp: crate::socket::tcp::TcpConfig,
 }
 
 impl Default for StackConfig {
@@ -109,6 +111,7 @@ impl Default for StackConfig {
             arp: ArpConfig::default(),
             reassembly_timeout: Duration::from_secs(30),
             rx_budget: 64,
+            tcp: crate::socket::tcp::TcpConfig::default(),
         }
     }
 }

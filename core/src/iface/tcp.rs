@@ -80,6 +80,7 @@ impl Inner<'_> {
                     mss: self.mss_for_device(pkt.dev),
                     local,
                     remote,
+                    config: &self.config.tcp,
                 };
                 let reply = match sockets.get_mut::<TcpSocket>(h) {
                     Some(s) => s.segment_arrives(&cx, &repr),
@@ -222,13 +223,18 @@ impl Inner<'_> {
         s: &mut TcpSocket<'_>,
     ) -> bool {
         let now = self.now;
-        s.dispatch(now, &mut |seg| match self.tcp_output(tx, seg, false) {
-            Ok(()) => Ok(()),
-            Err(OutputError::Exhausted) => Err(DispatchError::Exhausted),
-            // Lost on the way (no route, ARP failed, ...): the
-            // retransmission timer deals with it, as with any loss.
-            Err(_) => Ok(()),
-        })
+        let config = self.config.tcp;
+        s.dispatch(
+            now,
+            &config,
+            &mut |seg| match self.tcp_output(tx, seg, false) {
+                Ok(()) => Ok(()),
+                Err(OutputError::Exhausted) => Err(DispatchError::Exhausted),
+                // Lost on the way (no route, ARP failed, ...): the
+                // retransmission timer deals with it, as with any loss.
+                Err(_) => Ok(()),
+            },
+        )
     }
 }
 
@@ -295,7 +301,7 @@ impl Stack<'_> {
         let s = sockets
             .get_mut::<TcpSocket>(handle)
             .ok_or(ConnectError::InvalidHandle)?;
-        s.connect(local, remote, iss, mss, now)?;
+        s.connect(local, remote, iss, mss, now, &self.inner.config.tcp)?;
         sockets.sync_tcp_index(handle);
         Ok(local)
     }

@@ -141,7 +141,10 @@ impl Inner<'_> {
         let mut tcp_changed = false;
         for (_, socket) in sockets.iter_mut() {
             let before = match socket {
-                Socket::Tcp(s) => Some(s.state()),
+                Socket::Tcp(s) => {
+                    s.handle_timeout(self.now, &self.config.tcp);
+                    Some(s.state())
+                }
                 _ => None,
             };
             for _ in 0..PER_SOCKET {

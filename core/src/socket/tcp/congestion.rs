@@ -2,8 +2,21 @@
 //! retransmit and fast recovery with RFC 6582's NewReno partial ACKs.
 //!
 //! This is the seam where other algorithms (and SACK-based recovery, RFC
-//! 6675) plug in: the socket reports events (new ACK, duplicate ACK,
-//! timeout) and asks for the window it may fill.
+//! 6675) plug in: the socket reports events (the handshake done, a new ACK,
+//! a duplicate ACK, a timeout) and asks for the window it may fill. The
+//! sender's MSS is the socket's and is passed in, not kept twice.
+//!
+//! RFC 6582's `recover` is a sequence number: "When the third duplicate ACK
+//! is received, the TCP sender first checks the value of recover to see if
+//! the Cumulative Acknowledgment field covers more than recover" (step 2),
+//! and "After a retransmit timeout, record the highest sequence number
+//! transmitted in the variable recover" (step 4). Here `recover` is one past
+//! that highest sequence number (SND.MAX), so "covers more than recover" is
+//! `SEG.ACK >= recover` and a full acknowledgment is the same test. Outside
+//! recovery it follows SND.UNA up, so it never falls 2^31 behind (where a
+//! modular comparison would flip).
+
+use crate::wire::SeqNumber;
 
 /// Which algorithm a socket uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,37 +43,45 @@ pub(crate) enum DupAckAction {
 /// The congestion state of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Controller {
-    algo: Congestion,
     pub(crate) cwnd: u32,
     pub(crate) ssthresh: u32,
-    mss: u32,
-    dup_acks: u32,
-    /// In fast recovery until this sequence offset (NewReno's "recover").
-    recover: Option<u32>,
+    /// RFC 6582's `recover` (one past it; see the module docs).
+    recover: SeqNumber,
     /// Bytes acknowledged in congestion avoidance since cwnd last grew.
     acked_in_ca: u32,
+    algo: Congestion,
+    dup_acks: u8,
+    in_recovery: bool,
 }
 
 impl Controller {
-    pub(crate) fn new(algo: Congestion, mss: usize) -> Self {
-        let mss = mss.max(1) as u32;
+    pub(crate) fn new(algo: Congestion) -> Self {
         Controller {
-            algo,
-            cwnd: initial_window(mss),
+            cwnd: initial_window(536),
             ssthresh: u32::MAX,
-            mss,
-            dup_acks: 0,
-            recover: None,
+            recover: SeqNumber(0),
             acked_in_ca: 0,
+            algo,
+            dup_acks: 0,
+            in_recovery: false,
         }
     }
 
-    pub(crate) fn set_mss(&mut self, mss: usize) {
-        let mss = mss.max(1) as u32;
-        if self.cwnd == initial_window(self.mss) {
-            self.cwnd = initial_window(mss);
-        }
-        self.mss = mss;
+    pub(crate) fn algorithm(&self) -> Congestion {
+        self.algo
+    }
+
+    /// The handshake is done: "The initial value of ssthresh SHOULD be set
+    /// arbitrarily high", cwnd the initial window, or "If the SYN or
+    /// SYN/ACK is lost, the initial window used by a sender after a
+    /// correctly transmitted SYN MUST be one segment consisting of at most
+    /// SMSS bytes" (RFC 5681 3.1); ssthresh stays high then (a lost SYN
+    /// says nothing about the path's capacity). "The variable recover is
+    /// initialized to the initial send sequence number" (RFC 6582 3.2).
+    pub(crate) fn start(&mut self, iss: SeqNumber, mss: u32, syn_lost: bool) {
+        *self = Controller::new(self.algo);
+        self.recover = iss;
+        self.cwnd = if syn_lost { mss } else { initial_window(mss) };
     }
 
     /// The window congestion control allows, in bytes.
@@ -72,24 +93,21 @@ impl Controller {
     }
 
     pub(crate) fn in_recovery(&self) -> bool {
-        self.recover.is_some()
+        self.in_recovery
     }
 
-    /// A cumulative ACK acknowledged `acked` new bytes; `una` is the new
-    /// SND.UNA and `flight` the bytes still outstanding after it, both as
-    /// offsets from the ISS (wrapping). Returns whether the first
+    /// A cumulative ACK `ack` acknowledged `acked` new bytes; `flight` bytes
+    /// are still outstanding after it. Returns whether the first
     /// unacknowledged segment must be retransmitted (a NewReno partial ACK).
-    pub(crate) fn on_ack(&mut self, acked: u32, una: u32, flight: u32) -> bool {
+    pub(crate) fn on_ack(&mut self, acked: u32, ack: SeqNumber, flight: u32, mss: u32) -> bool {
         self.dup_acks = 0;
-        if let Some(recover) = self.recover {
-            if una.wrapping_sub(recover) as i32 >= 0 {
+        if self.in_recovery {
+            if ack >= self.recover {
                 // RFC 6582 3.2 step 3, full acknowledgment: "Set cwnd to either
                 // (1) min (ssthresh, max(FlightSize, SMSS) + SMSS) or (2)
                 // ssthresh" -- option (1).
-                self.cwnd = self
-                    .ssthresh
-                    .min(flight.max(self.mss).saturating_add(self.mss));
-                self.recover = None;
+                self.cwnd = self.ssthresh.min(flight.max(mss).saturating_add(mss));
+                self.in_recovery = false;
                 return false;
             }
             // Partial acknowledgment: "deflate the congestion window by the
@@ -98,82 +116,103 @@ impl Controller {
             // one SMSS of new data, then add back SMSS bytes"; retransmit
             // the first unacknowledged segment.
             self.cwnd = self.cwnd.saturating_sub(acked);
-            if acked >= self.mss {
-                self.cwnd = self.cwnd.saturating_add(self.mss);
+            if acked >= mss {
+                self.cwnd = self.cwnd.saturating_add(mss);
             }
             return true;
         }
+        if ack > self.recover {
+            self.recover = ack;
+        }
         if self.cwnd < self.ssthresh {
             // RFC 5681 3.1, slow start: "cwnd += min (N, SMSS)".
-            self.cwnd = self.cwnd.saturating_add(acked.min(self.mss));
+            self.cwnd = self.cwnd.saturating_add(acked.min(mss));
         } else {
             // Congestion avoidance: about one SMSS per RTT ("byte counting"
             // variant of equation 3).
             self.acked_in_ca = self.acked_in_ca.saturating_add(acked);
             if self.acked_in_ca >= self.cwnd {
                 self.acked_in_ca -= self.cwnd;
-                self.cwnd = self.cwnd.saturating_add(self.mss);
+                self.cwnd = self.cwnd.saturating_add(mss);
             }
         }
         false
     }
 
-    /// A duplicate ACK (RFC 5681 3.2): `flight` bytes outstanding, `nxt` the
-    /// highest offset sent (for NewReno's "recover").
-    pub(crate) fn on_dup_ack(&mut self, flight: u32, nxt: u32) -> DupAckAction {
-        if self.algo == Congestion::None {
-            self.dup_acks = self.dup_acks.saturating_add(1);
-            return if self.dup_acks == 3 {
-                DupAckAction::FastRetransmit
-            } else {
-                DupAckAction::Nothing
-            };
-        }
+    /// A duplicate ACK `ack` (RFC 5681 3.2): `flight` bytes outstanding,
+    /// `snd_max` the highest sequence number sent plus one.
+    pub(crate) fn on_dup_ack(
+        &mut self,
+        ack: SeqNumber,
+        flight: u32,
+        snd_max: SeqNumber,
+        mss: u32,
+    ) -> DupAckAction {
         self.dup_acks = self.dup_acks.saturating_add(1);
-        if self.recover.is_some() {
+        if self.in_recovery {
             // "(5) For each additional duplicate ACK received (after the
             // third), cwnd MUST be incremented by SMSS."
-            self.cwnd = self.cwnd.saturating_add(self.mss);
+            self.cwnd = self.cwnd.saturating_add(mss);
             return DupAckAction::Nothing;
         }
-        if self.dup_acks == 3 {
-            // "(2) ssthresh = max (FlightSize / 2, 2*SMSS)" and "(3) ... set
-            // cwnd to ssthresh plus 3*SMSS."
-            self.ssthresh = (flight / 2).max(2 * self.mss);
-            self.cwnd = self.ssthresh.saturating_add(3 * self.mss);
-            self.recover = Some(nxt);
-            return DupAckAction::FastRetransmit;
+        if self.dup_acks != 3 {
+            return DupAckAction::Nothing;
         }
-        DupAckAction::Nothing
+        // RFC 6582 3.2 step 2: "If not [covering more than recover], the TCP
+        // does not enter fast retransmit and does not reset ssthresh."
+        if ack < self.recover {
+            return DupAckAction::Nothing;
+        }
+        // "the value of recover is incremented to the value of the highest
+        // sequence number transmitted by the TCP so far."
+        self.recover = snd_max;
+        if self.algo == Congestion::NewReno {
+            // RFC 5681 3.2: "(2) ssthresh = max (FlightSize / 2, 2*SMSS)" and
+            // "(3) ... set cwnd to ssthresh plus 3*SMSS."
+            self.ssthresh = (flight / 2).max(2 * mss);
+            self.cwnd = self.ssthresh.saturating_add(3 * mss);
+            self.in_recovery = true;
+        }
+        DupAckAction::FastRetransmit
     }
 
-    /// The retransmission timer fired (RFC 5681 3.1, equation 4, and
-    /// "cwnd to no more than the loss window, LW, which equals 1 full-sized
-    /// segment").
-    pub(crate) fn on_timeout(&mut self, flight: u32) {
-        self.ssthresh = (flight / 2).max(2 * self.mss);
-        self.cwnd = self.mss;
+    /// The retransmission timer fired with `flight` bytes outstanding
+    /// (RFC 5681 3.1, equation 4, and "cwnd to no more than the loss
+    /// window, LW, which equals 1 full-sized segment"); RFC 6582 3.2 step
+    /// 4: `recover` becomes the highest sequence number sent.
+    pub(crate) fn on_timeout(&mut self, flight: u32, snd_max: SeqNumber, mss: u32) {
+        self.ssthresh = (flight / 2).max(2 * mss);
+        self.cwnd = mss;
         self.dup_acks = 0;
-        self.recover = None;
+        self.in_recovery = false;
+        self.recover = snd_max;
         self.acked_in_ca = 0;
     }
 
     /// RFC 5681 4.1: after an idle period longer than the RTO, restart from
     /// the restart window.
-    pub(crate) fn on_idle_restart(&mut self) {
-        self.cwnd = self.cwnd.min(initial_window(self.mss));
+    pub(crate) fn on_idle_restart(&mut self, mss: u32) {
+        self.cwnd = self.cwnd.min(initial_window(mss));
     }
 }
 
 /// RFC 5681 3.1's initial window: "IW = min (4*SMSS, max (2*SMSS, 4380
 /// bytes))" (RFC 3390).
-fn initial_window(mss: u32) -> u32 {
+pub(crate) fn initial_window(mss: u32) -> u32 {
     (4 * mss).min((2 * mss).max(4380))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MSS: u32 = 1000;
+
+    fn started() -> Controller {
+        let mut c = Controller::new(Congestion::NewReno);
+        c.start(SeqNumber(0), MSS, false);
+        c
+    }
 
     #[test]
     fn rfc5681_initial_window() {
@@ -183,59 +222,125 @@ mod tests {
     }
 
     #[test]
+    fn rfc5681_3_1_a_lost_syn_means_one_segment_but_ssthresh_stays_high() {
+        let mut c = Controller::new(Congestion::NewReno);
+        c.start(SeqNumber(0), 1460, true);
+        assert_eq!(c.window(), 1460);
+        assert_eq!(c.ssthresh, u32::MAX, "slow start continues");
+        c.on_ack(1460, SeqNumber(1461), 0, 1460);
+        assert_eq!(c.window(), 2920);
+    }
+
+    #[test]
     fn rfc5681_slow_start_then_congestion_avoidance() {
-        let mut c = Controller::new(Congestion::NewReno, 1000);
+        let mut c = started();
         c.ssthresh = 6000;
         let w0 = c.window();
-        c.on_ack(1000, 1000, 0);
+        c.on_ack(1000, SeqNumber(1000), 0, MSS);
         assert_eq!(c.window(), w0 + 1000, "slow start: one MSS per ACK");
-        c.on_ack(5000, 6000, 0);
+        c.on_ack(5000, SeqNumber(6000), 0, MSS);
         assert_eq!(c.window(), w0 + 2000, "at most one MSS per ACK");
         while c.cwnd < c.ssthresh {
-            c.on_ack(1000, 0, 0);
+            c.on_ack(1000, SeqNumber(7000), 0, MSS);
         }
         let w = c.cwnd;
         for _ in 0..(w / 1000) {
-            c.on_ack(1000, 0, 0);
+            c.on_ack(1000, SeqNumber(8000), 0, MSS);
         }
         assert_eq!(c.cwnd, w + 1000, "one MSS per window of ACKs");
     }
 
     #[test]
     fn rfc5681_fast_retransmit_and_rfc6582_recovery() {
-        let mut c = Controller::new(Congestion::NewReno, 1000);
+        let mut c = started();
         c.cwnd = 10_000;
-        assert_eq!(c.on_dup_ack(10_000, 20_000), DupAckAction::Nothing);
-        assert_eq!(c.on_dup_ack(10_000, 20_000), DupAckAction::Nothing);
-        assert_eq!(c.on_dup_ack(10_000, 20_000), DupAckAction::FastRetransmit);
+        let una = SeqNumber(10_000);
+        let max = SeqNumber(20_000);
+        assert_eq!(c.on_dup_ack(una, 10_000, max, MSS), DupAckAction::Nothing);
+        assert_eq!(c.on_dup_ack(una, 10_000, max, MSS), DupAckAction::Nothing);
+        assert_eq!(
+            c.on_dup_ack(una, 10_000, max, MSS),
+            DupAckAction::FastRetransmit
+        );
         assert_eq!(c.ssthresh, 5000);
         assert_eq!(c.cwnd, 8000, "ssthresh + 3 MSS");
-        c.on_dup_ack(10_000, 20_000);
+        c.on_dup_ack(una, 10_000, max, MSS);
         assert_eq!(c.cwnd, 9000, "inflated per further duplicate");
         // A partial ACK retransmits and deflates.
-        assert!(c.on_ack(2000, 12_000, 8000));
+        assert!(c.on_ack(2000, SeqNumber(12_000), 8000, MSS));
         assert_eq!(c.cwnd, 8000);
         assert!(c.in_recovery());
         // The full ACK ends recovery.
-        assert!(!c.on_ack(8000, 20_000, 0));
+        assert!(!c.on_ack(8000, SeqNumber(20_000), 0, MSS));
         assert!(!c.in_recovery());
         assert_eq!(c.cwnd, 2000, "min(ssthresh, max(flight, mss) + mss)");
     }
 
     #[test]
-    fn rfc5681_timeout_collapses_to_one_segment() {
-        let mut c = Controller::new(Congestion::NewReno, 1000);
+    fn rfc6582_3_2_step_2_no_second_reduction_below_recover() {
+        let mut c = started();
         c.cwnd = 20_000;
-        c.on_timeout(16_000);
+        // A timeout at SND.MAX = 30 000: recover = 30 000 (step 4).
+        c.on_timeout(20_000, SeqNumber(30_000), MSS);
+        assert!(!c.in_recovery());
+        let ssthresh = c.ssthresh;
+        // The go-back-N retransmissions bring duplicate ACKs for data below
+        // recover: no fast retransmit, ssthresh untouched.
+        for _ in 0..5 {
+            assert_eq!(
+                c.on_dup_ack(SeqNumber(15_000), 10_000, SeqNumber(30_000), MSS),
+                DupAckAction::Nothing
+            );
+        }
+        assert_eq!(c.ssthresh, ssthresh);
+        assert!(!c.in_recovery());
+        // Once SND.UNA passes recover, three duplicates enter fast
+        // retransmit again.
+        c.on_ack(15_000, SeqNumber(30_000), 5000, MSS);
+        for _ in 0..2 {
+            c.on_dup_ack(SeqNumber(30_000), 5000, SeqNumber(35_000), MSS);
+        }
+        assert_eq!(
+            c.on_dup_ack(SeqNumber(30_000), 5000, SeqNumber(35_000), MSS),
+            DupAckAction::FastRetransmit
+        );
+        assert!(c.in_recovery());
+    }
+
+    #[test]
+    fn rfc5681_timeout_collapses_to_one_segment() {
+        let mut c = started();
+        c.cwnd = 20_000;
+        c.on_timeout(16_000, SeqNumber(16_000), MSS);
         assert_eq!((c.cwnd, c.ssthresh), (1000, 8000));
-        c.on_timeout(1000);
+        c.on_timeout(1000, SeqNumber(16_000), MSS);
         assert_eq!(c.ssthresh, 2000, "at least 2 MSS");
     }
 
     #[test]
+    fn recover_follows_snd_una_past_2_pow_31() {
+        let mut c = started();
+        // 3 GiB acknowledged in steps: recover follows, so three duplicates
+        // still mean a fast retransmit.
+        let mut ack = SeqNumber(0);
+        for _ in 0..3072 {
+            ack += 1 << 20;
+            c.on_ack(1 << 20, ack, 0, MSS);
+        }
+        for _ in 0..2 {
+            c.on_dup_ack(ack, 10_000, ack + 10_000, MSS);
+        }
+        assert_eq!(
+            c.on_dup_ack(ack, 10_000, ack + 10_000, MSS),
+            DupAckAction::FastRetransmit
+        );
+    }
+
+    #[test]
     fn none_never_limits() {
-        let mut c = Controller::new(Congestion::None, 1000);
-        c.on_timeout(100);
+        let mut c = Controller::new(Congestion::None);
+        c.start(SeqNumber(0), MSS, false);
+        c.on_timeout(100, SeqNumber(100), MSS);
         assert_eq!(c.window(), u32::MAX);
     }
 }

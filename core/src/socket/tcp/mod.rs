@@ -2,25 +2,38 @@
 //!
 //! A [`TcpSocket`] is one end of one connection: the eleven states of RFC
 //! 9293 section 3.3.2, its send and receive sequence variables (3.3.1), two
-//! caller-provided ring buffers, and its timers. It never sees a device and
-//! never reads a clock:
+//! caller-provided ring buffers, and a [table of timers](timer). It never
+//! sees a device and never reads a clock. The files follow RFC 9293 3.10,
+//! "Event Processing":
 //!
-//! * getters: [`TcpSocket::state`], [`TcpSocket::remote_endpoint`], ...;
-//! * `handle_*` for what arrives: [`TcpSocket::segment_arrives`] (RFC 9293
-//!   3.10.7, in `input.rs`, step by step with the RFC's words), ICMP errors;
-//! * mutators for the application: [`TcpSocket::send_slice`],
-//!   [`TcpSocket::recv_slice`], [`TcpSocket::close`], [`TcpSocket::abort`],
+//! * getters (this file): [`TcpSocket::state`], [`TcpSocket::remote_endpoint`], ...;
+//! * `user.rs`, the user calls of 3.10.1 to 3.10.6: [`TcpSocket::send_slice`],
+//!   [`TcpSocket::recv_slice`], [`TcpSocket::close`], [`TcpSocket::abort`]
 //!   (listen and connect go through the [`SocketSet`](super::SocketSet) and
 //!   the [`Stack`](crate::iface::Stack), which own the index and the
 //!   routes);
-//! * `poll_*` for what to do next: [`TcpSocket::dispatch`] produces the next
-//!   segment to send (in `output.rs`), [`TcpSocket::poll_at`] the next
-//!   deadline.
+//! * `input.rs`, 3.10.7 SEGMENT ARRIVES: [`TcpSocket::segment_arrives`], a
+//!   short driver over one function per step of the RFC, each quoting it;
+//! * `timeout.rs`, 3.10.8 TIMEOUTS: [`TcpSocket::handle_timeout`] turns each
+//!   expired timer into a pending send, a re-armed timer, or the end of the
+//!   connection;
+//! * `output.rs`: `dispatch` produces the next segment to send, and
+//!   [`TcpSocket::poll_at`] says when that is.
+//!
+//! `poll_at` is the earliest running timer, or "now" when a send is pending
+//! or data can be sent, and nothing else: a deadline is set in one place and
+//! stopped by the table when a state that does not use it is entered, so a
+//! socket cannot say "now" and then have nothing to do.
+//!
+//! Settings shared by every connection (RTO bounds, retry limits, TIME-WAIT,
+//! the delayed-ACK time, ...) are the stack's [`TcpConfig`], passed in with
+//! each event; a socket keeps only what the application sets per socket
+//! (Nagle, keep-alive, the user timeout, the congestion algorithm).
 //!
 //! Reliability is RFC 6298's timer with Karn's rule (`rtt.rs`), RFC 9293
 //! 3.8.3's retry limits, an out-of-order assembler, RFC 5681/6582 NewReno
 //! congestion control (`congestion.rs`), RFC 1122 delayed ACKs and Nagle,
-//! and silly window avoidance on both sides.
+//! and silly window avoidance on both sides with its override timer.
 
 use core::fmt;
 use core::net::SocketAddrV4;
@@ -31,23 +44,33 @@ use crate::storage::{Assembler, RingBuffer};
 use crate::time::{Duration, Instant};
 use crate::wire::{Ipv4Address, SeqNumber};
 
+mod ack;
 mod congestion;
+mod icmp;
 pub mod input;
 mod output;
 mod rtt;
+mod timeout;
+pub mod timer;
+mod user;
+
 #[cfg(test)]
 mod tests;
 
 pub use congestion::Congestion;
 pub use output::Segment;
 pub use rtt::RttEstimator;
+pub use timer::{Timer, TimerTable};
 
 use congestion::Controller;
 
 /// A TCP socket's byte buffer.
 pub type SocketBuffer<'a> = RingBuffer<'a, u8>;
 
-/// Holes the out-of-order assembler tracks.
+/// Holes the out-of-order assembler tracks: eight ranges of data held
+/// beyond a gap (smoltcp keeps four). A segment that would need a ninth is
+/// dropped and sent again by the peer. Eight covers the bursts of separate
+/// losses a window of 64 KiB sees on a lossy path, at 8 bytes a hole.
 pub const ASSEMBLER_HOLES: usize = 8;
 
 /// The eleven states of RFC 9293 section 3.3.2.
@@ -104,6 +127,23 @@ impl State {
             self,
             State::Closed | State::Listen | State::SynSent | State::SynReceived
         )
+    }
+
+    /// The states in which data and our FIN may still be sent.
+    pub(crate) fn may_transmit(&self) -> bool {
+        matches!(
+            self,
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+        )
+    }
+
+    /// The states in which the peer's data is taken (3.10.7.4, seventh).
+    pub(crate) fn takes_text(&self) -> bool {
+        matches!(self, State::Established | State::FinWait1 | State::FinWait2)
     }
 }
 
@@ -220,8 +260,9 @@ impl fmt::Display for ConnectError {
 
 impl core::error::Error for ConnectError {}
 
-/// Per-socket TCP settings. `TcpConfig::default()` is what the stack uses
-/// unless told otherwise.
+/// The TCP settings every connection of a stack shares (a field of
+/// [`StackConfig`](crate::iface::StackConfig)); what an application sets
+/// per socket has its own setters on [`TcpSocket`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -235,7 +276,9 @@ pub struct TcpConfig {
     pub rto_max: Duration,
     /// R2 of RFC 9293 3.8.3 as a count: retransmissions of one segment
     /// before the connection is aborted (15, as Linux's `tcp_retries2`:
-    /// 15 doublings from 200 ms exceed the 100 s the RFC asks for).
+    /// 15 doublings from 200 ms exceed the 100 s the RFC asks for). Also the
+    /// number of unanswered zero-window probes after which the peer is
+    /// taken for dead.
     pub max_retransmissions: u8,
     /// R2 for SYN segments: "R2 for a SYN segment MUST be set large enough
     /// to provide retransmission of the segment for at least 3 minutes" (7:
@@ -250,24 +293,23 @@ pub struct TcpConfig {
     /// The delayed ACK timeout (RFC 1122 4.2.3.2: "MUST be less than 0.5
     /// seconds"); `None` ACKs every segment at once.
     pub ack_delay: Option<Duration>,
-    /// Nagle's algorithm (RFC 1122 4.2.3.4), on by default.
-    pub nagle: bool,
-    /// Send keep-alives after this much idle time (off by default, RFC 1122
-    /// 4.2.3.6).
-    pub keep_alive: Option<Duration>,
-    /// RFC 9293 3.10.1's user timeout: abort if sent data stays
-    /// unacknowledged this long (`None`: only R2 applies).
-    pub user_timeout: Option<Duration>,
-    /// Congestion control.
-    pub congestion: Congestion,
-    /// RFC 5961 challenge ACKs per second per connection.
-    pub challenge_ack_limit: u32,
-    /// How long FIN-WAIT-2 may last without anything from the peer before
-    /// the connection is dropped (`None`: forever, as RFC 9293). Linux uses
-    /// 60 s for sockets the application has closed; the hosted runtime sets
-    /// that for orphaned connections, so a peer that never closes cannot
-    /// keep one alive.
+    /// RFC 5961 challenge ACKs per second per connection (at most 255).
+    pub challenge_ack_limit: u8,
+    /// RFC 9293 3.8.6.2.1's override timeout of sender SWS avoidance: "The
+    /// override timeout should be in the range 0.1 - 1.0 seconds" (200 ms).
+    pub sws_override: Duration,
+    /// How long an orphan (a socket the application let go of, see
+    /// [`TcpSocket::orphan`]) may stay in FIN-WAIT-2, counted from when it
+    /// entered it or was orphaned there, before it is reset (`None`:
+    /// forever, as RFC 9293). 60 s, as Linux's `tcp_fin_timeout`: a peer
+    /// that never closes cannot hold an orphan. A socket the application
+    /// still holds is never timed out by this.
     pub fin_wait2_timeout: Option<Duration>,
+    /// Zero-window probes an orphan sends, answered or not, before it gives
+    /// up (8, as Linux's `tcp_orphan_retries`): RFC 9293's MUST-37 lets a
+    /// receiver keep a window closed for ever, and resource limits let an
+    /// orphan end that.
+    pub orphan_retries: u8,
 }
 
 impl Default for TcpConfig {
@@ -281,12 +323,10 @@ impl Default for TcpConfig {
             r1: 3,
             time_wait: Duration::from_secs(60),
             ack_delay: Some(Duration::from_millis(40)),
-            nagle: true,
-            keep_alive: None,
-            user_timeout: None,
-            congestion: Congestion::NewReno,
             challenge_ack_limit: 10,
-            fin_wait2_timeout: None,
+            sws_override: Duration::from_millis(200),
+            fin_wait2_timeout: Some(Duration::from_secs(60)),
+            orphan_retries: 8,
         }
     }
 }
@@ -312,8 +352,9 @@ pub(crate) struct SendVars {
     pub(crate) wl2: SeqNumber,
     /// ISS: initial send sequence number.
     pub(crate) iss: SeqNumber,
-    /// SND.UP: urgent pointer (the sequence number after the urgent data).
-    pub(crate) up: Option<SeqNumber>,
+    /// SND.UP: the sequence number after the urgent data, while
+    /// [`Flags::SND_URGENT`] is set.
+    pub(crate) up: SeqNumber,
 }
 
 /// The receive sequence variables (RFC 9293 3.3.1, figure 5).
@@ -325,119 +366,220 @@ pub(crate) struct RecvVars {
     pub(crate) irs: SeqNumber,
     /// The right edge of the window last advertised (it never shrinks).
     pub(crate) adv_edge: SeqNumber,
-    /// RCV.UP: the peer's urgent pointer.
-    pub(crate) up: Option<SeqNumber>,
+    /// RCV.UP: the peer's urgent pointer, while [`Flags::RCV_URGENT`].
+    pub(crate) up: SeqNumber,
+    /// The sequence number of the peer's FIN, while [`Flags::FIN_SEEN`]:
+    /// the stream ends there.
+    pub(crate) fin: SeqNumber,
 }
 
-/// Timers and counters of the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Timers {
-    /// The retransmission timer.
-    pub(crate) retransmit_at: Option<Instant>,
-    /// Consecutive retransmissions of the oldest segment.
-    pub(crate) retries: u8,
-    /// The round-trip sample in flight (Karn: only for new data).
-    pub(crate) rtt_sample: Option<(SeqNumber, Instant)>,
-    /// When an ACK must go out at the latest (delayed ACK).
-    pub(crate) ack_at: Option<Instant>,
-    /// Full-sized segments received but not yet acknowledged.
-    pub(crate) unacked_segments: u8,
-    /// An ACK must go out at the next dispatch.
-    pub(crate) ack_now: bool,
-    /// The persist (zero-window probe) timer.
-    pub(crate) persist_at: Option<Instant>,
-    /// Persist backoff.
-    pub(crate) persist_backoff: u8,
-    /// When TIME-WAIT ends.
-    pub(crate) time_wait_until: Option<Instant>,
-    /// When a keep-alive is due.
-    pub(crate) keep_alive_at: Option<Instant>,
-    /// Unanswered keep-alives.
-    pub(crate) keep_alive_probes: u8,
-    /// The last time new data was acknowledged (user timeout).
-    pub(crate) last_progress: Instant,
-    /// The last time anything arrived.
-    pub(crate) last_rx: Instant,
-    /// When FIN-WAIT-2 was entered.
-    pub(crate) fin_wait2_since: Instant,
-    /// The last time we sent data (idle restart).
-    pub(crate) last_tx: Instant,
-    /// Challenge ACKs sent in the current second, and when it started.
-    pub(crate) challenge_acks: u32,
-    pub(crate) challenge_window: Instant,
-}
+/// A small bit set.
+macro_rules! bitset {
+    ($(#[$m:meta])* $name:ident($ty:ty) { $($(#[$fm:meta])* $flag:ident = $bit:expr,)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Default)]
+        pub(crate) struct $name($ty);
 
-impl Default for Timers {
-    fn default() -> Self {
-        Timers {
-            retransmit_at: None,
-            retries: 0,
-            rtt_sample: None,
-            ack_at: None,
-            unacked_segments: 0,
-            ack_now: false,
-            persist_at: None,
-            persist_backoff: 0,
-            time_wait_until: None,
-            keep_alive_at: None,
-            keep_alive_probes: 0,
-            last_progress: Instant::ZERO,
-            last_rx: Instant::ZERO,
-            fin_wait2_since: Instant::ZERO,
-            last_tx: Instant::ZERO,
-            challenge_acks: 0,
-            challenge_window: Instant::ZERO,
+        #[allow(dead_code)]
+        impl $name {
+            $($(#[$fm])* pub(crate) const $flag: $name = $name(1 << $bit);)*
+            const NAMES: &'static [($name, &'static str)] = &[$(($name::$flag, stringify!($flag)),)*];
+
+            pub(crate) fn has(self, f: $name) -> bool {
+                self.0 & f.0 != 0
+            }
+
+            pub(crate) fn set(&mut self, f: $name, on: bool) {
+                if on { self.0 |= f.0 } else { self.0 &= !f.0 }
+            }
+
+            pub(crate) fn any(self) -> bool {
+                self.0 != 0
+            }
+
+            /// The flags of `self` that are also in `keep`.
+            pub(crate) fn retain(&mut self, keep: $name) {
+                self.0 &= keep.0;
+            }
+
+            pub(crate) const fn union(self, other: $name) -> $name {
+                $name(self.0 | other.0)
+            }
         }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                let mut l = f.debug_set();
+                for (flag, name) in Self::NAMES {
+                    if self.has(*flag) {
+                        l.entry(&format_args!("{}", name));
+                    }
+                }
+                l.finish()
+            }
+        }
+    };
+}
+
+bitset! {
+    /// What a connection remembers in one bit each.
+    Flags(u16) {
+        /// Opened by a passive OPEN (a RST in SYN-RECEIVED returns to LISTEN).
+        PASSIVE = 0,
+        /// The listen endpoint had no address (any of ours).
+        LISTEN_ANY = 1,
+        /// Our SYN is acknowledged.
+        SYN_ACKED = 2,
+        /// Our SYN (or SYN,ACK) was retransmitted (RFC 6298 5.7, RFC 5681 3.1).
+        SYN_RETRANSMITTED = 3,
+        /// The application called CLOSE: a FIN follows the queued data.
+        FIN_QUEUED = 4,
+        /// Our FIN has been sent at least once.
+        FIN_SENT = 5,
+        /// Our FIN is acknowledged.
+        FIN_ACKED = 6,
+        /// The peer's FIN was processed (end of the receive stream).
+        FIN_RECEIVED = 7,
+        /// The peer's FIN has arrived at `rcv.fin`; it is processed when
+        /// RCV.NXT reaches it (at once, unless it is beyond a gap).
+        FIN_SEEN = 8,
+        /// The application will read no more: new data is answered with a
+        /// RST (RFC 1122 4.2.2.13).
+        RX_SHUT = 9,
+        /// Nagle's algorithm is off (`TCP_NODELAY`).
+        NO_DELAY = 10,
+        /// The application let go of the socket (see `TcpSocket::orphan`).
+        ORPHAN = 11,
+        /// A round-trip sample is being timed (`rtt_seq`, `rtt_sent_us`).
+        TIMING = 12,
+        /// `snd.up` is valid.
+        SND_URGENT = 13,
+        /// `rcv.up` is valid.
+        RCV_URGENT = 14,
+        /// Data has been sent (RFC 5681 4.1's idle restart has a reference).
+        DATA_SENT = 15,
     }
 }
+
+bitset! {
+    /// Segments owed outside the flow of the sequence variables. Each is
+    /// set by an event (a segment, a timer, an application call), sent and
+    /// cleared by `dispatch` (or discarded there when there is nothing left
+    /// to send for it), and discarded when a state that cannot send it is
+    /// entered ([`Pending::valid_in`]); so a failed emit leaves the flag,
+    /// and a stale flag cannot outlive its state.
+    Pending(u8) {
+        /// A RST: ABORT, or data after a full close.
+        RST = 0,
+        /// Our SYN, or SYN,ACK, (again): a retransmission timeout or a
+        /// retransmitted SYN from the peer.
+        SYN = 1,
+        /// An ACK now: out-of-order or unacceptable data, a FIN, a window
+        /// update, the delayed-ACK timer, a challenge ACK.
+        ACK = 2,
+        /// The segment at SND.UNA, alone: fast retransmit or a NewReno
+        /// partial ACK.
+        REXMIT = 3,
+        /// A zero-window probe: the first unacknowledged byte, or the FIN.
+        PROBE = 4,
+        /// What the usable window allows, however small: SWS override.
+        FORCE = 5,
+        /// A keep-alive probe.
+        KEEPALIVE = 6,
+    }
+}
+
+impl Pending {
+    /// The sends `state` can make.
+    pub(crate) fn valid_in(state: State, syn_acked: bool) -> Pending {
+        let mut p = Pending::RST;
+        if !syn_acked && !matches!(state, State::Closed | State::Listen | State::TimeWait) {
+            p = p.union(Pending::SYN);
+        }
+        if !matches!(state, State::Closed | State::Listen | State::SynSent) {
+            p = p.union(Pending::ACK);
+        }
+        if state.may_transmit() {
+            p = p
+                .union(Pending::REXMIT)
+                .union(Pending::PROBE)
+                .union(Pending::FORCE);
+        }
+        if matches!(
+            state,
+            State::Established | State::CloseWait | State::FinWait2
+        ) {
+            p = p.union(Pending::KEEPALIVE);
+        }
+        p
+    }
+}
+
+/// What the application sets per socket (the rest is [`TcpConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct SocketOptions {
+    /// Keep-alive idle time in ms (0: off).
+    pub(crate) keep_idle_ms: u32,
+    /// Keep-alive interval in ms (0: the idle time, at most 75 s).
+    pub(crate) keep_intvl_ms: u32,
+    /// RFC 9293 3.10.1's user timeout in ms (0: only R2 applies).
+    pub(crate) user_timeout_ms: u32,
+    /// Unanswered keep-alive probes before the peer is dead.
+    pub(crate) keep_cnt: u8,
+}
+
+/// Keep-alive probes before the connection is declared dead (RFC 1122
+/// 4.2.3.6 leaves it open; 9 as Linux).
+pub const KEEP_ALIVE_PROBES: u8 = 9;
 
 /// A TCP socket. See the [module documentation](self).
 #[derive(Debug)]
 pub struct TcpSocket<'a> {
-    pub(crate) state: State,
-    pub(crate) config: TcpConfig,
-    pub(crate) listen: ListenEndpoint,
-    /// Opened by a passive OPEN (so a RST in SYN-RECEIVED returns to LISTEN).
-    pub(crate) passive: bool,
-    pub(crate) local: SocketAddrV4,
-    pub(crate) remote: SocketAddrV4,
-    pub(crate) snd: SendVars,
-    pub(crate) rcv: RecvVars,
-    /// The MSS we send with (the peer's MSS option, capped by our path).
-    pub(crate) snd_mss: usize,
-    /// The MSS we announce (from our interface's MTU).
-    pub(crate) rcv_mss: usize,
     pub(crate) tx: SocketBuffer<'a>,
     pub(crate) rx: SocketBuffer<'a>,
     pub(crate) assembler: Assembler<ASSEMBLER_HOLES>,
-    pub(crate) timers: Timers,
-    pub(crate) rtt: RttEstimator,
+    pub(crate) timers: TimerTable,
+    pub(crate) snd: SendVars,
+    pub(crate) rcv: RecvVars,
     pub(crate) cc: Controller,
-    /// The application called CLOSE: a FIN follows the queued data.
-    pub(crate) fin_queued: bool,
-    /// The peer's FIN arrived (end of the receive stream).
-    pub(crate) fin_received: bool,
+    pub(crate) rtt: RttEstimator,
+    pub(crate) opts: SocketOptions,
+    /// The sequence number being timed (with [`Flags::TIMING`]): Karn's
+    /// rule takes a sample only from a segment sent once.
+    pub(crate) rtt_seq: SeqNumber,
+    /// When it was sent: the low 32 bits of the clock in microseconds
+    /// (wraps after 71 minutes, far beyond any RTO).
+    pub(crate) rtt_sent_us: u32,
+    /// In LISTEN, the listen endpoint (address unspecified with
+    /// [`Flags::LISTEN_ANY`]); otherwise our end of the connection.
+    pub(crate) local: SocketAddrV4,
+    pub(crate) remote: SocketAddrV4,
+    /// The MSS we send with (the peer's MSS option, capped by our path).
+    pub(crate) snd_mss: u16,
+    /// The MSS we announce (from our interface's MTU).
+    pub(crate) rcv_mss: u16,
+    pub(crate) flags: Flags,
+    pub(crate) pending: Pending,
+    pub(crate) state: State,
+    /// Consecutive retransmissions of the oldest segment (R1, R2).
+    pub(crate) retries: u8,
+    /// Unanswered keep-alive or zero-window probes.
+    pub(crate) probes: u8,
+    /// Zero-window probes since the window closed (their backoff).
+    pub(crate) persist_backoff: u8,
+    /// Full-sized segments received but not yet acknowledged.
+    pub(crate) unacked_segments: u8,
+    /// Challenge ACKs sent in the current second.
+    pub(crate) challenge_acks: u8,
     pub(crate) error: Option<TcpError>,
     /// The last ICMP soft error (RFC 1122 4.2.3.9), reported on timeout.
     pub(crate) soft_error: Option<super::IcmpErrorKind>,
-    /// The urgent mark in the receive stream, as an offset from the next
-    /// byte the application reads.
-    pub(crate) urgent_mark: Option<usize>,
-    /// Segments to send that are not driven by the sequence variables: a
-    /// RST (from `abort`) or a challenge ACK.
-    pub(crate) rst_pending: bool,
-    /// A SYN-ACK must be sent again now (a retransmitted SYN arrived).
-    pub(crate) resend_syn: bool,
-    /// Fast retransmit (RFC 5681 3.2) or a NewReno partial ACK (RFC 6582
-    /// 3.2): the segment at SND.UNA goes again at the next dispatch, alone,
-    /// and SND.NXT stays where it is.
-    pub(crate) rexmit_una: bool,
-    /// The sequence number of our FIN, once sent.
-    pub(crate) snd_fin: Option<SeqNumber>,
-    /// The application will read no more: new data is answered with a RST
-    /// (RFC 1122 4.2.2.13).
-    pub(crate) rx_shut: bool,
 }
+
+/// The TCP socket's size on 32-bit targets, kept from growing back
+/// unnoticed (the build for thumbv7em fails above it).
+#[cfg(target_pointer_width = "32")]
+const _: () = assert!(core::mem::size_of::<TcpSocket<'static>>() <= 304);
 
 impl<'a> TcpSocket<'a> {
     /// A closed socket over these receive and transmit buffers.
@@ -448,34 +590,35 @@ impl<'a> TcpSocket<'a> {
     /// assert_eq!(s.state(), State::Closed);
     /// ```
     pub fn new(rx: SocketBuffer<'a>, tx: SocketBuffer<'a>) -> Self {
-        let config = TcpConfig::default();
         TcpSocket {
-            state: State::Closed,
-            config,
-            listen: ListenEndpoint::default(),
-            passive: false,
-            local: SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0),
-            remote: SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0),
-            snd: SendVars::default(),
-            rcv: RecvVars::default(),
-            snd_mss: 536,
-            rcv_mss: 536,
             tx,
             rx,
             assembler: Assembler::new(),
-            timers: Timers::default(),
-            rtt: RttEstimator::new(config.rto_initial, config.rto_min, config.rto_max),
-            cc: Controller::new(config.congestion, 536),
-            fin_queued: false,
-            fin_received: false,
+            timers: TimerTable::new(),
+            snd: SendVars::default(),
+            rcv: RecvVars::default(),
+            cc: Controller::new(Congestion::NewReno),
+            rtt: RttEstimator::new(TcpConfig::default().rto_initial),
+            opts: SocketOptions {
+                keep_cnt: KEEP_ALIVE_PROBES,
+                ..SocketOptions::default()
+            },
+            rtt_seq: SeqNumber(0),
+            rtt_sent_us: 0,
+            local: SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0),
+            remote: SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0),
+            snd_mss: 536,
+            rcv_mss: 536,
+            flags: Flags::default(),
+            pending: Pending::default(),
+            state: State::Closed,
+            retries: 0,
+            probes: 0,
+            persist_backoff: 0,
+            unacked_segments: 0,
+            challenge_acks: 0,
             error: None,
             soft_error: None,
-            urgent_mark: None,
-            rst_pending: false,
-            resend_syn: false,
-            rexmit_una: false,
-            snd_fin: None,
-            rx_shut: false,
         }
     }
 
@@ -486,50 +629,38 @@ impl<'a> TcpSocket<'a> {
         self.state
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &TcpConfig {
-        &self.config
+    /// Whether Nagle's algorithm is on (the default).
+    pub fn nagle_enabled(&self) -> bool {
+        !self.flags.has(Flags::NO_DELAY)
     }
 
-    /// Replaces the configuration (applies to timers from now on).
-    pub fn set_config(&mut self, config: TcpConfig) {
-        self.config = config;
-        self.rtt = RttEstimator::new(config.rto_initial, config.rto_min, config.rto_max);
-        self.cc = Controller::new(config.congestion, self.snd_mss);
+    /// The keep-alive idle time, if keep-alive is on.
+    pub fn keep_alive(&self) -> Option<Duration> {
+        ms_option(self.opts.keep_idle_ms)
     }
 
-    /// Turns Nagle's algorithm on or off (`TCP_NODELAY` is off).
-    pub fn set_nagle_enabled(&mut self, on: bool) {
-        self.config.nagle = on;
+    /// The user timeout, if set.
+    pub fn user_timeout(&self) -> Option<Duration> {
+        ms_option(self.opts.user_timeout_ms)
     }
 
-    /// Sets the keep-alive interval (`None`: off).
-    pub fn set_keep_alive(&mut self, interval: Option<Duration>) {
-        self.config.keep_alive = interval;
+    /// The congestion control algorithm.
+    pub fn congestion(&self) -> Congestion {
+        self.cc.algorithm()
     }
 
-    /// Sets how long FIN-WAIT-2 may last without news from the peer
-    /// (`None`: forever).
-    pub fn set_fin_wait2_timeout(&mut self, timeout: Option<Duration>) {
-        self.config.fin_wait2_timeout = timeout;
-    }
-
-    /// When FIN-WAIT-2 gives up, if it does.
-    pub(crate) fn fin_wait2_deadline(&self) -> Option<Instant> {
-        match (self.state, self.config.fin_wait2_timeout) {
-            (State::FinWait2, Some(t)) => Some(self.timers.fin_wait2_since + t),
-            _ => None,
-        }
-    }
-
-    /// Sets the user timeout (`None`: only the retry limit applies).
-    pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
-        self.config.user_timeout = timeout;
+    /// Whether the application has let go of the socket
+    /// ([`TcpSocket::orphan`]).
+    pub fn is_orphan(&self) -> bool {
+        self.flags.has(Flags::ORPHAN)
     }
 
     /// The local endpoint (unspecified while closed).
     pub fn local_endpoint(&self) -> SocketAddrV4 {
-        self.local
+        match self.state {
+            State::Listen => SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0),
+            _ => self.local,
+        }
     }
 
     /// The remote endpoint (unspecified while closed or listening).
@@ -537,9 +668,16 @@ impl<'a> TcpSocket<'a> {
         self.remote
     }
 
-    /// The endpoint a listening socket waits on.
+    /// The endpoint a listening socket waits on (for a connection that came
+    /// from LISTEN, the one it came from).
     pub fn listen_endpoint(&self) -> ListenEndpoint {
-        self.listen
+        if self.state != State::Listen && !self.flags.has(Flags::PASSIVE) {
+            return ListenEndpoint::default();
+        }
+        ListenEndpoint {
+            addr: (!self.flags.has(Flags::LISTEN_ANY)).then_some(*self.local.ip()),
+            port: self.local.port(),
+        }
     }
 
     /// Whether the socket is in any state but CLOSED.
@@ -561,15 +699,13 @@ impl<'a> TcpSocket<'a> {
     /// Whether the application may still queue data (the connection is not
     /// closed or shut down for writing).
     pub fn may_send(&self) -> bool {
-        matches!(self.state, State::Established | State::CloseWait) && !self.fin_queued
+        matches!(self.state, State::Established | State::CloseWait)
+            && !self.flags.has(Flags::FIN_QUEUED)
     }
 
     /// Whether data may still arrive or is waiting to be read.
     pub fn may_recv(&self) -> bool {
-        match self.state {
-            State::Established | State::FinWait1 | State::FinWait2 => true,
-            _ => !self.rx.is_empty(),
-        }
+        self.state.takes_text() || !self.rx.is_empty()
     }
 
     /// Whether [`TcpSocket::send_slice`] would queue at least one byte.
@@ -609,13 +745,18 @@ impl<'a> TcpSocket<'a> {
 
     /// Whether the peer has closed its side (its FIN arrived).
     pub fn peer_closed(&self) -> bool {
-        self.fin_received
+        self.flags.has(Flags::FIN_RECEIVED)
     }
 
     /// The urgent mark (RFC 6093): how many bytes the application must read
     /// before it has read all urgent data, if urgent data is pending.
     pub fn urgent_mark(&self) -> Option<usize> {
-        self.urgent_mark
+        if !self.flags.has(Flags::RCV_URGENT) {
+            return None;
+        }
+        // The first unread byte is RCV.NXT - (bytes queued).
+        let first_unread = self.rcv.nxt - self.rx.len();
+        (self.rcv.up > first_unread).then(|| self.rcv.up - first_unread)
     }
 
     /// The smoothed round-trip time, once measured.
@@ -640,211 +781,48 @@ impl<'a> TcpSocket<'a> {
 
     /// The MSS this side sends with.
     pub fn send_mss(&self) -> usize {
-        self.snd_mss
+        usize::from(self.snd_mss)
     }
 
-    // ---- the application's mutators -----------------------------------------
-
-    /// RFC 9293 3.10.1, passive OPEN: wait for a connection on `endpoint`.
-    /// Called through [`SocketSet::tcp_listen`](super::SocketSet::tcp_listen),
-    /// which indexes the socket.
-    pub(crate) fn listen(&mut self, endpoint: ListenEndpoint) -> Result<(), ConnectError> {
-        if endpoint.port == 0 {
-            return Err(ConnectError::Unaddressable);
-        }
-        if self.state != State::Closed {
-            return Err(ConnectError::InvalidState);
-        }
-        self.reset_connection();
-        self.listen = endpoint;
-        self.passive = true;
-        self.set_state(State::Listen);
-        Ok(())
+    /// The connection's timers (when each runs out), for diagnostics.
+    pub fn timers(&self) -> &TimerTable {
+        &self.timers
     }
 
-    /// RFC 9293 3.10.1, active OPEN: the stack has chosen the local
-    /// endpoint, the ISS and the MSS; the SYN goes out at the next dispatch.
-    pub(crate) fn connect(
-        &mut self,
+    /// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
+    /// secretkey), M a 4-microsecond clock, F SipHash-2-4.
+    pub fn initial_sequence_number(
+        key: &SipKey,
         local: SocketAddrV4,
         remote: SocketAddrV4,
-        iss: SeqNumber,
-        mss: usize,
         now: Instant,
-    ) -> Result<(), ConnectError> {
-        if self.state != State::Closed {
-            return Err(ConnectError::InvalidState);
-        }
-        if remote.port() == 0 || remote.ip().is_unspecified() || local.port() == 0 {
-            return Err(ConnectError::Unaddressable);
-        }
-        self.reset_connection();
-        self.passive = false;
-        self.local = local;
-        self.remote = remote;
-        self.rcv_mss = mss;
-        self.set_snd_mss(mss);
-        // "Issue a SYN segment ... Set SND.UNA to ISS, SND.NXT to ISS+1,
-        // enter SYN-SENT state" (SND.NXT advances when the SYN is sent).
-        self.snd.iss = iss;
-        self.snd.una = iss;
-        self.snd.nxt = iss;
-        self.snd.max = iss;
-        self.timers.last_progress = now;
-        self.set_state(State::SynSent);
-        Ok(())
+    ) -> SeqNumber {
+        let f = key.hash_parts(&[
+            &local.ip().octets(),
+            &local.port().to_be_bytes(),
+            &remote.ip().octets(),
+            &remote.port().to_be_bytes(),
+        ]) as u32;
+        let m = (now.total_micros() / 4) as u32;
+        SeqNumber(m.wrapping_add(f))
     }
 
-    /// Queues as much of `data` as fits; returns how much.
-    pub fn send_slice(&mut self, data: &[u8]) -> Result<usize, SendError> {
-        self.check_send()?;
-        Ok(self.tx.enqueue_slice(data))
-    }
-
-    /// Queues bytes written by `f` into the free part of the send buffer
-    /// (zero-copy): `f` returns how many bytes it wrote and a value.
-    pub fn send<R>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, R)) -> Result<R, SendError> {
-        self.check_send()?;
-        let (_, r) = self.tx.enqueue_many_with(f);
-        Ok(r)
-    }
-
-    fn check_send(&self) -> Result<(), SendError> {
-        if let Some(e) = self.error {
-            return Err(SendError::Failed(e));
-        }
-        if !self.may_send() && !matches!(self.state, State::SynSent | State::SynReceived) {
-            return Err(SendError::InvalidState);
-        }
-        if self.fin_queued {
-            return Err(SendError::InvalidState);
-        }
-        Ok(())
-    }
-
-    /// Marks everything queued so far as urgent (RFC 9293 3.8.5; RFC 6093
-    /// advises against new uses, but peers may rely on it).
-    pub fn mark_urgent(&mut self) {
-        let end = self.data_seq_start() + self.tx.len();
-        self.snd.up = Some(end);
-    }
-
-    /// Dequeues received bytes into `buf`; returns how many. `Ok(0)` means
-    /// nothing is there yet; the end of the stream is
-    /// `Err(RecvError::Finished)`.
-    pub fn recv_slice(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
-        self.recv(|data| {
-            let n = data.len().min(buf.len());
-            if let (Some(d), Some(s)) = (buf.get_mut(..n), data.get(..n)) {
-                d.copy_from_slice(s);
-            }
-            (n, n)
-        })
-    }
-
-    /// Lends the received bytes (one contiguous chunk) to `f`, which returns
-    /// how many it consumed and a value (zero-copy).
-    pub fn recv<R>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, R)) -> Result<R, RecvError> {
-        if self.rx.is_empty() {
-            if let Some(e) = self.error {
-                return Err(RecvError::Failed(e));
-            }
-            if self.fin_received {
-                return Err(RecvError::Finished);
-            }
-            if matches!(self.state, State::Closed | State::Listen) {
-                return Err(RecvError::InvalidState);
-            }
-        }
-        let before = self.rx.len();
-        let (_, r) = self.rx.dequeue_many_with(f);
-        let read = before - self.rx.len();
-        if let Some(m) = self.urgent_mark {
-            self.urgent_mark = m.checked_sub(read).filter(|m| *m > 0);
-        }
-        self.window_opened();
-        Ok(r)
-    }
-
-    /// Copies received bytes into `buf` without consuming them.
-    pub fn peek_slice(&self, buf: &mut [u8]) -> usize {
-        self.rx.read_allocated(0, buf)
-    }
-
-    /// RFC 9293 3.10.4, CLOSE: no more data will be sent; a FIN follows the
-    /// queued data (a half close: data from the peer still arrives).
-    pub fn close(&mut self) {
+    /// What identifies the socket in the set's index.
+    pub(crate) fn index_key(&self) -> Option<super::IndexKey> {
         match self.state {
-            // "LISTEN STATE: Any outstanding RECEIVEs are returned ... delete
-            // TCB, enter CLOSED state". "SYN-SENT STATE: Delete the TCB".
-            State::Listen | State::SynSent => self.set_closed(),
-            State::SynReceived | State::Established | State::CloseWait => {
-                self.fin_queued = true;
-            }
-            _ => {}
+            State::Closed => None,
+            State::Listen => Some(super::IndexKey::TcpListen(self.local.port())),
+            _ => Some(super::IndexKey::Tcp {
+                local: self.local,
+                remote: self.remote,
+            }),
         }
     }
 
-    /// Shuts down the write half: the same as [`TcpSocket::close`] (RFC
-    /// 9293's CLOSE is a half close), under the socket API's name.
-    pub fn shutdown_write(&mut self) {
-        self.close();
-    }
+    // ---- state and the quantities derived from it ---------------------------
 
-    /// The application will read nothing more (a full close, as `close(2)`
-    /// after `close()`'s FIN): data that arrives from now on resets the
-    /// connection, as RFC 1122 4.2.2.13 says ("if new data is received
-    /// after CLOSE is called, its TCP SHOULD send a RST to show that data
-    /// was lost"). Data already queued is discarded.
-    pub fn shutdown_read(&mut self) {
-        self.rx_shut = true;
-        let n = self.rx.len();
-        self.rx.dequeue_allocated(n);
-    }
-
-    /// RFC 9293 3.10.5, ABORT: a RST goes out (in the synchronized states)
-    /// and the socket closes at once, dropping queued data.
-    pub fn abort(&mut self) {
-        if matches!(
-            self.state,
-            State::SynReceived
-                | State::Established
-                | State::FinWait1
-                | State::FinWait2
-                | State::CloseWait
-        ) {
-            self.rst_pending = true;
-        }
-        self.set_closed();
-    }
-
-    // ---- internals ---------------------------------------------------------------
-
-    /// Forgets everything about the previous connection.
-    pub(crate) fn reset_connection(&mut self) {
-        self.snd = SendVars::default();
-        self.rcv = RecvVars::default();
-        self.tx.clear();
-        self.rx.clear();
-        self.assembler.clear();
-        self.timers = Timers::default();
-        self.rtt = RttEstimator::new(
-            self.config.rto_initial,
-            self.config.rto_min,
-            self.config.rto_max,
-        );
-        self.cc = Controller::new(self.config.congestion, self.snd_mss);
-        self.fin_queued = false;
-        self.fin_received = false;
-        self.error = None;
-        self.soft_error = None;
-        self.urgent_mark = None;
-        self.resend_syn = false;
-        self.rexmit_una = false;
-        self.snd_fin = None;
-        self.rx_shut = false;
-    }
-
+    /// Enters `state`: logs it, stops the timers `state` does not use and
+    /// discards the sends it cannot make.
     pub(crate) fn set_state(&mut self, state: State) {
         if self.state != state {
             net_info!(
@@ -856,22 +834,17 @@ impl<'a> TcpSocket<'a> {
             );
             self.state = state;
         }
+        self.timers.stop_unused(state);
+        self.pending
+            .retain(Pending::valid_in(state, self.flags.has(Flags::SYN_ACKED)));
     }
 
     /// Enters CLOSED (keeps the error and the received data for the
     /// application; a pending RST is still sent by the next dispatch).
     pub(crate) fn set_closed(&mut self) {
         self.set_state(State::Closed);
-        self.timers.retransmit_at = None;
-        self.timers.persist_at = None;
-        self.timers.ack_at = None;
-        self.timers.ack_now = false;
-        self.timers.time_wait_until = None;
-        self.timers.keep_alive_at = None;
         self.tx.clear();
-        self.fin_queued = false;
-        self.rexmit_una = false;
-        self.resend_syn = false;
+        self.flags.set(Flags::FIN_QUEUED, false);
     }
 
     /// A fatal error: CLOSED with the error recorded.
@@ -893,38 +866,36 @@ impl<'a> TcpSocket<'a> {
         self.fail(e);
     }
 
-    /// When the user timeout (RFC 9293 3.10.1) expires, if data is
-    /// outstanding.
-    pub(crate) fn user_timeout_at(&self) -> Option<Instant> {
-        let limit = self.config.user_timeout?;
-        (self.snd.max > self.snd.una && !matches!(self.state, State::Closed | State::Listen))
-            .then(|| self.timers.last_progress + limit)
+    pub(crate) fn set_snd_mss(&mut self, mss: usize) {
+        self.snd_mss = mss.clamp(64, 65535) as u16;
     }
 
-    pub(crate) fn set_snd_mss(&mut self, mss: usize) {
-        self.snd_mss = mss.max(64);
-        self.cc.set_mss(self.snd_mss);
+    pub(crate) fn mss(&self) -> usize {
+        usize::from(self.snd_mss)
     }
 
     /// The sequence number of the first byte in the send buffer: SND.UNA,
     /// or one after it while our SYN is unacknowledged.
     pub(crate) fn data_seq_start(&self) -> SeqNumber {
-        if matches!(self.state, State::SynSent | State::SynReceived) {
-            self.snd.iss + 1
-        } else {
+        if self.flags.has(Flags::SYN_ACKED) {
             self.snd.una
+        } else {
+            self.snd.iss + 1
         }
     }
 
     /// The sequence number our FIN has (or will have): after the data.
     pub(crate) fn fin_seq(&self) -> SeqNumber {
-        self.snd_fin
-            .unwrap_or(self.data_seq_start() + self.tx.len())
+        if self.flags.has(Flags::FIN_ACKED) {
+            self.snd.una - 1
+        } else {
+            self.data_seq_start() + self.tx.len()
+        }
     }
 
     /// Whether our FIN has been acknowledged.
     pub(crate) fn fin_acked(&self) -> bool {
-        self.snd_fin.is_some_and(|f| self.snd.una > f)
+        self.flags.has(Flags::FIN_ACKED)
     }
 
     /// The receive window we can offer now: free buffer space, capped to
@@ -932,77 +903,16 @@ impl<'a> TcpSocket<'a> {
     pub(crate) fn rcv_window(&self) -> usize {
         self.rx.window().min(65535)
     }
+}
 
-    /// After the application read: if the window it opened is worth
-    /// announcing (receiver SWS avoidance, RFC 1122 4.2.3.3: at least
-    /// min(buffer/2, MSS) beyond the last advertised edge), ACK at once.
-    fn window_opened(&mut self) {
-        if !matches!(
-            self.state,
-            State::Established | State::FinWait1 | State::FinWait2
-        ) {
-            return;
-        }
-        let new_edge = self.rcv.nxt + self.rcv_window();
-        let growth = new_edge - self.rcv.adv_edge;
-        let threshold = (self.rx.capacity() / 2).min(self.rcv_mss).max(1);
-        if growth >= threshold {
-            self.timers.ack_now = true;
-        }
-    }
+fn ms_option(ms: u32) -> Option<Duration> {
+    (ms != 0).then(|| Duration::from_millis(u64::from(ms)))
+}
 
-    /// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
-    /// secretkey), M a 4-microsecond clock, F SipHash-2-4.
-    pub fn initial_sequence_number(
-        key: &SipKey,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
-        now: Instant,
-    ) -> SeqNumber {
-        let f = key.hash_parts(&[
-            &local.ip().octets(),
-            &local.port().to_be_bytes(),
-            &remote.ip().octets(),
-            &remote.port().to_be_bytes(),
-        ]) as u32;
-        let m = (now.total_micros() / 4) as u32;
-        SeqNumber(m.wrapping_add(f))
-    }
-
-    /// When [`TcpSocket::dispatch`] next has something to do.
-    pub fn poll_at(&self, now: Instant) -> Option<Instant> {
-        if matches!(self.state, State::Closed | State::Listen) {
-            return self.rst_pending.then_some(now);
-        }
-        if self.rst_pending || self.timers.ack_now || self.resend_syn || self.rexmit_una {
-            return Some(now);
-        }
-        if self.wants_to_send(now) {
-            return Some(now);
-        }
-        [
-            self.timers.retransmit_at,
-            self.timers.ack_at,
-            self.timers.persist_at,
-            self.timers.time_wait_until,
-            self.timers.keep_alive_at,
-            self.user_timeout_at(),
-            self.fin_wait2_deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-    }
-
-    /// What identifies the socket in the set's index.
-    pub(crate) fn index_key(&self) -> Option<super::IndexKey> {
-        match self.state {
-            State::Closed => None,
-            State::Listen => Some(super::IndexKey::TcpListen(self.listen.port)),
-            _ => Some(super::IndexKey::Tcp {
-                local: self.local,
-                remote: self.remote,
-            }),
-        }
-    }
+fn to_ms(d: Option<Duration>) -> u32 {
+    d.map_or(0, |d| {
+        u32::try_from(d.total_millis().max(1))
+            .unwrap_or(u32::MAX)
+            .min(timer::MAX_TIMER.total_millis() as u32)
+    })
 }

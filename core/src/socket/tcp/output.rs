@@ -1,20 +1,23 @@
 //! What a connection sends next: SYNs, data under the windows, FINs, ACKs
-//! (immediate and delayed), retransmissions on timeout, zero-window probes,
-//! keep-alives and RSTs.
+//! (immediate and delayed), retransmissions, zero-window probes,
+//! keep-alives and RSTs; and [`TcpSocket::poll_at`], when that is.
 //!
 //! Sending follows RFC 9293 3.8.6.2.1 and RFC 1122 4.2.3.4: "the sender
 //! should wait until at least one full segment can be sent", unless all
 //! queued data fits (then Nagle decides) or half the peer's largest window
-//! can be filled; and Nagle's algorithm: "If there is unacknowledged data,
-//! then the sending TCP endpoint buffers all user data ... until the
-//! outstanding data has been acknowledged or until the TCP endpoint can send
-//! a full-sized segment".
+//! can be filled, or the override timeout fires; and Nagle's algorithm: "If
+//! there is unacknowledged data, then the sending TCP endpoint buffers all
+//! user data ... until the outstanding data has been acknowledged or until
+//! the TCP endpoint can send a full-sized segment". A FIN, like data, waits
+//! for room in the peer's window (RFC 9293 3.8.6.1), probed by the persist
+//! timer.
 
 use core::net::SocketAddrV4;
 
-use super::{State, TcpSocket};
+use super::timer::{Stamp, Timer};
+use super::{Flags, Pending, State, TcpConfig, TcpSocket};
 use crate::socket::DispatchError;
-use crate::time::{Duration, Instant};
+use crate::time::Instant;
 use crate::wire::{SeqNumber, TcpFlags, TcpOptions};
 
 /// A segment the socket asks the stack to send.
@@ -47,59 +50,154 @@ impl Segment<'_> {
     }
 }
 
-/// Keep-alive probes before the connection is declared dead (RFC 1122
-/// 4.2.3.6 leaves it open; 9 as Linux).
-const KEEP_ALIVE_PROBES: u8 = 9;
+/// Where `dispatch` hands each segment: the stack's output path.
+pub(crate) type Emit<'e> = &'e mut dyn FnMut(&Segment<'_>) -> Result<(), DispatchError>;
+
+/// Why no data can be sent now although some is queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Blocked {
+    /// Not blocked: there is nothing to send, or it can go now, or an ACK
+    /// will come (Nagle, data in flight).
+    No,
+    /// The usable window is zero: the persist timer probes it.
+    Window,
+    /// Sender SWS avoidance holds a small segment back: the override
+    /// timer releases it.
+    Sws,
+}
+
+/// How much data the windows let out now, and whether the FIN follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) len: usize,
+    pub(crate) fin: bool,
+    pub(crate) blocked: Blocked,
+}
+
+impl Plan {
+    const NOTHING: Plan = Plan {
+        len: 0,
+        fin: false,
+        blocked: Blocked::No,
+    };
+
+    fn sends(&self) -> bool {
+        self.len > 0 || self.fin
+    }
+}
+
+/// What an emitted data segment is, for the timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Data from SND.NXT under the windows (new, or again after a timeout).
+    Data,
+    /// A zero-window probe: no retransmission timer.
+    Probe,
+}
 
 impl TcpSocket<'_> {
-    /// Whether data or a FIN could go out now (ignoring timers).
-    pub(crate) fn wants_to_send(&self, now: Instant) -> bool {
-        match self.state {
-            State::SynSent | State::SynReceived => self.snd.nxt == self.snd.iss,
-            State::Established
-            | State::CloseWait
-            | State::FinWait1
-            | State::Closing
-            | State::LastAck => self.plan_data(now).0 > 0 || self.plan_data(now).1,
-            _ => false,
+    /// When `dispatch` next has something to do: now if a send is pending
+    /// or data can be sent, else the earliest timer (`None`: nothing is
+    /// scheduled).
+    pub fn poll_at(&self, now: Instant) -> Option<Instant> {
+        if self.pending.any() || self.plan_data(false).sends() {
+            return Some(now);
         }
+        self.timers.next()
     }
 
-    /// How much data to send now, and whether a FIN goes with it.
-    fn plan_data(&self, _now: Instant) -> (usize, bool) {
-        let start = self.data_seq_start();
-        let sent = self.snd.nxt - start;
+    /// Produces the next segment to send, if any, and hands it to `emit`.
+    /// The socket's state advances only if `emit` succeeds. Returns whether
+    /// a segment was emitted. When there is nothing to send, the timers
+    /// that wait for something (persist, SWS override, keep-alive,
+    /// FIN-WAIT-2) are brought in line with the state.
+    pub(crate) fn dispatch(&mut self, now: Instant, config: &TcpConfig, emit: Emit<'_>) -> bool {
+        let sent = self.dispatch_one(now, emit);
+        if !sent {
+            self.schedule(now, config);
+        }
+        sent
+    }
+
+    fn dispatch_one(&mut self, now: Instant, emit: Emit<'_>) -> bool {
+        // RFC 9293 3.10.5, ABORT: "<SEQ=SND.NXT><CTL=RST>" (the highest
+        // SND.NXT reached: a retransmission timeout pulls ours back).
+        if self.pending.has(Pending::RST) {
+            return self.send_rst(emit);
+        }
+        if matches!(self.state, State::Closed | State::Listen) {
+            return false;
+        }
+        if self.pending.has(Pending::SYN) {
+            return self.send_syn(now, emit);
+        }
+        if let Some(sent) = self.send_data(now, emit) {
+            return sent;
+        }
+        if self.pending.has(Pending::ACK) {
+            return self.send_ack(emit);
+        }
+        if self.pending.has(Pending::KEEPALIVE) {
+            return self.send_keep_alive(emit);
+        }
+        false
+    }
+
+    /// How much data to send now, and whether a FIN goes with it; `force`
+    /// (the SWS override) sends what the usable window allows.
+    pub(crate) fn plan_data(&self, force: bool) -> Plan {
+        if self.state == State::SynReceived {
+            return self.plan_syn_received_fin();
+        }
+        if !self.state.may_transmit() || !self.flags.has(Flags::SYN_ACKED) {
+            // (Until our SYN is acknowledged, what follows it goes with the
+            // SYN,ACK: `send_syn`.)
+            return Plan::NOTHING;
+        }
+        let sent = self.snd.nxt - self.data_seq_start();
         let queued = self.tx.len();
         let avail = queued.saturating_sub(sent);
-        let window = (self.snd.wnd.min(self.cc.window())) as usize;
+        let window = self.snd.wnd.min(self.cc.window()) as usize;
         let inflight = self.snd.nxt - self.snd.una;
         let usable = window.saturating_sub(inflight);
-        let mut len = avail.min(usable).min(self.snd_mss);
-        let fin_pending = self.fin_queued && self.snd_fin.is_none_or(|f| self.snd.nxt <= f);
-        if len > 0 && len < self.snd_mss {
-            let is_tail = len == avail;
-            if !is_tail {
+        let mss = self.mss();
+        let fin_pending = self.flags.has(Flags::FIN_QUEUED) && self.snd.nxt <= self.fin_seq();
+        let mut len = avail.min(usable).min(mss);
+        let mut blocked = Blocked::No;
+        if len > 0 && len < mss && !force {
+            if len < avail {
                 // Sender SWS avoidance: a partial segment only if it fills
                 // half the peer's largest window.
                 if len < (self.snd.max_wnd as usize) / 2 {
                     len = 0;
+                    blocked = Blocked::Sws;
                 }
-            } else if self.config.nagle && inflight > 0 && !fin_pending {
+            } else if self.nagle_enabled() && inflight > 0 && !fin_pending {
                 // Nagle: small data waits while anything is unacknowledged.
                 len = 0;
             }
         }
-        let fin = fin_pending
-            && sent + len == queued
-            && matches!(
-                self.state,
-                State::Established
-                    | State::CloseWait
-                    | State::FinWait1
-                    | State::Closing
-                    | State::LastAck
-            );
-        (len, fin)
+        // The FIN follows the last byte, if the window has room for it (it
+        // occupies a sequence number).
+        let fin = fin_pending && sent + len == queued && usable > len;
+        if len == 0 && !fin && (avail > 0 || fin_pending) && usable == 0 {
+            blocked = Blocked::Window;
+        }
+        Plan { len, fin, blocked }
+    }
+
+    /// CLOSE in SYN-RECEIVED with nothing queued: "form a FIN segment and
+    /// send it, and enter FIN-WAIT-1 state" (after our SYN,ACK).
+    fn plan_syn_received_fin(&self) -> Plan {
+        let fin = self.flags.has(Flags::FIN_QUEUED)
+            && self.tx.is_empty()
+            && self.snd.nxt == self.snd.iss + 1
+            && !self.flags.has(Flags::FIN_SENT);
+        Plan {
+            len: 0,
+            fin,
+            blocked: Blocked::No,
+        }
     }
 
     /// The window to advertise and the new right edge: free buffer space,
@@ -108,7 +206,9 @@ impl TcpSocket<'_> {
     fn window_to_advertise(&self) -> (u16, SeqNumber) {
         let free = self.rcv_window();
         let old = self.rcv.adv_edge - self.rcv.nxt;
-        let threshold = (self.rx.capacity() / 2).min(self.rcv_mss).max(1);
+        let threshold = (self.rx.capacity() / 2)
+            .min(usize::from(self.rcv_mss))
+            .max(1);
         let win = if free >= old.saturating_add(threshold) || free == self.rx.capacity().min(65535)
         {
             free
@@ -117,161 +217,6 @@ impl TcpSocket<'_> {
         };
         let win = win.min(65535);
         (win as u16, self.rcv.nxt + win)
-    }
-
-    /// Runs the timers due at `now`. Returns `false` if the connection
-    /// ended.
-    fn run_timers(&mut self, now: Instant) -> bool {
-        if let Some(t) = self.timers.time_wait_until
-            && t <= now
-        {
-            self.set_closed();
-            return false;
-        }
-        if self.state == State::Closed || self.state == State::Listen {
-            return false;
-        }
-        if let Some(t) = self.fin_wait2_deadline()
-            && t <= now
-        {
-            net_debug!(
-                "FIN-WAIT-2 timeout, local={}, remote={}",
-                self.local,
-                self.remote
-            );
-            self.set_closed();
-            return false;
-        }
-        // RFC 9293 3.10.1 user timeout.
-        if let Some(t) = self.user_timeout_at()
-            && t <= now
-        {
-            net_debug!("user timeout");
-            self.timed_out();
-            return false;
-        }
-        if let Some(t) = self.timers.retransmit_at
-            && t <= now
-        {
-            // "(5.4) Retransmit the earliest segment that has not been
-            // acknowledged by the TCP receiver. (5.5) The host MUST set RTO
-            // <- RTO * 2. (5.6) Start the retransmission timer."
-            let syn = matches!(self.state, State::SynSent | State::SynReceived);
-            let limit = if syn {
-                self.config.max_syn_retransmissions
-            } else {
-                self.config.max_retransmissions
-            };
-            if self.timers.retries >= limit {
-                // RFC 9293 3.8.3: "when the number of transmissions of the
-                // same segment reaches a threshold R2 ... close the
-                // connection."
-                net_debug!("giving up after {} retransmissions", self.timers.retries);
-                if self.state == State::SynReceived && self.passive {
-                    // A half-open connection from a passive OPEN: the
-                    // listener goes back to waiting (it must not be lost to
-                    // a SYN whose sender never answers).
-                    self.back_to_listen();
-                } else {
-                    self.timed_out();
-                }
-                return false;
-            }
-            self.timers.retries += 1;
-            if self.timers.retries == self.config.r1 {
-                net_info!(
-                    "{} retransmissions to {} (R1): the path may be broken",
-                    self.timers.retries,
-                    self.remote
-                );
-            }
-            self.rtt.back_off();
-            let flight = (self.snd.max - self.snd.una) as u32;
-            self.cc.on_timeout(flight);
-            self.snd.nxt = self.snd.una;
-            self.rexmit_una = false;
-            self.timers.rtt_sample = None;
-            self.timers.retransmit_at = None;
-            if matches!(self.state, State::SynSent | State::SynReceived) {
-                self.snd.nxt = self.snd.iss;
-            }
-        }
-        if let Some(t) = self.timers.ack_at
-            && t <= now
-        {
-            self.timers.ack_now = true;
-        }
-        // Keep-alive: idle for the interval with nothing in flight.
-        if let Some(interval) = self.config.keep_alive
-            && self.state.is_synchronized()
-        {
-            let due = self.timers.last_rx.max(self.timers.last_tx) + interval;
-            if self.timers.keep_alive_at.is_none()
-                || self
-                    .timers
-                    .keep_alive_at
-                    .is_some_and(|t| t < due && self.timers.keep_alive_probes == 0)
-            {
-                self.timers.keep_alive_at = Some(due);
-            }
-        } else {
-            self.timers.keep_alive_at = None;
-        }
-        true
-    }
-
-    /// Produces the next segment to send, if any, and hands it to `emit`.
-    /// The socket's state advances only if `emit` succeeds. Returns whether
-    /// a segment was emitted.
-    pub(crate) fn dispatch(
-        &mut self,
-        now: Instant,
-        emit: &mut dyn FnMut(&Segment<'_>) -> Result<(), DispatchError>,
-    ) -> bool {
-        // RFC 9293 3.10.5, ABORT: "<SEQ=SND.NXT><CTL=RST>" (the highest
-        // SND.NXT reached: a retransmission timeout pulls ours back).
-        if self.rst_pending {
-            self.rst_pending = false;
-            let seg = self.bare(self.snd.max, TcpFlags::RST);
-            return emit(&seg).is_ok();
-        }
-        if !self.run_timers(now) {
-            return false;
-        }
-        match self.state {
-            State::Closed | State::Listen => false,
-            State::SynSent => {
-                if self.snd.nxt != self.snd.iss {
-                    return false;
-                }
-                let mut seg = self.bare(self.snd.iss, TcpFlags::SYN);
-                // The window field is "the number of data octets ... that the
-                // sender of this segment is willing to accept" (RFC 9293
-                // 3.1), in a SYN too: our free receive buffer, not zero.
-                seg.window = self.rcv_window() as u16;
-                seg.options.mss = Some(self.rcv_mss.min(65535) as u16);
-                self.emit_control(now, &seg, emit)
-            }
-            State::SynReceived => {
-                if self.snd.nxt != self.snd.iss && !self.resend_syn {
-                    return self.emit_ack_if_due(now, emit);
-                }
-                let (window, edge) = self.window_to_advertise();
-                let mut seg = self.bare(self.snd.iss, TcpFlags::SYN | TcpFlags::ACK);
-                seg.ack = self.rcv.nxt;
-                seg.window = window;
-                seg.options.mss = Some(self.rcv_mss.min(65535) as u16);
-                let sent = self.emit_control(now, &seg, emit);
-                if sent {
-                    self.resend_syn = false;
-                    self.rcv.adv_edge = edge;
-                    self.ack_sent();
-                }
-                sent
-            }
-            State::TimeWait | State::FinWait2 => self.emit_ack_if_due(now, emit),
-            _ => self.dispatch_synchronized(now, emit),
-        }
     }
 
     /// A segment with only sequence, flags and the addresses.
@@ -289,50 +234,93 @@ impl TcpSocket<'_> {
         }
     }
 
-    /// Sends a SYN or SYN-ACK: SND.NXT moves past it, the timer starts.
-    fn emit_control(
-        &mut self,
-        now: Instant,
-        seg: &Segment<'_>,
-        emit: &mut dyn FnMut(&Segment<'_>) -> Result<(), DispatchError>,
-    ) -> bool {
-        if emit(seg).is_err() {
+    fn send_rst(&mut self, emit: Emit<'_>) -> bool {
+        let seg = self.bare(self.snd.max, TcpFlags::RST);
+        let sent = emit(&seg).is_ok();
+        if sent {
+            self.pending.set(Pending::RST, false);
+        }
+        sent
+    }
+
+    /// Our SYN, "<SEQ=ISS><CTL=SYN>" (SYN-SENT), or SYN,ACK,
+    /// "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>" (SYN-RECEIVED, and FIN-WAIT-1
+    /// entered from there while the SYN is unacknowledged, where the FIN
+    /// goes with it), with our MSS. SND.NXT moves past it, the timer
+    /// starts, and the first transmission is timed (Karn).
+    fn send_syn(&mut self, now: Instant, emit: Emit<'_>) -> bool {
+        let (window, edge) = self.window_to_advertise();
+        let mut seg = self.bare(self.snd.iss, TcpFlags::SYN);
+        // The window field is "the number of data octets ... that the sender
+        // of this segment is willing to accept" (RFC 9293 3.1), in a SYN
+        // too: our free receive buffer, not zero.
+        seg.window = self.rcv_window() as u16;
+        if self.state != State::SynSent {
+            seg.flags |= TcpFlags::ACK;
+            seg.ack = self.rcv.nxt;
+            seg.window = window;
+        }
+        let fin = self.flags.has(Flags::FIN_SENT);
+        if fin {
+            seg.flags |= TcpFlags::FIN;
+        }
+        seg.options.mss = Some(self.rcv_mss);
+        if emit(&seg).is_err() {
             return false;
         }
-        self.snd.nxt = self.snd.iss + 1;
-        if self.snd.max < self.snd.nxt {
-            self.snd.max = self.snd.nxt;
+        self.pending.set(Pending::SYN, false);
+        self.sent(now, self.snd.iss, 1 + usize::from(fin), Kind::Data);
+        if self.state != State::SynSent {
+            self.rcv.adv_edge = edge;
+            self.ack_sent();
         }
-        // Karn: time the SYN only if it is not a retransmission.
-        if self.timers.retries == 0 && self.timers.rtt_sample.is_none() {
-            self.timers.rtt_sample = Some((self.snd.iss, now));
-        }
-        self.timers.retransmit_at = Some(now + self.rtt.rto());
-        self.timers.last_tx = now;
         true
     }
 
-    fn ack_sent(&mut self) {
-        self.timers.ack_now = false;
-        self.timers.ack_at = None;
-        self.timers.unacked_segments = 0;
+    /// The bookkeeping of a segment that left, occupying `len` sequence
+    /// numbers from `seq`: SND.NXT and SND.MAX, the RTT sample (Karn: only
+    /// from a first transmission; a retransmission of the timed segment
+    /// ends the timing), the retransmission timer ("(5.1) Every time a
+    /// packet containing data is sent (including a retransmission), if the
+    /// timer is not running, start it"), and the user timeout, which counts
+    /// from the first data outstanding (RFC 9293 3.10.1: data not delivered
+    /// within the timeout), not from the last progress of a connection that
+    /// was idle.
+    fn sent(&mut self, now: Instant, seq: SeqNumber, len: usize, kind: Kind) {
+        let first_outstanding = self.snd.max == self.snd.una;
+        let is_new = seq == self.snd.max;
+        let end = seq + len;
+        self.snd.nxt = end;
+        if self.snd.max < end {
+            self.snd.max = end;
+        }
+        if is_new && kind == Kind::Data && !self.flags.has(Flags::TIMING) && len > 0 {
+            self.flags.set(Flags::TIMING, true);
+            self.rtt_seq = seq;
+            self.rtt_sent_us = now.total_micros() as u32;
+        } else if !is_new && self.flags.has(Flags::TIMING) && self.rtt_seq.in_window(seq, end) {
+            self.flags.set(Flags::TIMING, false);
+        }
+        if kind == Kind::Data && !self.timers.is_running(Timer::Retransmit) {
+            self.timers.set(Timer::Retransmit, now, self.rtt.rto());
+        }
+        if first_outstanding && let Some(t) = self.user_timeout() {
+            self.timers.set(Timer::UserTimeout, now, t);
+        }
     }
 
-    /// A pure ACK if one is due (immediately or by the delayed-ACK timer).
-    fn emit_ack_if_due(
-        &mut self,
-        now: Instant,
-        emit: &mut dyn FnMut(&Segment<'_>) -> Result<(), DispatchError>,
-    ) -> bool {
-        let due = self.timers.ack_now || self.timers.ack_at.is_some_and(|t| t <= now);
-        if !due {
-            return false;
-        }
+    fn ack_sent(&mut self) {
+        self.pending.set(Pending::ACK, false);
+        self.timers.stop(Timer::DelayedAck);
+        self.unacked_segments = 0;
+    }
+
+    /// A pure ACK, `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, with the highest
+    /// SND.NXT reached: while retransmitting after a timeout our SND.NXT is
+    /// behind what the peer has seen, and an ACK carrying it would fail the
+    /// peer's acceptability test (and so would the ACK in it).
+    fn send_ack(&mut self, emit: Emit<'_>) -> bool {
         let (window, edge) = self.window_to_advertise();
-        // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with the highest SND.NXT
-        // reached: while retransmitting after a timeout our SND.NXT is
-        // behind what the peer has seen, and an ACK carrying it would fail
-        // the peer's acceptability test (and so would the ACK in it).
         let mut seg = self.bare(self.snd.max, TcpFlags::ACK);
         seg.ack = self.rcv.nxt;
         seg.window = window;
@@ -344,15 +332,111 @@ impl TcpSocket<'_> {
         true
     }
 
-    /// Sends `len` bytes from SND.NXT (and the FIN after them if `fin`), as
-    /// a window probe if `probe`.
+    /// A keep-alive probe: "<SEQ=SND.NXT-1>" with no data (RFC 1122
+    /// 4.2.3.6), which the peer must answer with an ACK.
+    fn send_keep_alive(&mut self, emit: Emit<'_>) -> bool {
+        let mut seg = self.bare(self.snd.max - 1, TcpFlags::ACK);
+        seg.ack = self.rcv.nxt;
+        seg.window = self.window_to_advertise().0;
+        if emit(&seg).is_err() {
+            return false;
+        }
+        self.pending.set(Pending::KEEPALIVE, false);
+        true
+    }
+
+    /// Data, a FIN, a retransmission or a probe, if any is due (`None`:
+    /// nothing to send; the flags that asked for one are cleared).
+    fn send_data(&mut self, now: Instant, emit: Emit<'_>) -> Option<bool> {
+        if self.pending.has(Pending::REXMIT)
+            && let Some(sent) = self.retransmit_una(now, emit)
+        {
+            return Some(sent);
+        }
+        if self.pending.has(Pending::PROBE)
+            && let Some(sent) = self.send_probe(now, emit)
+        {
+            return Some(sent);
+        }
+        let force = self.pending.has(Pending::FORCE);
+        let plan = self.plan_data(force);
+        if !plan.sends() {
+            self.pending.set(Pending::FORCE, false);
+            return None;
+        }
+        self.restart_after_idle(now);
+        let sent = self.emit_data(now, plan.len, plan.fin, Kind::Data, emit);
+        if sent {
+            self.pending.set(Pending::FORCE, false);
+        }
+        Some(sent)
+    }
+
+    /// RFC 5681 4.1: "a TCP SHOULD set cwnd to no more than RW before
+    /// beginning transmission if the TCP has not sent data in an interval
+    /// exceeding the retransmission timeout."
+    fn restart_after_idle(&mut self, now: Instant) {
+        if self.snd.max == self.snd.una
+            && self.flags.has(Flags::DATA_SENT)
+            && self.timers.since(Stamp::LastTx, now) > self.rtt.rto()
+        {
+            self.cc.on_idle_restart(u32::from(self.snd_mss));
+        }
+    }
+
+    /// RFC 5681 3.2 (3): "The lost segment starting at SND.UNA MUST be
+    /// retransmitted" (and RFC 6582 3.2 (3) on a partial ACK: "retransmit
+    /// the first unacknowledged segment"). Only that segment: what was sent
+    /// after it is not sent again, and SND.NXT stays, so that the window
+    /// that follows counts it in flight ("send 1*SMSS bytes of previously
+    /// unsent data" when cwnd allows). `None` if there is nothing to
+    /// retransmit.
+    fn retransmit_una(&mut self, now: Instant, emit: Emit<'_>) -> Option<bool> {
+        let resume = self.snd.nxt;
+        let sent_data = (self.snd.max - self.snd.una).min(self.tx.len());
+        let len = sent_data.min(self.mss());
+        let fin = self.flags.has(Flags::FIN_SENT) && self.fin_seq() == self.snd.una + len;
+        if len == 0 && !fin {
+            self.pending.set(Pending::REXMIT, false);
+            return None;
+        }
+        self.snd.nxt = self.snd.una;
+        let sent = self.emit_data(now, len, fin, Kind::Data, emit);
+        if sent {
+            self.pending.set(Pending::REXMIT, false);
+        }
+        self.snd.nxt = self.snd.nxt.max(resume);
+        Some(sent)
+    }
+
+    /// RFC 9293 3.8.6.1: the zero-window probe carries the first
+    /// unacknowledged sequence number: the byte at SND.UNA (which the peer
+    /// takes if it has opened its window meanwhile), or, with no data
+    /// left, the FIN. `None` if there is nothing to probe with, or the
+    /// window has opened (then normal sending takes over).
+    fn send_probe(&mut self, now: Instant, emit: Emit<'_>) -> Option<bool> {
+        let data = !self.tx.is_empty();
+        let fin = !data && self.flags.has(Flags::FIN_QUEUED) && !self.fin_acked();
+        if (!data && !fin) || self.snd.wnd > 0 || !self.flags.has(Flags::SYN_ACKED) {
+            self.pending.set(Pending::PROBE, false);
+            return None;
+        }
+        self.snd.nxt = self.snd.una;
+        let sent = self.emit_data(now, usize::from(data), fin, Kind::Probe, emit);
+        if sent {
+            self.pending.set(Pending::PROBE, false);
+        }
+        Some(sent)
+    }
+
+    /// Sends `len` bytes from SND.NXT (and the FIN after them if `fin`).
     fn emit_data(
         &mut self,
         now: Instant,
         len: usize,
         fin: bool,
-        probe: bool,
-        emit: &mut dyn FnMut(&Segment<'_>) -> Result<(), DispatchError>,
+        kind: Kind,
+        emit: Emit<'_>,
     ) -> bool {
         let seq = self.snd.nxt;
         let sent_off = seq - self.data_seq_start();
@@ -371,11 +455,9 @@ impl TcpSocket<'_> {
             flags |= TcpFlags::FIN;
         }
         let mut urgent = 0u16;
-        if let Some(up) = self.snd.up
-            && up > seq
-        {
+        if self.flags.has(Flags::SND_URGENT) && self.snd.up > seq {
             flags |= TcpFlags::URG;
-            urgent = (up - seq).min(65535) as u16;
+            urgent = (self.snd.up - seq).min(65535) as u16;
         }
         let seg = Segment {
             local: self.local,
@@ -391,147 +473,28 @@ impl TcpSocket<'_> {
         if emit(&seg).is_err() {
             return false;
         }
-        let is_new = self.snd.nxt == self.snd.max;
-        if self.snd.max == self.snd.una {
-            // The first data outstanding: the user timeout counts from here
-            // (RFC 9293 3.10.1: data not delivered within the timeout), not
-            // from the last progress of a connection that was idle.
-            self.timers.last_progress = now;
-        }
-        self.snd.nxt = seq + len + usize::from(fin);
-        if self.snd.max < self.snd.nxt {
-            self.snd.max = self.snd.nxt;
+        self.sent(now, seq, len + usize::from(fin), kind);
+        if len > 0 {
+            self.timers.stamp(Stamp::LastTx, now);
+            self.flags.set(Flags::DATA_SENT, true);
         }
         if fin {
-            self.snd_fin = Some(seq + len);
-            match self.state {
-                // "Queue this until all preceding SENDs have been
-                // segmentized, then form a FIN segment and send it. In
-                // any case, enter FIN-WAIT-1 state." / CLOSE-WAIT:
-                // "enter LAST-ACK state".
-                State::Established => self.set_state(State::FinWait1),
-                State::CloseWait => self.set_state(State::LastAck),
-                _ => {}
-            }
+            self.fin_sent();
         }
-        if is_new && self.timers.rtt_sample.is_none() && !probe {
-            self.timers.rtt_sample = Some((seq, now));
-        }
-        // "(5.1) Every time a packet containing data is sent (including
-        // a retransmission), if the timer is not running, start it."
-        if self.timers.retransmit_at.is_none() && !probe {
-            self.timers.retransmit_at = Some(now + self.rtt.rto());
-        }
-        if probe {
-            self.timers.persist_backoff = self.timers.persist_backoff.saturating_add(1);
-            let mut d = self.rtt.rto();
-            for _ in 0..self.timers.persist_backoff.min(6) {
-                d = d.saturating_mul(2);
-            }
-            self.timers.persist_at = Some(now + d.min(Duration::from_secs(60)));
-        }
-        self.timers.last_tx = now;
         self.rcv.adv_edge = edge;
         self.ack_sent();
         true
     }
 
-    /// RFC 5681 3.2 (3): "The lost segment starting at SND.UNA MUST be
-    /// retransmitted" (and RFC 6582 3.2 (3) on a partial ACK: "retransmit
-    /// the first unacknowledged segment"). Only that segment: what was sent
-    /// after it is not sent again, and SND.NXT stays, so that the window
-    /// that follows counts it in flight ("send 1*SMSS bytes of previously
-    /// unsent data" when cwnd allows). `None` if there is nothing to
-    /// retransmit.
-    fn retransmit_una(
-        &mut self,
-        now: Instant,
-        emit: &mut dyn FnMut(&Segment<'_>) -> Result<(), DispatchError>,
-    ) -> Option<bool> {
-        let resume = self.snd.nxt;
-        let sent_data = (self.snd.max - self.snd.una).min(self.tx.len());
-        let len = sent_data.min(self.snd_mss);
-        let fin = self.snd_fin == Some(self.snd.una + len);
-        if len == 0 && !fin {
-            self.rexmit_una = false;
-            return None;
+    /// Our FIN left: "Queue this until all preceding SENDs have been
+    /// segmentized, then form a FIN segment and send it. In any case, enter
+    /// FIN-WAIT-1 state." / CLOSE-WAIT: "enter LAST-ACK state".
+    fn fin_sent(&mut self) {
+        self.flags.set(Flags::FIN_SENT, true);
+        match self.state {
+            State::Established | State::SynReceived => self.set_state(State::FinWait1),
+            State::CloseWait => self.set_state(State::LastAck),
+            _ => {}
         }
-        self.snd.nxt = self.snd.una;
-        let sent = self.emit_data(now, len, fin, false, emit);
-        if sent {
-            self.rexmit_una = false;
-        }
-        self.snd.nxt = self.snd.nxt.max(resume);
-        Some(sent)
-    }
-
-    fn dispatch_synchronized(
-        &mut self,
-        now: Instant,
-        emit: &mut dyn FnMut(&Segment<'_>) -> Result<(), DispatchError>,
-    ) -> bool {
-        // RFC 5681 4.1: restart after idle.
-        if self.snd.max == self.snd.una
-            && self.timers.last_tx != Instant::ZERO
-            && now.saturating_duration_since(self.timers.last_tx) > self.rtt.rto()
-        {
-            self.cc.on_idle_restart();
-        }
-        if self.rexmit_una
-            && let Some(sent) = self.retransmit_una(now, emit)
-        {
-            return sent;
-        }
-        let (mut len, fin) = self.plan_data(now);
-        let mut probe = false;
-        // Zero window: the persist timer probes with one byte (RFC 9293
-        // 3.8.6.1), while nothing but an earlier probe is outstanding (data
-        // starts the retransmission timer, probes do not).
-        if len == 0
-            && !fin
-            && self.snd.wnd == 0
-            && !self.tx.is_empty()
-            && self.timers.retransmit_at.is_none()
-        {
-            match self.timers.persist_at {
-                None => {
-                    self.timers.persist_at = Some(now + self.rtt.rto());
-                }
-                Some(t) if t <= now => {
-                    // The probe is always the byte at SND.UNA: an earlier
-                    // probe the peer did not take is sent again.
-                    self.snd.nxt = self.snd.una;
-                    len = 1;
-                    probe = true;
-                }
-                Some(_) => {}
-            }
-        }
-        if len > 0 || fin {
-            return self.emit_data(now, len, fin, probe, emit);
-        }
-        if self.emit_ack_if_due(now, emit) {
-            return true;
-        }
-        // Keep-alive probe: <SEQ=SND.NXT-1> with no data (RFC 1122 4.2.3.6).
-        if let Some(t) = self.timers.keep_alive_at
-            && t <= now
-        {
-            if self.timers.keep_alive_probes >= KEEP_ALIVE_PROBES {
-                self.timed_out();
-                return false;
-            }
-            let mut seg = self.bare(self.snd.max - 1, TcpFlags::ACK);
-            seg.ack = self.rcv.nxt;
-            seg.window = self.window_to_advertise().0;
-            if emit(&seg).is_err() {
-                return false;
-            }
-            self.timers.keep_alive_probes += 1;
-            let interval = self.config.keep_alive.unwrap_or(Duration::from_secs(75));
-            self.timers.keep_alive_at = Some(now + interval.min(Duration::from_secs(75)));
-            return true;
-        }
-        false
     }
 }

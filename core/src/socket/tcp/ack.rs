@@ -1,0 +1,290 @@
+//! RFC 9293 3.10.7.4, fifth step: "check the ACK field", with what an
+//! acknowledgment does: SND.UNA moves (RFC 6298's timer, Karn's sample, RFC
+//! 5681's congestion window), duplicate ACKs count towards fast retransmit,
+//! the send window is updated, and the closing states advance.
+
+use core::ops::ControlFlow;
+
+use super::congestion::DupAckAction;
+use super::input::{Incoming, Reply, RxContext, Step};
+use super::timer::{Stamp, Timer};
+use super::{Flags, Pending, State, TcpConfig, TcpSocket};
+use crate::time::{Duration, Instant};
+use crate::wire::{SeqNumber, TcpFlags, TcpRepr};
+
+impl TcpSocket<'_> {
+    /// 3.10.7.4 fifth: "if the ACK bit is off, drop the segment and return;
+    /// if the ACK bit is on, ..." per state.
+    pub(crate) fn check_ack<'s, 'p>(
+        &mut self,
+        cx: &RxContext<'_>,
+        seg: Incoming<'s, 'p>,
+    ) -> Step<'s, 'p> {
+        let arrived = seg.arrived;
+        if !arrived.flags.contains(TcpFlags::ACK) {
+            return ControlFlow::Break(None);
+        }
+        if !self.flags.has(Flags::SYN_ACKED) {
+            // "SYN-RECEIVED STATE: If SND.UNA < SEG.ACK =< SND.NXT, then
+            // enter ESTABLISHED state and continue processing with the
+            // variables below set to: SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ,
+            // SND.WL2 <- SEG.ACK. If the segment acknowledgment is not
+            // acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST> and
+            // send it." (Also in FIN-WAIT-1 when CLOSE came in SYN-RECEIVED:
+            // our SYN is still to be acknowledged there.)
+            if !(self.snd.una < arrived.ack_number && arrived.ack_number <= self.snd.max) {
+                return ControlFlow::Break(Some(Reply::rst_for_ack(arrived)));
+            }
+            self.syn_acked(cx.now, cx.config);
+            self.update_window(arrived);
+            if self.state == State::SynReceived {
+                self.set_state(State::Established);
+            }
+        }
+        self.established_ack(cx, &seg)?;
+        self.closing_ack(cx, seg)
+    }
+
+    /// "ESTABLISHED STATE: If SND.UNA < SEG.ACK =< SND.NXT, then set
+    /// SND.UNA <- SEG.ACK. Any segments on the retransmission queue that
+    /// are thereby entirely acknowledged are removed. ... If the ACK is a
+    /// duplicate (SEG.ACK =< SND.UNA), it can be ignored. If the ACK acks
+    /// something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop
+    /// the segment, and return." With RFC 5961 5.2: the ACK is acceptable
+    /// only if (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT; otherwise an
+    /// ACK is sent and the segment dropped.
+    fn established_ack(
+        &mut self,
+        cx: &RxContext<'_>,
+        seg: &Incoming<'_, '_>,
+    ) -> ControlFlow<Option<Reply>> {
+        let ack = seg.arrived.ack_number;
+        let oldest_ok = self.snd.una - (self.snd.max_wnd as usize).max(1);
+        if ack > self.snd.max || ack < oldest_ok {
+            self.challenge_ack(cx.now, cx.config);
+            return ControlFlow::Break(None);
+        }
+        if ack > self.snd.una {
+            self.new_ack(cx.now, cx.config, ack);
+        } else if self.is_duplicate_ack(seg.arrived) {
+            self.duplicate_ack(ack);
+        }
+        self.update_send_window(seg.arrived);
+        ControlFlow::Continue(())
+    }
+
+    /// RFC 5681 section 2: "DUPLICATE ACKNOWLEDGMENT: An acknowledgment is
+    /// considered a "duplicate" in the following algorithms when (a) the
+    /// receiver of the ACK has outstanding data, (b) the incoming
+    /// acknowledgment carries no data, (c) the SYN and FIN bits are both
+    /// off, (d) the acknowledgment number is equal to the greatest
+    /// acknowledgment received on the given connection (TCP.UNA from
+    /// [RFC793]) and (e) the advertised window in the incoming
+    /// acknowledgment equals the advertised window in the last incoming
+    /// acknowledgment." Judged on the segment as it arrived, not as trimmed
+    /// to our window: the peer's zero-window probes carry data. And not
+    /// while the peer's window is zero: our own probes are all that is
+    /// outstanding then.
+    fn is_duplicate_ack(&self, seg: &TcpRepr<'_>) -> bool {
+        self.snd.max > self.snd.una
+            && seg.payload.is_empty()
+            && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
+            && seg.ack_number == self.snd.una
+            && u32::from(seg.window_len) == self.snd.wnd
+            && self.snd.wnd > 0
+    }
+
+    /// "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
+    /// updated. If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =<
+    /// SEG.ACK)), set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set
+    /// SND.WL2 <- SEG.ACK."
+    fn update_send_window(&mut self, seg: &TcpRepr<'_>) {
+        let ack = seg.ack_number;
+        let newer = self.snd.wl1 < seg.seq_number
+            || (self.snd.wl1 == seg.seq_number && self.snd.wl2 <= ack);
+        if !(self.snd.una <= ack && newer) {
+            return;
+        }
+        let was_zero = self.snd.wnd == 0;
+        self.update_window(seg);
+        if was_zero && self.snd.wnd > 0 {
+            // The window opened: the persist timer's work is done.
+            self.timers.stop(Timer::Persist);
+            self.persist_backoff = 0;
+            if !self.timers.is_running(Timer::Retransmit) {
+                // Only a probe was outstanding and the peer did not take
+                // it: send from SND.UNA again.
+                self.snd.nxt = self.snd.una;
+            }
+        }
+    }
+
+    /// The closing states' part of the fifth step.
+    fn closing_ack<'s, 'p>(&mut self, cx: &RxContext<'_>, seg: Incoming<'s, 'p>) -> Step<'s, 'p> {
+        let fin_acked = self.fin_acked();
+        match self.state {
+            // "FIN-WAIT-1 STATE: In addition to the processing for the
+            // ESTABLISHED state, if the FIN segment is now acknowledged, then
+            // enter FIN-WAIT-2 and continue processing in that state."
+            State::FinWait1 if fin_acked => self.enter_fin_wait2(cx.now, cx.config),
+            // "CLOSING STATE: In addition to the processing for the
+            // ESTABLISHED state, if the ACK acknowledges our FIN, then enter
+            // the TIME-WAIT state; otherwise, ignore the segment."
+            State::Closing if fin_acked => self.enter_time_wait(cx.now, cx.config),
+            // "LAST-ACK STATE: The only thing that can arrive in this state
+            // is an acknowledgment of our FIN. If our FIN is now
+            // acknowledged, delete the TCB, enter the CLOSED state, and
+            // return."
+            State::LastAck => {
+                if fin_acked {
+                    self.set_closed();
+                }
+                return ControlFlow::Break(None);
+            }
+            // "TIME-WAIT STATE: The only thing that can arrive in this state
+            // is a retransmission of the remote FIN. Acknowledge it, and
+            // restart the 2 MSL timeout."
+            State::TimeWait => {
+                if seg.fin {
+                    self.pending.set(Pending::ACK, true);
+                    self.restart_time_wait(cx.now, cx.config);
+                }
+                return ControlFlow::Break(None);
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(seg)
+    }
+
+    /// FIN-WAIT-2: an orphan's stay there is limited from now.
+    fn enter_fin_wait2(&mut self, now: Instant, config: &TcpConfig) {
+        self.set_state(State::FinWait2);
+        if self.is_orphan()
+            && let Some(t) = config.fin_wait2_timeout
+        {
+            self.timers.set(Timer::FinWait2, now, t);
+        }
+    }
+
+    /// The window of a segment: SND.WND, SND.WL1, SND.WL2.
+    pub(crate) fn update_window(&mut self, seg: &TcpRepr<'_>) {
+        self.snd.wnd = u32::from(seg.window_len);
+        self.snd.max_wnd = self.snd.max_wnd.max(self.snd.wnd);
+        self.snd.wl1 = seg.seq_number;
+        self.snd.wl2 = seg.ack_number;
+    }
+
+    /// Our SYN is acknowledged: SND.UNA moves past it, the RTT sample (if
+    /// the SYN was not retransmitted) is taken, congestion control starts.
+    pub(crate) fn syn_acked(&mut self, now: Instant, config: &TcpConfig) {
+        let ack = self.snd.iss + 1;
+        self.take_rtt_sample(now, config, ack);
+        self.flags.set(Flags::SYN_ACKED, true);
+        self.pending.set(Pending::SYN, false);
+        self.snd.una = ack;
+        if self.snd.nxt < ack {
+            self.snd.nxt = ack;
+        }
+        let lost = self.flags.has(Flags::SYN_RETRANSMITTED);
+        if lost {
+            // RFC 6298 (5.7): data starts with an RTO of 3 s.
+            self.rtt.syn_timed_out(config.rto_initial, config.rto_max);
+        }
+        self.cc.start(self.snd.iss, u32::from(self.snd_mss), lost);
+        self.retries = 0;
+        self.timers.stop(Timer::Retransmit);
+        self.timers.stop(Timer::UserTimeout);
+        if self.snd.max > self.snd.una {
+            // A FIN sent in SYN-RECEIVED is still outstanding.
+            self.restart_retransmit_timer(now);
+        }
+    }
+
+    /// Karn: the sample counts only if its segment was not retransmitted (a
+    /// retransmission stops the timing).
+    fn take_rtt_sample(&mut self, now: Instant, config: &TcpConfig, ack: SeqNumber) {
+        if self.flags.has(Flags::TIMING) && ack > self.rtt_seq {
+            let sent = self.rtt_sent_us;
+            let r = (now.total_micros() as u32).wrapping_sub(sent);
+            self.rtt.sample(
+                Duration::from_micros(u64::from(r)),
+                config.rto_min,
+                config.rto_max,
+            );
+            self.flags.set(Flags::TIMING, false);
+        }
+    }
+
+    /// "(5.2) When all outstanding data has been acknowledged, turn off the
+    /// retransmission timer. (5.3) When an ACK is received that
+    /// acknowledges new data, restart the retransmission timer so that it
+    /// will expire after RTO seconds." The user timeout follows it: it
+    /// counts from the last progress while data is outstanding.
+    pub(crate) fn restart_retransmit_timer(&mut self, now: Instant) {
+        if self.snd.max > self.snd.una {
+            self.timers.set(Timer::Retransmit, now, self.rtt.rto());
+            if let Some(t) = self.user_timeout() {
+                self.timers.set(Timer::UserTimeout, now, t);
+            }
+        } else {
+            self.timers.stop(Timer::Retransmit);
+            self.timers.stop(Timer::UserTimeout);
+        }
+    }
+
+    /// New data acknowledged up to `ack`.
+    pub(crate) fn new_ack(&mut self, now: Instant, config: &TcpConfig, ack: SeqNumber) {
+        let data_start = self.data_seq_start();
+        let fin_seq = self.fin_seq();
+        // Bytes of data acknowledged (the FIN is not in the buffer).
+        let data_acked = (ack.min(fin_seq) - data_start).min(self.tx.len());
+        self.tx.dequeue_allocated(data_acked);
+        let acked_total = ack - self.snd.una;
+        if self.flags.has(Flags::FIN_SENT) && ack > fin_seq {
+            self.flags.set(Flags::FIN_ACKED, true);
+        }
+        self.snd.una = ack;
+        if self.snd.nxt < ack {
+            self.snd.nxt = ack;
+        }
+        self.take_rtt_sample(now, config, ack);
+        self.retries = 0;
+        self.restart_retransmit_timer(now);
+        let flight = (self.snd.max - self.snd.una) as u32;
+        // NewReno partial ACK: retransmit the first unacknowledged segment
+        // (a full ACK cancels a fast retransmit not yet sent).
+        let partial = self
+            .cc
+            .on_ack(acked_total as u32, ack, flight, u32::from(self.snd_mss));
+        self.pending.set(Pending::REXMIT, partial);
+        if self.flags.has(Flags::SND_URGENT) && ack >= self.snd.up {
+            self.flags.set(Flags::SND_URGENT, false);
+        }
+    }
+
+    fn duplicate_ack(&mut self, ack: SeqNumber) {
+        let flight = (self.snd.max - self.snd.una) as u32;
+        let action = self
+            .cc
+            .on_dup_ack(ack, flight, self.snd.max, u32::from(self.snd_mss));
+        if action == DupAckAction::FastRetransmit {
+            net_debug!("fast retransmit from {}", self.snd.una);
+            // Retransmit the segment at SND.UNA; Karn: no sample from it.
+            self.pending.set(Pending::REXMIT, true);
+            self.flags.set(Flags::TIMING, false);
+        }
+    }
+
+    /// RFC 5961 challenge ACK, at most `challenge_ack_limit` a second for
+    /// this connection (section 7).
+    pub(crate) fn challenge_ack(&mut self, now: Instant, config: &TcpConfig) {
+        if self.timers.since(Stamp::ChallengeWindow, now) >= Duration::from_secs(1) {
+            self.timers.stamp(Stamp::ChallengeWindow, now);
+            self.challenge_acks = 0;
+        }
+        if self.challenge_acks < config.challenge_ack_limit {
+            self.challenge_acks += 1;
+            self.pending.set(Pending::ACK, true);
+        }
+    }
+}

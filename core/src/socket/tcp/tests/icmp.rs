@@ -1,0 +1,92 @@
+//! ICMP errors for a connection (RFC 1122 4.2.3.9, RFC 5927, RFC 1191).
+
+use super::*;
+
+#[test]
+fn rfc5927_icmp_error_with_out_of_window_seq_is_ignored() {
+    let mut h = established();
+    // Nothing in flight: no sequence number is valid ("SND.UNA =< SEG.SEQ <
+    // SND.NXT").
+    assert!(!h.s.handle_icmp_error(IcmpErrorKind::HostUnreachable, SeqNumber(ISS + 1)));
+    h.s.send_slice(&bytes(100)).must();
+    h.out();
+    for bad in [ISS, ISS + 101, ISS + 5000, ISS - 5000] {
+        assert!(!h.s.handle_icmp_error(
+            IcmpErrorKind::FragmentationNeeded { mtu: 576 },
+            SeqNumber(bad)
+        ));
+    }
+    assert_eq!(h.s.send_mss(), 1460);
+    assert_eq!(h.s.soft_error, None);
+    for good in [ISS + 1, ISS + 100] {
+        assert!(h.s.handle_icmp_error(IcmpErrorKind::HostUnreachable, SeqNumber(good)));
+    }
+    // A soft error in a synchronized state (RFC 5927 4.2): kept, no abort.
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(h.s.soft_error, Some(IcmpErrorKind::HostUnreachable));
+}
+
+#[test]
+fn rfc1122_4_2_3_9_port_unreachable_in_syn_sent_aborts() {
+    let mut h = H::new(1024, 1024);
+    h.connect(ISS).must();
+    h.out();
+    // Host unreachable is soft: the SYN is retried.
+    assert!(h.s.handle_icmp_error(IcmpErrorKind::HostUnreachable, SeqNumber(ISS)));
+    assert_eq!(h.s.state(), State::SynSent);
+    // Port (and protocol) unreachable is hard while opening.
+    assert!(h.s.handle_icmp_error(IcmpErrorKind::PortUnreachable, SeqNumber(ISS)));
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(
+        h.s.error(),
+        Some(TcpError::Unreachable(IcmpErrorKind::PortUnreachable))
+    );
+    assert_eq!(h.out(), vec![]);
+    // In a synchronized state it is soft (RFC 5927 4.2).
+    let mut h = established();
+    h.s.send_slice(b"x").must();
+    h.out();
+    assert!(h.s.handle_icmp_error(IcmpErrorKind::PortUnreachable, SeqNumber(ISS + 1)));
+    assert_eq!(h.s.state(), State::Established);
+}
+
+#[test]
+fn rfc1122_4_2_3_9_soft_error_reported_when_the_connection_times_out() {
+    let mut h = established();
+    h.s.send_slice(b"x").must();
+    h.out();
+    assert!(h.s.handle_icmp_error(IcmpErrorKind::HostUnreachable, SeqNumber(ISS + 1)));
+    h.run_until(at_ms(2_000_000));
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(
+        h.s.error(),
+        Some(TcpError::Unreachable(IcmpErrorKind::HostUnreachable))
+    );
+}
+
+#[test]
+fn rfc1191_frag_needed_lowers_the_mss() {
+    let mut h = established();
+    let d = bytes(1460);
+    h.s.send_slice(&d).must();
+    assert_eq!(h.out().len(), 1);
+    // A larger MTU never raises it.
+    assert!(h.s.handle_icmp_error(
+        IcmpErrorKind::FragmentationNeeded { mtu: 1500 },
+        SeqNumber(ISS + 1)
+    ));
+    assert_eq!(h.s.send_mss(), 1460);
+    assert_eq!(h.out(), vec![]);
+    // MTU 1000: MSS 960, and what no longer fits goes again at once.
+    assert!(h.s.handle_icmp_error(
+        IcmpErrorKind::FragmentationNeeded { mtu: 1000 },
+        SeqNumber(ISS + 1)
+    ));
+    assert_eq!(h.s.send_mss(), 960);
+    assert_eq!(h.out(), vec![exp(ISS + 1, IRS + 1, ACK, 8192, &d[..960])]);
+    h.rx(&ack(IRS + 1, ISS + 961, 65535));
+    assert_eq!(
+        h.out(),
+        vec![exp(ISS + 961, IRS + 1, PSH_ACK, 8192, &d[960..])]
+    );
+}

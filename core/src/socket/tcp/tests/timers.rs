@@ -1,0 +1,353 @@
+//! The timers: RFC 6298's retransmission timer with Karn's rule, RFC 9293
+//! 3.8.3's limits, the user timeout (3.10.1), the persist timer (3.8.6.1),
+//! keep-alive (RFC 1122 4.2.3.6), the SWS override (3.8.6.2.1) and an
+//! orphan's FIN-WAIT-2 limit; and the rule that a socket never says "now"
+//! with nothing to do.
+
+use super::*;
+
+#[test]
+fn rfc6298_retransmit_on_timeout_with_backoff() {
+    let mut h = established();
+    let d = bytes(100);
+    h.s.send_slice(&d).must();
+    let seg = exp(ISS + 1, IRS + 1, PSH_ACK, 8192, &d);
+    assert_eq!(h.out(), vec![seg.clone()]);
+    // "(5.1) ... start it running so that it will expire after RTO seconds";
+    // "(5.4) Retransmit the earliest segment that has not been acknowledged
+    // ... (5.5) The host MUST set RTO <- RTO * 2 ("back off the timer")".
+    let log = h.run_until(at_ms(5000));
+    assert_eq!(
+        log,
+        vec![
+            (at_ms(400), seg.clone()),
+            (at_ms(1000), seg.clone()),
+            (at_ms(2200), seg.clone()),
+            (at_ms(4600), seg.clone()),
+        ]
+    );
+    assert_eq!(h.s.rto(), ms(4800));
+    // RFC 5681 3.1: after a timeout cwnd is one segment.
+    assert_eq!(h.s.congestion_window(), 1460);
+    // "(5.2) When all outstanding data has been acknowledged, turn off the
+    // retransmission timer."
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 101, 65535)), None);
+    assert_eq!(h.s.poll_at(h.now), None);
+    // Karn (RFC 6298 section 3 and 5): that ACK may answer any of the five
+    // transmissions, so it is no RTT sample, and the backed-off RTO stays
+    // "for the next segment" until a valid sample arrives.
+    assert_eq!(h.s.rto(), ms(4800), "the backoff stays without a sample");
+    // New data, sent once and acknowledged after 100 ms: a valid sample
+    // ends the backoff.
+    h.s.send_slice(&d).must();
+    h.out();
+    h.advance(ms(100));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 201, 65535)), None);
+    // SRTT 100 ms, RTTVAR 3/4 * 50 = 37.5 ms: RTO = 100 + 4 * 37.5.
+    assert_eq!(h.s.rto(), ms(250));
+}
+
+#[test]
+fn rfc6298_5_3_new_ack_restarts_the_timer() {
+    let mut h = established();
+    let d = bytes(2920);
+    h.s.send_slice(&d).must();
+    assert_eq!(h.out().len(), 2);
+    assert_eq!(h.s.poll_at(h.now), Some(at_ms(400)));
+    // "(5.3) When an ACK is received that acknowledges new data, restart the
+    // retransmission timer so that it will expire after RTO seconds".
+    h.set_time(at_ms(300));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1461, 65535)), None);
+    h.out();
+    let rto = h.s.rto();
+    assert_eq!(rto, Duration::from_micros(362_500));
+    // (The timer table counts whole milliseconds: a deadline is the first
+    // millisecond at or after the time asked for, never earlier.)
+    assert_eq!(h.s.poll_at(h.now), Some(ceil_ms(at_ms(300) + rto)));
+}
+
+#[test]
+fn rfc6298_karn_no_sample_from_retransmission() {
+    let mut h = established();
+    assert_eq!(h.s.srtt(), Some(ms(100)));
+    h.s.send_slice(b"data").must();
+    h.out();
+    let log = h.run_until(at_ms(450));
+    assert_eq!(log.len(), 1, "retransmitted at 400 ms");
+    // The ACK at 450 ms may be for either transmission: no sample (Karn),
+    // and the backed-off RTO stays until new data is acknowledged.
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 5, 65535)), None);
+    assert_eq!(h.s.srtt(), Some(ms(100)));
+    assert_eq!(h.s.rto(), ms(600), "backed off once, and it stays");
+    // New data, acknowledged after 200 ms: a sample.
+    h.s.send_slice(b"more").must();
+    h.out();
+    h.advance(ms(200));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 9, 65535)), None);
+    // SRTT = 7/8 * 100 + 1/8 * 200.
+    assert_eq!(h.s.srtt(), Some(Duration::from_micros(112_500)));
+}
+
+#[test]
+fn rfc6298_5_7_rto_is_3s_after_a_syn_timeout() {
+    let mut h = H::new(8192, 8192);
+    h.connect(ISS).must();
+    let log = h.run_until(at_ms(1500));
+    assert_eq!(
+        log.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        vec![at_ms(0), at_ms(1000)]
+    );
+    assert_eq!(h.rx(&syn_ack(IRS, ISS + 1)), None);
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(h.s.srtt(), None);
+    // "the RTO MUST be re-initialized to 3 seconds when data transmission
+    // begins".
+    assert_eq!(h.s.rto(), Duration::from_secs(3));
+    h.out();
+    h.s.send_slice(b"x").must();
+    h.out();
+    assert_eq!(h.s.poll_at(h.now), Some(at_ms(4500)));
+}
+
+#[test]
+fn rfc9293_3_8_3_r2_aborts_with_timed_out() {
+    // Data: R2 = 15 retransmissions (more than the 100 s the RFC asks for).
+    let mut h = established();
+    assert_eq!(h.cfg.max_retransmissions, 15);
+    let d = bytes(10);
+    h.s.send_slice(&d).must();
+    h.out();
+    let mut t = 100u64;
+    let mut rto = 300u64;
+    let mut want = Vec::new();
+    for _ in 0..15 {
+        t += rto;
+        want.push(at_ms(t as i64));
+        rto = (rto * 2).min(60_000);
+    }
+    let give_up = at_ms((t + rto) as i64);
+    assert!(
+        give_up - at_ms(100) >= Duration::from_secs(100),
+        "R2 >= 100 s"
+    );
+    let log = h.run_until(give_up - Duration::from_micros(1));
+    assert_eq!(log.iter().map(|(t, _)| *t).collect::<Vec<_>>(), want);
+    assert!(log.iter().all(|(_, o)| o.seq == ISS + 1 && o.payload == d));
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(h.run_until(give_up + Duration::from_secs(100)), vec![]);
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(h.s.error(), Some(TcpError::TimedOut));
+    assert_eq!(h.s.poll_at(h.now), None);
+
+    // SYN: "R2 for a SYN segment MUST be set large enough to provide
+    // retransmission of the segment for at least 3 minutes": SYNs at 0, 1,
+    // 3, 7, 15, 31, 63 and 123 s (the RTO capped at 60 s), given up at
+    // 183 s.
+    let mut h = H::new(1024, 1024);
+    h.connect(ISS).must();
+    let log = h.run_until(at_ms(182_999));
+    let secs: Vec<i64> = log.iter().map(|(t, _)| t.total_millis() / 1000).collect();
+    assert_eq!(secs, vec![0, 1, 3, 7, 15, 31, 63, 123]);
+    assert!(log.iter().all(|(_, o)| o.seq == ISS && o.flags == SYN));
+    assert_eq!(h.s.state(), State::SynSent);
+    h.run_until(at_ms(183_000));
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(h.s.error(), Some(TcpError::TimedOut));
+}
+
+#[test]
+fn rfc9293_3_10_1_user_timeout() {
+    let mut h = established();
+    h.s.set_user_timeout(Some(Duration::from_secs(5)));
+    // An idle connection never times out.
+    h.run_until(at_ms(10_000));
+    assert_eq!(h.s.state(), State::Established);
+    // Data sent at 10 s and never acknowledged: the connection is aborted
+    // when the user timeout expires, 5 s after (not at the next
+    // retransmission).
+    h.s.send_slice(b"data").must();
+    let log = h.run_until(at_ms(14_999));
+    assert_eq!(
+        log.iter()
+            .map(|(t, _)| t.total_millis())
+            .collect::<Vec<_>>(),
+        vec![10_000, 10_300, 10_900, 12_100, 14_500]
+    );
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(h.s.poll_at(h.now), Some(at_ms(15_000)));
+    assert_eq!(h.run_until(at_ms(20_000)), vec![]);
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(h.s.error(), Some(TcpError::TimedOut));
+}
+
+#[test]
+fn rfc9293_3_10_1_user_timeout_counts_from_progress() {
+    let mut h = established();
+    h.s.set_user_timeout(Some(Duration::from_secs(5)));
+    h.s.set_nagle_enabled(false);
+    // Data acknowledged at 3 s moves the deadline: 4 s later, more is
+    // unanswered for 5 s.
+    h.s.send_slice(b"a").must();
+    h.out();
+    h.set_time(at_ms(3000));
+    h.rx(&ack(IRS + 1, ISS + 2, 65535));
+    h.s.send_slice(b"b").must();
+    h.out();
+    h.run_until(at_ms(7999));
+    assert_eq!(h.s.state(), State::Established);
+    h.run_until(at_ms(8000));
+    assert_eq!(h.s.error(), Some(TcpError::TimedOut));
+}
+
+#[test]
+fn rfc9293_3_8_6_1_zero_window_probe_with_backoff_and_recovery() {
+    let mut h = established();
+    // The peer closes its window.
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
+    let d = bytes(100);
+    h.s.send_slice(&d).must();
+    assert_eq!(h.out(), vec![], "nothing fits");
+    // "The transmitting host SHOULD send the first zero-window probe when a
+    // zero window has existed for the retransmission timeout period
+    // (SHLD-29), and SHOULD increase exponentially the interval between
+    // successive probes (SHLD-30)." Every probe is answered with a zero
+    // window; "the sending TCP peer MUST allow the connection to stay open
+    // (MUST-37)".
+    let probe = exp(ISS + 1, IRS + 1, ACK, 8192, &d[..1]);
+    let mut t = 100;
+    for interval in [300, 600, 1200, 2400, 4800, 9600, 19200, 19200, 19200, 19200] {
+        t += interval;
+        assert_eq!(h.next_event(), vec![probe.clone()], "at {}", h.now);
+        assert_eq!(h.now, at_ms(t));
+        h.advance(ms(50));
+        assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
+        assert_eq!(h.out(), vec![]);
+    }
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(
+        h.s.congestion_window(),
+        4380,
+        "probe answers are not duplicate ACKs"
+    );
+    // The window opens (the probe byte was not taken): everything goes, from
+    // SND.UNA.
+    h.advance(ms(100));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 1000)), None);
+    assert_eq!(h.out(), vec![exp(ISS + 1, IRS + 1, PSH_ACK, 8192, &d)]);
+    assert_eq!(
+        h.s.poll_at(h.now),
+        Some(h.now + ms(300)),
+        "the RTO runs again"
+    );
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 101, 1000)), None);
+    assert_eq!(h.s.send_queue(), 0);
+}
+
+#[test]
+fn rfc9293_3_8_6_1_zero_window_probe_byte_taken_when_window_opens() {
+    let mut h = established();
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
+    let d = bytes(100);
+    h.s.send_slice(&d).must();
+    h.out();
+    assert_eq!(
+        h.next_event(),
+        vec![exp(ISS + 1, IRS + 1, ACK, 8192, &d[..1])]
+    );
+    // The peer had room after all: it takes the byte and opens.
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 2, 1000)), None);
+    assert_eq!(h.out(), vec![exp(ISS + 2, IRS + 1, PSH_ACK, 8192, &d[1..])]);
+}
+
+#[test]
+fn rfc1122_4_2_3_6_keep_alive_probes_and_failure() {
+    let mut h = established();
+    h.s.set_keep_alive(Some(Duration::from_secs(10)));
+    // "SEG.SEQ = SND.NXT-1", no data, after the idle interval; unanswered,
+    // again every interval; 9 unanswered and the connection is dead.
+    let probe = exp_ack(ISS, IRS + 1, 8192);
+    let log = h.run_until(at_ms(100_099));
+    let want: Vec<_> = (1..=9)
+        .map(|k| (at_ms(100 + k * 10_000), probe.clone()))
+        .collect();
+    assert_eq!(log, want);
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(h.run_until(at_ms(200_000)), vec![]);
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(h.s.error(), Some(TcpError::TimedOut));
+}
+
+#[test]
+fn rfc1122_4_2_3_6_keep_alive_answered() {
+    let mut h = established();
+    h.s.set_keep_alive(Some(Duration::from_secs(10)));
+    assert_eq!(
+        h.run_until(at_ms(10_100)),
+        vec![(at_ms(10_100), exp_ack(ISS, IRS + 1, 8192))]
+    );
+    // The peer answers with an ACK; the connection is idle again from then.
+    h.set_time(at_ms(10_150));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 65535)), None);
+    let log = h.run_until(at_ms(20_150));
+    assert_eq!(log, vec![(at_ms(20_150), exp_ack(ISS, IRS + 1, 8192))]);
+    // Traffic keeps it quiet.
+    h.set_time(at_ms(25_000));
+    h.rx(&data(IRS + 1, ISS + 1, b"x"));
+    let log = h.run_until(at_ms(34_999));
+    assert_eq!(log, vec![(at_ms(25_040), exp_ack(ISS + 1, IRS + 2, 8191))]);
+    assert_eq!(
+        h.run_until(at_ms(35_000)),
+        vec![(at_ms(35_000), exp_ack(ISS, IRS + 2, 8191))]
+    );
+}
+
+#[test]
+fn fin_wait_2_timeout_applies_to_orphans_only() {
+    // RFC 9293 leaves FIN-WAIT-2 open forever. A socket the application
+    // holds stays there (its peer may send for hours); an orphan is reset
+    // `fin_wait2_timeout` after it entered (Linux's `tcp_fin_timeout`), so a
+    // peer that never closes cannot hold it.
+    let mut h = established();
+    assert_eq!(h.cfg.fin_wait2_timeout, Some(Duration::from_secs(60)));
+    h.s.close();
+    let o = h.out();
+    assert_eq!(o.len(), 1, "{o:?}");
+    assert!(o[0].flags.contains(TcpFlags::FIN));
+    assert_eq!(o[0].seq, ISS + 1);
+    h.advance(ms(10));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 2, 65535)), None);
+    assert_eq!(h.s.state(), State::FinWait2);
+    assert_eq!(h.s.poll_at(h.now), None, "held: no timer");
+    assert_eq!(h.run_until(at_ms(3_600_000)), vec![]);
+    assert_eq!(h.s.state(), State::FinWait2);
+
+    // The same, orphaned before FIN-WAIT-2: reset 60 s after entry.
+    let mut h = established();
+    h.s.close();
+    h.s.orphan();
+    h.out();
+    h.advance(ms(10));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 2, 65535)), None);
+    assert_eq!(h.s.state(), State::FinWait2);
+    let deadline = h.now + Duration::from_secs(60);
+    assert_eq!(h.s.poll_at(h.now), Some(deadline));
+    h.run_until(deadline - ms(1));
+    assert_eq!(h.s.state(), State::FinWait2);
+    assert_eq!(
+        h.run_until(deadline),
+        vec![(deadline, exp(ISS + 2, 0, RST, 0, &[]))],
+        "the peer learns the connection is gone"
+    );
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(h.s.error(), None);
+
+    // Orphaned while in FIN-WAIT-2: 60 s from then.
+    let mut h = established();
+    h.s.close();
+    h.out();
+    h.rx(&ack(IRS + 1, ISS + 2, 65535));
+    h.set_time(at_ms(30_000));
+    h.s.orphan();
+    h.out();
+    assert_eq!(h.s.poll_at(h.now), Some(at_ms(90_000)));
+}
