@@ -180,7 +180,9 @@ impl TcpSocket<'_> {
         // The FIN follows the last byte, if the window has room for it (it
         // occupies a sequence number).
         let fin = fin_pending && sent + len == queued && usable > len;
-        if len == 0 && !fin && (avail > 0 || fin_pending) && usable == 0 {
+        // Closed on data, the FIN, or a probe in flight (without a
+        // retransmission timer only a probe is).
+        if len == 0 && !fin && usable == 0 && (avail > 0 || fin_pending || inflight > 0) {
             blocked = Blocked::Window;
         }
         Plan { len, fin, blocked }

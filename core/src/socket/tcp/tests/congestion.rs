@@ -97,3 +97,88 @@ fn rfc5681_3_1_timeout_resends_one_segment_then_slow_starts() {
     assert_eq!(h.rx(&ack(IRS + 1, ISS + 2921, 65535)), None);
     assert_eq!(h.s.poll_at(h.now), None);
 }
+
+#[test]
+fn rfc5681_2_zero_window_probes_are_not_duplicate_acks() {
+    // "(b) the incoming acknowledgment carries no data": the peer's
+    // zero-window probes carry a byte that our closed window trims away;
+    // they are judged as they arrived, so three of them are no fast
+    // retransmit.
+    let mut h = connected_with(1000, 8192, ISS, IRS, Some(1000), 65535);
+    let fill = bytes(1000);
+    assert_eq!(h.rx(&data(IRS + 1, ISS + 1, &fill)), None);
+    let d = bytes(3000);
+    h.s.send_slice(&d).must();
+    let o = h.out();
+    assert_eq!(o.len(), 3, "{o:?}");
+    let cwnd = h.s.congestion_window();
+    let nxt = IRS + 1001;
+    for _ in 0..4 {
+        assert_eq!(h.rx(&data(nxt, ISS + 1, b"p")), None);
+        assert_eq!(h.out(), vec![exp_ack(ISS + 3001, nxt, 0)]);
+    }
+    assert!(!h.s.in_fast_recovery());
+    assert_eq!(h.s.congestion_window(), cwnd);
+}
+
+#[test]
+fn rfc6582_3_2_steps_2_and_4_no_fast_retransmit_below_recover_after_a_timeout() {
+    // Step 4: "After a retransmit timeout, record the highest sequence
+    // number transmitted in the variable recover"; step 2: duplicate ACKs
+    // that do not cover more than recover do not enter fast retransmit
+    // and do not reduce ssthresh again.
+    let mut h = connected_with(8192, 16384, ISS, IRS, Some(1000), 65535);
+    let d = bytes(12000);
+    h.s.send_slice(&d).must();
+    let s = ISS + 1;
+    assert_eq!(h.out().len(), 4);
+    for k in 1..=4 {
+        h.rx(&ack(IRS + 1, s + k * 1000, 65535));
+    }
+    assert_eq!(h.out().len(), 8, "segments 4000..12000");
+    // The first of them is lost and the duplicate ACKs for the other seven
+    // are delayed past the retransmission timeout.
+    let deadline = h.s.poll_at(h.now).must_be("the retransmission timer runs");
+    let log = h.run_until(deadline);
+    assert_eq!(log.len(), 1, "one segment again, cwnd = 1 MSS: {log:?}");
+    assert_eq!(log[0].1.seq, s + 4000);
+    assert_eq!(h.s.congestion_window(), 1000);
+    for _ in 0..7 {
+        h.rx(&ack(IRS + 1, s + 4000, 65535));
+    }
+    assert!(!h.s.in_fast_recovery());
+    assert_eq!(h.s.congestion_window(), 1000, "no second reduction");
+    assert_eq!(h.out(), vec![]);
+    // The retransmission arrives: everything up to recover is covered, and
+    // slow start goes on from one segment.
+    h.rx(&ack(IRS + 1, s + 12000, 65535));
+    assert_eq!(h.s.congestion_window(), 2000);
+}
+
+#[test]
+fn rfc5681_3_1_a_lost_syn_gives_one_segment_but_keeps_ssthresh() {
+    // "If the SYN or SYN/ACK is lost, the initial window used by a sender
+    // after a correctly transmitted SYN MUST be one segment consisting of
+    // at most SMSS bytes." ssthresh stays "arbitrarily high": slow start.
+    let mut h = H::new(8192, 65535);
+    h.connect(ISS).must();
+    let log = h.run_until(at_ms(1500));
+    assert_eq!(log.len(), 2, "the SYN and its retransmission");
+    let mut sa = syn_ack(IRS, ISS + 1);
+    sa.options.mss = Some(1000);
+    assert_eq!(h.rx(&sa), None);
+    assert_eq!(h.s.congestion_window(), 1000);
+    h.out();
+    let d = bytes(20000);
+    h.s.send_slice(&d).must();
+    let mut acked = 0u32;
+    for round in 0..4 {
+        let o = h.out();
+        assert_eq!(o.len(), 1 << round, "slow start doubles: {o:?}");
+        for seg in o {
+            acked += seg.payload.len() as u32;
+            h.rx(&ack(IRS + 1, ISS + 1 + acked, 65535));
+        }
+    }
+    assert_eq!(h.s.congestion_window(), 16_000);
+}

@@ -351,3 +351,253 @@ fn fin_wait_2_timeout_applies_to_orphans_only() {
     h.out();
     assert_eq!(h.s.poll_at(h.now), Some(at_ms(90_000)));
 }
+
+// ---- the second pass's defects: a socket never says "now" for nothing -----------
+
+#[test]
+fn rfc9293_syn_received_retransmitted_syn_and_its_ack_in_one_poll_leave_no_send_pending() {
+    // The peer's retransmitted SYN asks for our SYN,ACK again; its ACK
+    // arrives in the same poll (all input before any output) and completes
+    // the handshake. Nothing is owed then: ESTABLISHED and idle.
+    let (mut h, iss) = syn_received(8192, 8192);
+    h.advance(ms(20));
+    assert_eq!(h.rx(&syn(IRS)), None);
+    assert_eq!(h.rx(&ack(IRS + 1, iss + 1, 65535)), None);
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(h.out(), vec![]);
+    assert_eq!(h.s.poll_at(h.now), None, "an idle connection has no timer");
+    assert_eq!(h.run_until(at_ms(600_000)), vec![]);
+}
+
+#[test]
+fn rfc9293_3_8_6_1_persist_timer_stops_when_nothing_is_left_to_probe() {
+    // The peer's window is 0; the probe carries the last queued byte; the
+    // peer takes it and still says 0. Nothing is left to send: no timer.
+    let mut h = established();
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
+    h.s.send_slice(b"x").must();
+    assert_eq!(h.out(), vec![]);
+    assert_eq!(
+        h.next_event(),
+        vec![exp(ISS + 1, IRS + 1, PSH_ACK, 8192, b"x")]
+    );
+    h.advance(ms(10));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 2, 0)), None);
+    assert_eq!(h.s.send_queue(), 0);
+    assert_eq!(h.out(), vec![]);
+    assert_eq!(h.s.poll_at(h.now), None);
+    // A FIN then waits for the window like data, probed by the persist
+    // timer (the probe is the FIN itself); its acknowledgment ends it.
+    h.s.close();
+    assert_eq!(h.out(), vec![], "no room for the FIN");
+    let t = h.s.poll_at(h.now).must_be("the persist timer runs");
+    assert_eq!(t, h.now + h.s.rto());
+    assert_eq!(
+        h.next_event(),
+        vec![exp(ISS + 2, IRS + 1, FIN_ACK, 8192, &[])]
+    );
+    assert_eq!(h.s.state(), State::FinWait1);
+    h.advance(ms(10));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 3, 0)), None);
+    assert_eq!(h.s.state(), State::FinWait2);
+    assert_eq!(h.out(), vec![]);
+    assert_eq!(h.s.poll_at(h.now), None);
+    assert_eq!(h.run_until(at_ms(600_000)), vec![]);
+}
+
+#[test]
+fn rfc1122_4_2_3_6_keep_alive_in_fin_wait_2_for_a_held_socket_never_in_time_wait() {
+    // FIN-WAIT-2, the socket held by the application, keep-alive on: probes
+    // find a half-closed peer that died (as Linux's keep-alive does).
+    let mut h = established();
+    h.s.set_keep_alive(Some(Duration::from_secs(10)));
+    h.s.close();
+    assert_eq!(h.out().len(), 1);
+    h.advance(ms(10));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 2, 65535)), None);
+    assert_eq!(h.s.state(), State::FinWait2);
+    let probe = exp_ack(ISS + 1, IRS + 1, 8192);
+    let log = h.run_until(at_ms(200_000));
+    let want: Vec<_> = (1..=9)
+        .map(|k| (at_ms(110 + k * 10_000), probe.clone()))
+        .collect();
+    assert_eq!(log, want);
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(h.s.error(), Some(TcpError::TimedOut));
+
+    // An orphan in FIN-WAIT-2 sends none (its FIN-WAIT-2 timeout ends it).
+    let mut h = established();
+    h.s.set_keep_alive(Some(Duration::from_secs(10)));
+    h.s.close();
+    h.s.orphan();
+    h.out();
+    h.advance(ms(10));
+    h.rx(&ack(IRS + 1, ISS + 2, 65535));
+    let log = h.run_until(at_ms(59_000));
+    assert_eq!(log, vec![]);
+
+    // TIME-WAIT: never.
+    let mut h = established();
+    h.s.set_keep_alive(Some(Duration::from_secs(10)));
+    h.s.close();
+    h.out();
+    h.advance(ms(10));
+    h.rx(&fin(IRS + 1, ISS + 2));
+    assert_eq!(h.s.state(), State::TimeWait);
+    assert_eq!(h.out(), vec![exp_ack(ISS + 2, IRS + 2, 8192)]);
+    assert_eq!(h.s.poll_at(h.now), Some(h.now + Duration::from_secs(60)));
+    assert_eq!(h.run_until(at_ms(100_000)), vec![]);
+    assert_eq!(h.s.state(), State::Closed);
+}
+
+#[test]
+fn rfc1122_4_2_3_6_keep_alive_waits_while_data_is_in_flight() {
+    // "Keep-alive packets MUST only be sent when no data or acknowledgement
+    // packets have been received for the connection within an interval":
+    // with data in flight the retransmission timer watches the peer, and
+    // keep-alive probes neither go out nor count.
+    let mut h = established();
+    h.s.set_keep_alive(Some(Duration::from_secs(1)));
+    let d = bytes(10);
+    h.s.send_slice(&d).must();
+    assert_eq!(h.out(), vec![exp(ISS + 1, IRS + 1, PSH_ACK, 8192, &d)]);
+    let log = h.run_until(at_ms(20_000));
+    assert!(!log.is_empty());
+    assert!(
+        log.iter().all(|(_, o)| o.payload == d),
+        "only retransmissions of the data: {log:?}"
+    );
+    // The data is acknowledged: from then on, idle, the probes come.
+    h.rx(&ack(IRS + 1, ISS + 11, 65535));
+    let t = h.now;
+    let log = h.run_until(t + ms(2500));
+    assert_eq!(
+        log,
+        vec![
+            (t + ms(1000), exp_ack(ISS + 10, IRS + 1, 8192)),
+            (t + ms(2000), exp_ack(ISS + 10, IRS + 1, 8192)),
+        ]
+    );
+}
+
+#[test]
+fn rfc6298_5_backoff_kept_until_a_valid_rtt_sample() {
+    // RFC 6298 section 5 and Karn: the backed-off RTO is kept until an RTT
+    // sample from a segment sent once arrives. The path's RTT rises from
+    // 100 ms to 500 ms (RTO 300 ms): one spurious timeout, then the
+    // backed-off RTO lets a segment be timed, and no more timeouts.
+    let mut h = established();
+    h.s.set_nagle_enabled(false);
+    let mut timeouts = 0;
+    for k in 0..10u32 {
+        let seq = ISS + 1 + 10 * k;
+        h.s.send_slice(&bytes(10)).must();
+        let sent = h.out();
+        assert_eq!(sent.len(), 1, "segment {k}: {sent:?}");
+        assert_eq!(sent[0].seq, seq);
+        let at = h.now;
+        // The peer acknowledges it 500 ms later.
+        timeouts += h.run_until(at + ms(500)).len();
+        assert_eq!(h.rx(&ack(IRS + 1, seq + 10, 65535)), None);
+    }
+    assert_eq!(timeouts, 1, "ceil(log2(500 / 300)) = 1 timeout");
+    assert!(h.s.srtt().must() > ms(200), "the new RTT was measured");
+}
+
+#[test]
+fn rfc9293_3_8_6_2_1_sws_override_timer_sends_what_the_window_allows() {
+    // "(4) data is PUSHed and the override timeout occurs": the peer's
+    // window reopens by less than half its largest, nothing is in flight;
+    // without the timer one lost window update would freeze the
+    // connection.
+    let mut h = connected_with(8192, 8192, ISS, IRS, Some(1460), 1000);
+    let d = bytes(3000);
+    h.s.send_slice(&d).must();
+    assert_eq!(h.out(), vec![exp(ISS + 1, IRS + 1, ACK, 8192, &d[..1000])]);
+    h.advance(ms(10));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1001, 300)), None);
+    assert_eq!(h.out(), vec![], "SWS avoidance holds 300 bytes back");
+    let at = h.now + h.cfg.sws_override;
+    assert_eq!(h.s.poll_at(h.now), Some(at));
+    assert_eq!(
+        h.next_event(),
+        vec![exp(ISS + 1001, IRS + 1, ACK, 8192, &d[1000..1300])]
+    );
+    assert_eq!(h.now, at);
+    // In flight now: the retransmission timer, not the override.
+    assert_eq!(h.s.poll_at(h.now), Some(ceil_ms(h.now + h.s.rto())));
+}
+
+#[test]
+fn rfc9293_3_8_6_1_fin_into_a_zero_window_is_probed_not_timed_out() {
+    // SHLD-17, MUST-35, MUST-37: "As long as the receiving TCP peer
+    // continues to send acknowledgments in response to the probe segments,
+    // the sending TCP peer MUST allow the connection to stay open." The FIN
+    // waits for the window; its probes are answered for an hour, past R2's
+    // 15 retransmissions; the window opens, and the close completes.
+    let mut h = established();
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
+    h.s.close();
+    assert_eq!(h.out(), vec![]);
+    let mut probes = 0;
+    while h.now < at_ms(3_600_000) {
+        for o in h.next_event() {
+            assert_eq!(o, exp(ISS + 1, IRS + 1, FIN_ACK, 8192, &[]));
+            probes += 1;
+        }
+        h.advance(ms(5));
+        assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
+    }
+    assert!(probes > 15, "{probes} probes");
+    assert_eq!(h.s.state(), State::FinWait1);
+    assert_eq!(h.s.error(), None);
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 2, 1000)), None);
+    assert_eq!(h.s.state(), State::FinWait2);
+}
+
+#[test]
+fn rfc9293_3_8_6_1_data_in_flight_into_a_closing_window_becomes_probes() {
+    // The window shrinks to 0 with data in flight: its retransmissions are
+    // probes, which do not count towards R2 while they are answered.
+    let mut h = established();
+    let d = bytes(100);
+    h.s.send_slice(&d).must();
+    assert_eq!(h.out(), vec![exp(ISS + 1, IRS + 1, PSH_ACK, 8192, &d)]);
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
+    while h.now < at_ms(3_600_000) {
+        let o = h.next_event();
+        assert_eq!(o, vec![exp(ISS + 1, IRS + 1, ACK, 8192, &d[..1])]);
+        h.advance(ms(5));
+        assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
+    }
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(h.s.error(), None);
+    // Probes that go unanswered end it: R2 of them.
+    let log = h.run_until(h.now + Duration::from_secs(3600));
+    assert_eq!(log.len(), usize::from(h.cfg.max_retransmissions));
+    assert_eq!(h.s.error(), Some(TcpError::TimedOut));
+}
+
+#[test]
+fn rfc9293_3_8_6_1_an_orphan_gives_up_a_closed_window_after_orphan_retries() {
+    // MUST-37 allows resource limits: an orphan stops after
+    // `orphan_retries` probes, answered or not (Linux's
+    // `tcp_orphan_retries`), so a zero-window peer cannot pin it for ever.
+    let mut h = established();
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
+    h.s.send_slice(&bytes(100)).must();
+    h.s.close();
+    h.s.orphan();
+    h.out();
+    let mut probes = 0;
+    for _ in 0..100 {
+        if h.s.state() == State::Closed {
+            break;
+        }
+        probes += h.next_event().len();
+        h.advance(ms(5));
+        h.rx(&ack(IRS + 1, ISS + 1, 0));
+    }
+    assert_eq!(probes, usize::from(h.cfg.orphan_retries));
+    assert_eq!(h.s.error(), Some(TcpError::TimedOut));
+}
