@@ -291,10 +291,21 @@ pub struct Node {
     pub devices: Vec<SimDevice>,
 }
 
+/// What one [`Node::poll`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Activity {
+    /// Frames were sent or received.
+    pub progressed: bool,
+    /// The last poll did nothing and no device refused a frame: the node
+    /// is quiet at this instant, so its `poll_at` must be later.
+    pub quiet: bool,
+}
+
 impl Node {
     /// Polls the stack over all its devices until nothing more happens at
     /// this instant (bounded).
-    pub fn poll(&mut self, now: Instant) {
+    pub fn poll(&mut self, now: Instant) -> Activity {
+        let mut activity = Activity::default();
         for _ in 0..64 {
             let mut devs: Vec<&mut dyn Device> = self
                 .devices
@@ -302,10 +313,33 @@ impl Node {
                 .map(|d| d as &mut dyn Device)
                 .collect();
             let r = self.stack.poll(now, &mut devs, &mut self.sockets);
+            activity.progressed |= r.progressed();
             if !r.progressed() && !r.more_rx {
+                activity.quiet = !r.tx_exhausted;
                 break;
             }
         }
+        activity
+    }
+
+    /// The node's TCP sockets, their states and timers, for a failure
+    /// message.
+    pub fn describe_tcp(&self) -> alloc::string::String {
+        use core::fmt::Write;
+        let mut out = alloc::string::String::new();
+        for (h, s) in self.sockets.iter() {
+            if let crate::socket::Socket::Tcp(t) = s {
+                let _ = write!(
+                    out,
+                    "\n  {h} {} {} -> {}: {:?}",
+                    t.state(),
+                    t.local_endpoint(),
+                    t.remote_endpoint(),
+                    t.timers()
+                );
+            }
+        }
+        out
     }
 
     /// When this node next needs a poll.
@@ -353,7 +387,17 @@ pub struct Network {
     links: usize,
     steps: u64,
     stuck_steps: u64,
+    /// Steps in which no node sent or received anything, in the current
+    /// simulated minute (from `idle_since`).
+    idle_wakes: u64,
+    idle_since: Instant,
 }
+
+/// Steps without a frame sent or received that a simulated minute may
+/// have: timers that wake the stack for nothing (ARP refreshes, the
+/// pending queue's checks, a TIME-WAIT ending) are rare, and a timer
+/// re-armed "1 ms from now" for ever is 60 000 a minute.
+pub const MAX_IDLE_WAKES_PER_MINUTE: u64 = 1000;
 
 impl Network {
     /// An empty network whose every random choice derives from `seed`.
@@ -365,6 +409,8 @@ impl Network {
             links: 0,
             steps: 0,
             stuck_steps: 0,
+            idle_wakes: 0,
+            idle_since: Instant::from_secs(1),
         }
     }
 
@@ -460,6 +506,15 @@ impl Network {
         }
     }
 
+    /// Changes the one-way latency of what `node` sends through `dev`
+    /// (frames already on the wire keep theirs, and nothing overtakes
+    /// them).
+    pub fn set_tx_latency(&mut self, node: NodeId, dev: DeviceId, latency: Duration) {
+        if let Some(d) = self.nodes[node.0].devices.get_mut(dev.index()) {
+            d.inner_mut().config.latency = latency;
+        }
+    }
+
     /// Starts recording what `node` sends through `dev`.
     pub fn start_capture(&mut self, node: NodeId, dev: DeviceId) {
         self.nodes[node.0].devices[dev.index()]
@@ -515,11 +570,49 @@ impl Network {
         self.nodes.iter().filter_map(|n| n.poll_at(self.now)).min()
     }
 
-    /// Polls every node at the current instant.
-    pub fn poll(&mut self) {
+    /// Polls every node at the current instant; returns whether any sent or
+    /// received a frame.
+    ///
+    /// # Panics
+    /// If a node that did nothing in its last poll (and whose devices took
+    /// every frame) says it is due now: it would make a poll loop spin. The
+    /// message names the seed, the time and the node's TCP sockets with
+    /// their timers.
+    pub fn poll(&mut self) -> bool {
         let now = self.now;
-        for n in &mut self.nodes {
-            n.poll(now);
+        let mut progressed = false;
+        for (i, n) in self.nodes.iter_mut().enumerate() {
+            let a = n.poll(now);
+            progressed |= a.progressed;
+            if a.quiet
+                && let Some(t) = n.poll_at(now)
+                && t <= now
+            {
+                panic!(
+                    "seed {}: no progress at t={now} on node {i}, yet due at {t}; TCP sockets:{}",
+                    self.seed,
+                    n.describe_tcp()
+                );
+            }
+        }
+        progressed
+    }
+
+    /// Counts a step that moved no frame; fails when a simulated minute
+    /// has more than [`MAX_IDLE_WAKES_PER_MINUTE`].
+    fn count_idle_wake(&mut self) {
+        if self.now.saturating_duration_since(self.idle_since) >= Duration::from_secs(60) {
+            self.idle_since = self.now;
+            self.idle_wakes = 0;
+        }
+        self.idle_wakes += 1;
+        if self.idle_wakes > MAX_IDLE_WAKES_PER_MINUTE {
+            let sockets: alloc::string::String =
+                self.nodes.iter().map(|n| n.describe_tcp()).collect();
+            panic!(
+                "seed {}: {} wake-ups without a frame since {} (now {}): a timer fires for nothing; TCP sockets:{}",
+                self.seed, self.idle_wakes, self.idle_since, self.now, sockets
+            );
         }
     }
 
@@ -548,7 +641,9 @@ impl Network {
             self.stuck_steps = 0;
         }
         self.now = t.max(self.now).min(limit.max(self.now));
-        self.poll();
+        if !self.poll() {
+            self.count_idle_wake();
+        }
         true
     }
 
@@ -591,6 +686,64 @@ impl Network {
                 }
                 return Err(RunError::Stalled { now: self.now });
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::socket::tcp::{SocketBuffer, TcpSocket};
+    use alloc::vec;
+
+    fn one_node() -> (Network, NodeId) {
+        let mut net = Network::new(9);
+        let a = net.add_node(StackConfig::default(), StackStorage::default_owned());
+        let b = net.add_node(StackConfig::default(), StackStorage::default_owned());
+        let (da, db) = net.connect(a, b, LinkConfig::default()).unwrap();
+        let n = net.node_mut(a);
+        n.stack
+            .add_interface(da, "192.0.2.1/24".parse().unwrap())
+            .unwrap();
+        let n = net.node_mut(b);
+        n.stack
+            .add_interface(db, "192.0.2.2/24".parse().unwrap())
+            .unwrap();
+        net.run_for(Duration::from_secs(1));
+        (net, a)
+    }
+
+    #[test]
+    #[should_panic(expected = "due")]
+    fn a_socket_due_now_with_nothing_to_send_fails_the_run() {
+        let (mut net, a) = one_node();
+        let s = TcpSocket::new(SocketBuffer::new(vec![0; 64]), SocketBuffer::new(vec![0; 64]));
+        let h = net.node_mut(a).sockets.add(s).unwrap();
+        net.node_mut(a).sockets.tcp_listen(h, 80).unwrap();
+        // A stale send a listening socket cannot make: the defect class the
+        // timer table rules out, planted by hand.
+        let s = net.node_mut(a).sockets.get_mut::<TcpSocket>(h).unwrap();
+        s.pending.set(crate::socket::tcp::Pending::ACK, true);
+        net.run_for(Duration::from_secs(1));
+    }
+
+    #[test]
+    #[should_panic(expected = "wake-ups without a frame")]
+    fn too_many_idle_wake_ups_in_a_minute_fail_the_run() {
+        let (mut net, _) = one_node();
+        for _ in 0..=MAX_IDLE_WAKES_PER_MINUTE {
+            net.count_idle_wake();
+        }
+    }
+
+    #[test]
+    fn idle_wake_ups_are_counted_per_simulated_minute() {
+        let (mut net, _) = one_node();
+        for _ in 0..3 {
+            for _ in 0..MAX_IDLE_WAKES_PER_MINUTE / 2 {
+                net.count_idle_wake();
+            }
+            net.now += Duration::from_secs(61);
         }
     }
 }

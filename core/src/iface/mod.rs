@@ -260,6 +260,9 @@ pub struct PollResult {
     /// Some device still had frames when its budget ran out: poll again
     /// soon.
     pub more_rx: bool,
+    /// A device refused a frame for want of a buffer: what was not sent is
+    /// kept, and [`Stack::poll_at`] asks for a retry in a millisecond.
+    pub tx_exhausted: bool,
 }
 
 impl PollResult {
@@ -583,6 +586,7 @@ impl<'a> Stack<'a> {
         };
         self.inner.egress(&mut tx, &mut self.reasm, sockets);
         result.sent += tx.sent;
+        result.tx_exhausted = self.inner.device_busy;
         result
     }
 
@@ -831,8 +835,21 @@ impl<'a> Inner<'a> {
             self.announce.remove(0);
             self.arp_announce(tx, id);
         }
-        // ARP timers, in rounds of at most 32 actions (a flood of
-        // unresolvable addresses cannot make this unbounded per round).
+        self.arp_timers(tx);
+        if self.pending_ready || (!self.pending.is_empty() && self.pending_check_at <= now) {
+            self.flush_pending(tx);
+        }
+        reasm.poll(now, &mut |e| self.reassembly_expired(tx, e));
+        self.sockets_egress(tx, sockets);
+        // A socket's first datagram to a new neighbour started its
+        // resolution: the request goes in this poll, not the next.
+        self.arp_timers(tx);
+    }
+
+    /// ARP timers, in rounds of at most 32 actions (a flood of
+    /// unresolvable addresses cannot make this unbounded per round).
+    fn arp_timers(&mut self, tx: &mut Tx<'_, '_>) {
+        let now = tx.now;
         for _ in 0..64 {
             let mut actions: heapless::Vec<neighbor::ArpAction, 32> = heapless::Vec::new();
             let more = self.arp.poll(now, &mut |a| actions.push(a).is_ok());
@@ -848,10 +865,5 @@ impl<'a> Inner<'a> {
                 break;
             }
         }
-        if self.pending_ready || (!self.pending.is_empty() && self.pending_check_at <= now) {
-            self.flush_pending(tx);
-        }
-        reasm.poll(now, &mut |e| self.reassembly_expired(tx, e));
-        self.sockets_egress(tx, sockets);
     }
 }

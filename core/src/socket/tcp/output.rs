@@ -111,11 +111,33 @@ impl TcpSocket<'_> {
     /// a segment was emitted. When there is nothing to send, the timers
     /// that wait for something (persist, SWS override, keep-alive,
     /// FIN-WAIT-2) are brought in line with the state.
+    ///
+    /// The invariant that keeps a poll loop from spinning, checked in debug
+    /// builds: when nothing was sent and `emit` did not fail, `poll_at(now)`
+    /// is after `now` (or `None`).
     pub(crate) fn dispatch(&mut self, now: Instant, config: &TcpConfig, emit: Emit<'_>) -> bool {
+        #[cfg(debug_assertions)]
+        let mut refused = false;
+        #[cfg(debug_assertions)]
+        let emit = &mut |seg: &Segment<'_>| {
+            let r = emit(seg);
+            refused |= r.is_err();
+            r
+        };
         let sent = self.dispatch_one(now, emit);
         if !sent {
             self.schedule(now, config);
         }
+        #[cfg(debug_assertions)]
+        debug_assert!(
+            sent || refused || self.poll_at(now).is_none_or(|t| t > now),
+            "TCP {} says it is due at {:?} with nothing to send at {}: pending {:?}, timers {:?}",
+            self.state,
+            self.poll_at(now),
+            now,
+            self.pending,
+            self.timers
+        );
         sent
     }
 
