@@ -186,11 +186,16 @@ impl TcpSocket<'_> {
         let fin_pending = self.flags.has(Flags::FIN_QUEUED) && self.snd.nxt <= self.fin_seq();
         let mut len = avail.min(usable).min(mss);
         let mut blocked = Blocked::No;
+        // After a timeout, what was sent before goes again whatever its
+        // size ("(5.4) Retransmit the earliest segment"): SWS avoidance
+        // holds back new data only. (Nagle still holds a small tail while
+        // the first retransmission is unacknowledged.)
+        let retransmitting = self.snd.nxt < self.snd.max;
         if len > 0 && len < mss && !force {
             if len < avail {
                 // Sender SWS avoidance: a partial segment only if it fills
                 // half the peer's largest window.
-                if len < (self.snd.max_wnd as usize) / 2 {
+                if !retransmitting && len < (self.snd.max_wnd as usize) / 2 {
                     len = 0;
                     blocked = Blocked::Sws;
                 }

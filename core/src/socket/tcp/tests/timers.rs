@@ -601,3 +601,22 @@ fn rfc9293_3_8_6_1_an_orphan_gives_up_a_closed_window_after_orphan_retries() {
     assert_eq!(probes, usize::from(h.cfg.orphan_retries));
     assert_eq!(h.s.error(), Some(TcpError::TimedOut));
 }
+
+#[test]
+fn rfc6298_5_4_a_timeout_retransmits_what_sws_avoidance_would_hold_back() {
+    // "(5.4) Retransmit the earliest segment that has not been acknowledged
+    // by the TCP receiver": sent once, it goes again whatever its size.
+    // (The simulator matrix found a connection timed out by R2 here: the
+    // peer's window update was lost, the SWS override sent 300 bytes, their
+    // ACK was lost too, and sender SWS avoidance held back every
+    // retransmission.)
+    let mut h = connected_with(8192, 8192, ISS, IRS, Some(1460), 1000);
+    let d = bytes(3000);
+    h.s.send_slice(&d).must();
+    assert_eq!(h.out(), vec![exp(ISS + 1, IRS + 1, ACK, 8192, &d[..1000])]);
+    h.advance(ms(10));
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1001, 300)), None);
+    let small = exp(ISS + 1001, IRS + 1, ACK, 8192, &d[1000..1300]);
+    assert_eq!(h.next_event(), vec![small.clone()], "the SWS override");
+    assert_eq!(h.next_event(), vec![small], "the retransmission timeout");
+}
