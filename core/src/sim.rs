@@ -717,7 +717,10 @@ mod tests {
     #[should_panic(expected = "due")]
     fn a_socket_due_now_with_nothing_to_send_fails_the_run() {
         let (mut net, a) = one_node();
-        let s = TcpSocket::new(SocketBuffer::new(vec![0; 64]), SocketBuffer::new(vec![0; 64]));
+        let s = TcpSocket::new(
+            SocketBuffer::new(vec![0; 64]),
+            SocketBuffer::new(vec![0; 64]),
+        );
         let h = net.node_mut(a).sockets.add(s).unwrap();
         net.node_mut(a).sockets.tcp_listen(h, 80).unwrap();
         // A stale send a listening socket cannot make: the defect class the

@@ -216,6 +216,13 @@ counters!(
         drop_broadcast,
         /// Segments for no connection and no listener.
         drop_no_socket,
+        /// Retransmission timeouts (RFC 6298 5.4 to 5.6).
+        retransmission_timeouts,
+        /// Persist timeouts: zero-window probes due (RFC 9293 3.8.6.1).
+        persist_timeouts,
+        /// Keep-alive timer expiries: a probe, or the re-check of a
+        /// connection that was not idle long enough (RFC 1122 4.2.3.6).
+        keep_alive_timeouts,
     }
 );
 

@@ -216,6 +216,25 @@ impl Inner<'_> {
         }
     }
 
+    /// Runs a TCP socket's expired timers, counting them.
+    pub(crate) fn tcp_socket_timeout(&mut self, s: &mut TcpSocket<'_>) {
+        use crate::socket::tcp::Timer;
+        let expired = s.handle_timeout(self.now, &self.config.tcp);
+        if expired.is_empty() {
+            return;
+        }
+        let tcp = &mut self.stats.tcp;
+        for (timer, counter) in [
+            (Timer::Retransmit, &mut tcp.retransmission_timeouts),
+            (Timer::Persist, &mut tcp.persist_timeouts),
+            (Timer::KeepAlive, &mut tcp.keep_alive_timeouts),
+        ] {
+            if expired.contains(timer) {
+                bump(counter);
+            }
+        }
+    }
+
     /// Lets a TCP socket send what it has (up to a budget of segments).
     pub(crate) fn tcp_socket_dispatch(
         &mut self,
@@ -239,6 +258,18 @@ impl Inner<'_> {
 }
 
 impl Stack<'_> {
+    /// The initial sequence number this stack gives a connection from
+    /// `local` to `remote` opened at `now` (RFC 6528, with the stack's
+    /// secret key), as its SYN or SYN,ACK will carry it.
+    pub fn initial_sequence_number(
+        &self,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        now: Instant,
+    ) -> crate::wire::SeqNumber {
+        TcpSocket::initial_sequence_number(&self.inner.key, local, remote, now)
+    }
+
     /// RFC 9293 3.10.1, active OPEN: connects the TCP socket at `handle` to
     /// `remote`, from the address the route chooses and `local_port` (0: an
     /// ephemeral port, RFC 6056). The SYN goes out at the next poll. Returns

@@ -142,7 +142,7 @@ impl Inner<'_> {
         for (_, socket) in sockets.iter_mut() {
             let before = match socket {
                 Socket::Tcp(s) => {
-                    s.handle_timeout(self.now, &self.config.tcp);
+                    self.tcp_socket_timeout(s);
                     Some(s.state())
                 }
                 _ => None,

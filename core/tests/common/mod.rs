@@ -12,6 +12,8 @@ use microps_core::socket::icmp::{
 use microps_core::socket::udp::{UdpPacketBuffer, UdpPacketMetadata, UdpSocket};
 use microps_core::wire::Ipv4Address;
 
+pub mod tcp;
+
 /// A node and one of its devices.
 pub type NodeAndDev = (NodeId, DeviceId);
 

@@ -60,7 +60,7 @@ mod tests;
 pub use congestion::Congestion;
 pub use output::Segment;
 pub use rtt::RttEstimator;
-pub use timer::{Timer, TimerTable};
+pub use timer::{Timer, TimerSet, TimerTable};
 
 use congestion::Controller;
 

@@ -11,7 +11,7 @@
 //! `dispatch` has nothing to send.
 
 use super::output::Blocked;
-use super::timer::{Stamp, Timer};
+use super::timer::{Stamp, Timer, TimerSet};
 use super::{Flags, Pending, State, TcpConfig, TcpSocket};
 use crate::time::{Duration, Instant};
 
@@ -24,13 +24,16 @@ impl TcpSocket<'_> {
     /// Handles every timer that has expired at `now`: each is stopped,
     /// re-armed, or turned into a pending send that `dispatch` then makes
     /// (so a failed send leaves the pending send, not an expired timer).
-    pub fn handle_timeout(&mut self, now: Instant, config: &TcpConfig) {
+    /// Returns the timers that expired.
+    pub fn handle_timeout(&mut self, now: Instant, config: &TcpConfig) -> TimerSet {
+        let mut expired = TimerSet::EMPTY;
         // Each round stops or re-arms (in the future) the timer it handles,
         // or closes the connection (which stops them all).
         for _ in 0..2 * Timer::ALL.len() {
             let Some(timer) = self.timers.first_expired(now) else {
-                return;
+                return expired;
             };
+            expired.insert(timer);
             match timer {
                 Timer::Retransmit => self.retransmission_timeout(now, config),
                 Timer::Persist => self.persist_timeout(now, config),
@@ -68,6 +71,7 @@ impl TcpSocket<'_> {
             }
         }
         debug_assert!(self.timers.first_expired(now).is_none());
+        expired
     }
 
     /// "RETRANSMISSION TIMEOUT: For any state if the retransmission timeout

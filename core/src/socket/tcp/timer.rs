@@ -97,6 +97,40 @@ impl Timer {
     }
 }
 
+/// A set of timers (what [`TcpSocket::handle_timeout`](super::TcpSocket::handle_timeout)
+/// found expired).
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TimerSet(u8);
+
+impl TimerSet {
+    /// The empty set.
+    pub const EMPTY: TimerSet = TimerSet(0);
+
+    /// Whether `timer` is in the set.
+    pub fn contains(self, timer: Timer) -> bool {
+        self.0 & (1 << timer.index()) != 0
+    }
+
+    /// Adds `timer`.
+    pub fn insert(&mut self, timer: Timer) {
+        self.0 |= 1 << timer.index();
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl core::fmt::Debug for TimerSet {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        f.debug_set()
+            .entries(Timer::ALL.iter().filter(|t| self.contains(**t)))
+            .finish()
+    }
+}
+
 /// Past events the connection times from, kept in the table's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stamp {
