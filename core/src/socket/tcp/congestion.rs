@@ -71,6 +71,10 @@ impl Controller {
         self.algo
     }
 
+    pub(crate) fn set_algorithm(&mut self, algo: Congestion) {
+        self.algo = algo;
+    }
+
     /// The handshake is done: "The initial value of ssthresh SHOULD be set
     /// arbitrarily high", cwnd the initial window, or "If the SYN or
     /// SYN/ACK is lost, the initial window used by a sender after a

@@ -182,9 +182,11 @@ impl TimerTable {
 
     /// Moves the epoch to `now` if `now` is so far from it that a deadline
     /// could overflow; deadlines and stamps before `now` become `now`
-    /// (which is never early: they are due, or past).
+    /// (which is never early: they are due, or past). A clock that went
+    /// back before the epoch moves nothing: what is set then counts from
+    /// the epoch, later than asked, never earlier.
     fn rebase(&mut self, now: Instant) {
-        if self.floor_ms(now) < 1 << 31 && now >= self.epoch {
+        if self.floor_ms(now) < 1 << 31 {
             return;
         }
         let new_epoch = Instant::from_millis(now.total_millis());
@@ -361,6 +363,21 @@ mod tests {
         // early.
         assert!(t.stamped(Stamp::LastRx) >= start);
         assert!(t.since(Stamp::LastRx, later) <= Duration::from_secs(40 * 86_400));
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_makes_no_timer_early() {
+        let mut t = TimerTable::new();
+        let now = Instant::from_secs(100);
+        t.reset(now);
+        t.set(Timer::TimeWait, now, Duration::from_secs(60));
+        t.set(
+            Timer::Retransmit,
+            now - Duration::from_secs(50),
+            Duration::from_secs(1),
+        );
+        assert_eq!(t.get(Timer::TimeWait), Some(now + Duration::from_secs(60)));
+        assert!(t.get(Timer::Retransmit).unwrap() > now);
     }
 
     #[test]

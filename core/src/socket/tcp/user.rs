@@ -65,10 +65,10 @@ impl TcpSocket<'_> {
         }
     }
 
-    /// Selects the congestion control algorithm (NewReno by default); the
-    /// congestion state starts afresh at the next connection.
+    /// Selects the congestion control algorithm (NewReno by default), from
+    /// now on; the congestion window carries over.
     pub fn set_congestion(&mut self, algo: Congestion) {
-        self.cc = super::Controller::new(algo);
+        self.cc.set_algorithm(algo);
     }
 
     /// The application lets go of the socket (Linux calls such a socket an
