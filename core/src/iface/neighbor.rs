@@ -163,6 +163,10 @@ pub struct ArpCache<'a> {
     /// any (a lower bound: recomputed when a timer fires).
     next_timer: Option<Instant>,
     config: ArpConfig,
+    /// The slot the last lookup found: tried first, so a flow to one
+    /// neighbour hashes no address per packet (a slot that changed since
+    /// simply fails the comparison).
+    last_hit: core::cell::Cell<u16>,
 }
 
 impl<'a> ArpCache<'a> {
@@ -181,6 +185,7 @@ impl<'a> ArpCache<'a> {
             key,
             len: 0,
             next_timer: None,
+            last_hit: core::cell::Cell::new(0),
             config,
         }
     }
@@ -222,12 +227,21 @@ impl<'a> ArpCache<'a> {
 
     /// The slot index holding `ip`.
     fn find(&self, ip: &Ipv4Address) -> Option<usize> {
+        let last = usize::from(self.last_hit.get());
+        if let Some(ArpSlot(Some(e))) = self.slots.get(last)
+            && e.ip == *ip
+        {
+            return Some(last);
+        }
         let n = self.slots.len();
         let mut i = self.home(ip);
         for _ in 0..n {
             match self.slots.get(i)?.0 {
                 None => return None,
-                Some(ref e) if e.ip == *ip => return Some(i),
+                Some(ref e) if e.ip == *ip => {
+                    self.last_hit.set(i as u16);
+                    return Some(i);
+                }
                 Some(_) => i = (i + 1) % n,
             }
         }

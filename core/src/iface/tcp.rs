@@ -121,6 +121,7 @@ impl Inner<'_> {
             urgent: 0,
             options: TcpOptions::new(),
             payload: [&[], &[]],
+            ident: r.seq.0 as u16 ^ r.ack.0 as u16,
         };
         let _ = self.tcp_output(tx, &seg, true);
     }
@@ -187,7 +188,8 @@ impl Inner<'_> {
             self.config.ttl,
         );
         ip.dont_frag = true;
-        ip.ident = self.next_ident(&ip.src_addr, &ip.dst_addr, ip.protocol);
+        // Atomic (DF, never fragmented): the connection's own counter.
+        ip.ident = seg.ident;
         net_debug!(
             "{} => {}, seq={}, ack={}, flags={}, wnd={}, len={}",
             seg.local,

@@ -285,6 +285,10 @@ pub struct SocketSet<'a> {
     slots: ManagedSlice<'a, SocketSlot<'a>>,
     key: SipKey,
     rng: Rng,
+    /// The TCP connection the last segment went to: tried before the hash
+    /// index, so a bulk flow pays no keyed hash per segment (its key is
+    /// compared in full, so a slot reused since cannot match wrongly).
+    last_tcp: core::cell::Cell<u16>,
 }
 
 impl<'a> SocketSet<'a> {
@@ -297,7 +301,12 @@ impl<'a> SocketSet<'a> {
         }
         let mut rng = Rng::new(seed ^ 0x50c4_e75e_7000_0001);
         let key = SipKey::from_rng(&mut rng);
-        SocketSet { slots, key, rng }
+        SocketSet {
+            slots,
+            key,
+            rng,
+            last_tcp: core::cell::Cell::new(NONE),
+        }
     }
 
     /// Adds a socket; fails when every slot is taken.
@@ -550,7 +559,16 @@ impl<'a> SocketSet<'a> {
             local: *local,
             remote: *remote,
         };
+        let last = self.last_tcp.get();
+        if let Some(slot) = self.slots.get(usize::from(last))
+            && slot.key.as_ref() == Some(&key)
+            && let Some(Socket::Tcp(s)) = slot.socket.as_ref()
+            && s.accepts(local, remote)
+        {
+            return Some(SocketHandle(last));
+        }
         if let Some(h) = self.lookup_where(&key, |s| s.accepts(local, remote)) {
+            self.last_tcp.set(h.0);
             return Some(h);
         }
         self.lookup_where(&IndexKey::TcpListen(local.port()), |s| {

@@ -168,6 +168,7 @@ impl TcpSocket<'_> {
             self.snd.una = iss;
             self.snd.nxt = iss;
             self.snd.max = iss;
+            self.ip_ident = (iss.0 >> 16) as u16 ^ iss.0 as u16;
             // Data and FIN on a SYN are not kept: the peer sends them again
             // once the connection is synchronized.
             self.set_state(State::SynReceived);

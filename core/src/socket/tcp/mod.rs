@@ -571,6 +571,8 @@ pub struct TcpSocket<'a> {
     pub(crate) unacked_segments: u8,
     /// Challenge ACKs sent in the current second.
     pub(crate) challenge_acks: u8,
+    /// The IP identifier of the next segment (see [`Segment::ident`]).
+    pub(crate) ip_ident: u16,
     pub(crate) error: Option<TcpError>,
     /// The last ICMP soft error (RFC 1122 4.2.3.9), reported on timeout.
     pub(crate) soft_error: Option<super::IcmpErrorKind>,
@@ -617,6 +619,7 @@ impl<'a> TcpSocket<'a> {
             persist_backoff: 0,
             unacked_segments: 0,
             challenge_acks: 0,
+            ip_ident: 0,
             error: None,
             soft_error: None,
         }

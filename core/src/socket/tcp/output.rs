@@ -41,6 +41,11 @@ pub struct Segment<'b> {
     pub options: TcpOptions,
     /// The data, in up to two pieces (the send buffer may wrap).
     pub payload: [&'b [u8]; 2],
+    /// The IP identifier, for a datagram sent with DF: a counter of the
+    /// connection (RFC 6864 4.1: an atomic datagram's identifier may be any
+    /// value; a counter per connection, started from its ISS, reveals
+    /// nothing about other traffic, unlike a global one).
+    pub ident: u16,
 }
 
 impl Segment<'_> {
@@ -260,12 +265,22 @@ impl TcpSocket<'_> {
             urgent: 0,
             options: TcpOptions::new(),
             payload: [&[], &[]],
+            ident: self.ip_ident,
         }
+    }
+
+    /// Hands `seg` to `emit`; the identifier counter moves if it left.
+    fn emit_segment(&mut self, seg: &Segment<'_>, emit: Emit<'_>) -> bool {
+        let sent = emit(seg).is_ok();
+        if sent {
+            self.ip_ident = self.ip_ident.wrapping_add(1);
+        }
+        sent
     }
 
     fn send_rst(&mut self, emit: Emit<'_>) -> bool {
         let seg = self.bare(self.snd.max, TcpFlags::RST);
-        let sent = emit(&seg).is_ok();
+        let sent = self.emit_segment(&seg, emit);
         if sent {
             self.pending.set(Pending::RST, false);
         }
@@ -294,7 +309,7 @@ impl TcpSocket<'_> {
             seg.flags |= TcpFlags::FIN;
         }
         seg.options.mss = Some(self.rcv_mss);
-        if emit(&seg).is_err() {
+        if !self.emit_segment(&seg, emit) {
             return false;
         }
         self.pending.set(Pending::SYN, false);
@@ -353,7 +368,7 @@ impl TcpSocket<'_> {
         let mut seg = self.bare(self.snd.max, TcpFlags::ACK);
         seg.ack = self.rcv.nxt;
         seg.window = window;
-        if emit(&seg).is_err() {
+        if !self.emit_segment(&seg, emit) {
             return false;
         }
         self.rcv.adv_edge = edge;
@@ -367,7 +382,7 @@ impl TcpSocket<'_> {
         let mut seg = self.bare(self.snd.max - 1, TcpFlags::ACK);
         seg.ack = self.rcv.nxt;
         seg.window = self.window_to_advertise().0;
-        if emit(&seg).is_err() {
+        if !self.emit_segment(&seg, emit) {
             return false;
         }
         self.pending.set(Pending::KEEPALIVE, false);
@@ -498,10 +513,12 @@ impl TcpSocket<'_> {
             urgent,
             options: TcpOptions::new(),
             payload: [p0, p1],
+            ident: self.ip_ident,
         };
         if emit(&seg).is_err() {
             return false;
         }
+        self.ip_ident = self.ip_ident.wrapping_add(1);
         self.sent(now, seq, len + usize::from(fin), kind);
         if len > 0 {
             self.timers.stamp(Stamp::LastTx, now);

@@ -134,6 +134,7 @@ impl TcpSocket<'_> {
         self.snd.una = iss;
         self.snd.nxt = iss;
         self.snd.max = iss;
+        self.ip_ident = (iss.0 >> 16) as u16 ^ iss.0 as u16;
         self.set_state(State::SynSent);
         self.pending.set(Pending::SYN, true);
         Ok(())
