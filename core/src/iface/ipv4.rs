@@ -111,6 +111,40 @@ pub(crate) fn originated(
 
 /// Copies bytes `start..start + dst.len()` of the concatenation of `parts`
 /// into `dst`.
+/// A transport checksum the output path fills in once the datagram's
+/// payload is in its buffer (the frame, or the pending queue's copy): the
+/// payload bytes are summed right after they were copied, while they are in
+/// cache, instead of in a pass of their own before. For datagrams that go
+/// whole (DF), which TCP's are; the checksum field must be zero in the
+/// payload as given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct L4Checksum {
+    /// Where the checksum field is, from the start of the IP payload.
+    pub(crate) offset: usize,
+    /// The sum of the pseudo-header.
+    pub(crate) pseudo: u16,
+}
+
+impl L4Checksum {
+    /// Sums `payload` (the whole IP payload) and writes the checksum.
+    pub(crate) fn apply(&self, payload: &mut [u8]) {
+        use crate::wire::checksum;
+        let sum = checksum::add(self.pseudo, checksum::data(payload));
+        if let Some(field) = payload.get_mut(self.offset..self.offset + 2) {
+            field.copy_from_slice(&checksum::finish(sum).to_be_bytes());
+        }
+    }
+}
+
+/// A datagram on its way out: its header, its payload in pieces, and the
+/// transport checksum to fill in once the payload is in place.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Datagram<'p, 'q> {
+    pub(crate) repr: Ipv4Repr,
+    pub(crate) parts: &'p [&'q [u8]],
+    pub(crate) l4: Option<L4Checksum>,
+}
+
 pub(crate) fn copy_parts(parts: &[&[u8]], mut start: usize, dst: &mut [u8]) {
     let mut out = 0usize;
     for part in parts {
@@ -490,6 +524,19 @@ impl Inner<'_> {
         parts: &[&[u8]],
         route: RouteInfo,
     ) -> Result<(), OutputError> {
+        self.ip_output_summed(tx, repr, parts, route, None)
+    }
+
+    /// [`Inner::ip_output_routed`] with the transport checksum `l4` filled
+    /// in after the copy (the datagram must have DF set).
+    pub(crate) fn ip_output_summed(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        repr: Ipv4Repr,
+        parts: &[&[u8]],
+        route: RouteInfo,
+        l4: Option<L4Checksum>,
+    ) -> Result<(), OutputError> {
         bump(&mut self.stats.ipv4.tx_packets);
         net_debug!(
             "dev={}, dst={}, protocol={}, len={}, nexthop={}",
@@ -535,13 +582,20 @@ impl Inner<'_> {
                                 bump(&mut self.stats.arp.drop_queue_full);
                                 return Err(OutputError::Dropped);
                             }
-                            return self.queue_pending(repr, parts, route, PendingState::Resolving);
+                            return self.queue_pending_summed(
+                                repr,
+                                parts,
+                                route,
+                                PendingState::Resolving,
+                                l4,
+                            );
                         }
                     }
                 }
             }
         };
-        match self.transmit_datagram(tx, route.device, route.next_hop, mac, repr, parts) {
+        let dg = Datagram { repr, parts, l4 };
+        match self.transmit_datagram(tx, route.device, route.next_hop, mac, dg) {
             Err(OutputError::Exhausted) => {
                 // Nothing went out. The caller keeps its datagram if it can
                 // (a socket retries); replies go to the pending queue.
@@ -559,7 +613,20 @@ impl Inner<'_> {
         route: RouteInfo,
         state: PendingState,
     ) -> Result<(), OutputError> {
-        self.queue_pending_from(repr, parts, route, state, 0)
+        self.queue_pending_summed(repr, parts, route, state, None)
+    }
+
+    /// [`Inner::queue_pending`], the transport checksum `l4` filled into
+    /// the queued copy.
+    pub(crate) fn queue_pending_summed(
+        &mut self,
+        repr: Ipv4Repr,
+        parts: &[&[u8]],
+        route: RouteInfo,
+        state: PendingState,
+        l4: Option<L4Checksum>,
+    ) -> Result<(), OutputError> {
+        self.queue_pending_from(repr, parts, route, state, 0, l4)
     }
 
     /// [`Inner::queue_pending`] for a datagram whose first `sent` payload
@@ -571,6 +638,7 @@ impl Inner<'_> {
         route: RouteInfo,
         state: PendingState,
         sent: usize,
+        l4: Option<L4Checksum>,
     ) -> Result<(), OutputError> {
         let len = repr.payload_len;
         let pending = Pending {
@@ -587,6 +655,9 @@ impl Inner<'_> {
         match self.pending.enqueue(len, pending) {
             Ok(buf) => {
                 copy_parts(parts, 0, buf);
+                if let Some(l4) = l4 {
+                    l4.apply(buf);
+                }
                 bump(&mut self.stats.arp.queued);
                 if state == PendingState::Ready {
                     self.pending_ready = true;
@@ -614,13 +685,13 @@ impl Inner<'_> {
         dev: DeviceId,
         next_hop: Ipv4Address,
         mac: Option<EthernetAddress>,
-        repr: Ipv4Repr,
-        parts: &[&[u8]],
+        dg: Datagram<'_, '_>,
     ) -> Result<(), OutputError> {
         let Some(info) = self.devices.get(dev.index()).copied() else {
             return Err(OutputError::NoRoute);
         };
-        match send_fragments(tx, &info, mac, repr, parts, 0, &mut self.stats) {
+        let (repr, parts) = (dg.repr, dg.parts);
+        match send_fragments(tx, &info, mac, dg, 0, &mut self.stats) {
             Ok(()) => Ok(()),
             Err(FragStop::TooBig { mtu }) => {
                 bump(&mut self.stats.ipv4.drop_too_big);
@@ -645,7 +716,7 @@ impl Inner<'_> {
                     },
                     broadcast,
                 };
-                self.queue_pending_from(repr, parts, route, PendingState::Ready, sent)
+                self.queue_pending_from(repr, parts, route, PendingState::Ready, sent, None)
             }
             Err(FragStop::Failed(e)) => {
                 net_debug!("dev={}, transmit failed: {}", dev, e);
@@ -733,7 +804,12 @@ fn transmit_pending(
     let Some(info) = devices.get(p.device.index()) else {
         return Ok(());
     };
-    match send_fragments(tx, info, mac, p.repr, &[data], p.sent, stats) {
+    let dg = Datagram {
+        repr: p.repr,
+        parts: &[data],
+        l4: None,
+    };
+    match send_fragments(tx, info, mac, dg, p.sent, stats) {
         Ok(()) => Ok(()),
         Err(FragStop::Busy { sent }) => {
             *busy = true;
@@ -770,11 +846,11 @@ fn send_fragments(
     tx: &mut Tx<'_, '_>,
     info: &super::DeviceInfo,
     mac: Option<EthernetAddress>,
-    repr: Ipv4Repr,
-    parts: &[&[u8]],
+    dg: Datagram<'_, '_>,
     start: usize,
     stats: &mut super::Stats,
 ) -> Result<(), FragStop> {
+    let Datagram { repr, parts, l4 } = dg;
     let caps = info.caps.checksum;
     let src_mac = info.hardware_addr().unwrap_or(EthernetAddress::UNSPECIFIED);
     let mtu = info.caps.mtu.min(65535);
@@ -813,6 +889,10 @@ fn send_fragments(
             frag.emit(&mut Ipv4Packet::new_unchecked(&mut *ip), &caps);
             if let Some(data) = ip.get_mut(HEADER_LEN..HEADER_LEN + len) {
                 copy_parts(parts, offset, data);
+                // Only a datagram that goes whole can be summed here.
+                if let Some(l4) = l4.filter(|_| !fragmenting) {
+                    l4.apply(data);
+                }
             }
         });
         match r {

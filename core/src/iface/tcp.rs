@@ -5,7 +5,7 @@
 
 use core::net::SocketAddrV4;
 
-use super::ipv4::{DstKind, InPacket, OutputError, originated};
+use super::ipv4::{DstKind, InPacket, L4Checksum, OutputError, originated};
 use super::stats::bump;
 use super::{Inner, Stack, Tx};
 use crate::socket::tcp::input::{Reply, RxContext};
@@ -170,16 +170,11 @@ impl Inner<'_> {
             .map_or(crate::wire::ChecksumCapabilities::all(), |d| {
                 d.caps.checksum
             });
-        if caps.tcp.tx() {
-            let sum = checksum::combine(&[
-                checksum::pseudo_header(&src, &dst, 6, (hl + payload_len) as u32),
-                checksum::data(header.get(..hl).unwrap_or(&[])),
-                checksum::data_chained(&seg.payload),
-            ]);
-            if let Some(c) = header.get_mut(16..18) {
-                c.copy_from_slice(&checksum::finish(sum).to_be_bytes());
-            }
-        }
+        // The checksum is summed over the segment once it is in the frame.
+        let l4 = caps.tcp.tx().then(|| L4Checksum {
+            offset: 16,
+            pseudo: checksum::pseudo_header(&src, &dst, 6, (hl + payload_len) as u32),
+        });
         let mut ip = originated(
             route.src,
             dst,
@@ -205,14 +200,14 @@ impl Inner<'_> {
             seg.payload[0],
             seg.payload[1],
         ];
-        let r = self.ip_output_routed(tx, ip, &parts, route);
+        let r = self.ip_output_summed(tx, ip, &parts, route, l4);
         match r {
             Ok(()) => {
                 bump(&mut self.stats.tcp.tx_segments);
                 Ok(())
             }
             Err(OutputError::Exhausted) if queue_if_busy => {
-                self.queue_pending(ip, &parts, route, super::PendingState::Ready)
+                self.queue_pending_summed(ip, &parts, route, super::PendingState::Ready, l4)
             }
             Err(e) => Err(e),
         }
