@@ -4,8 +4,10 @@
 //! The ones' complement sum is independent of byte order (RFC 1071 section
 //! 2(B)): summing native-endian words and swapping the bytes of the folded
 //! result once gives the big-endian sum. [`data`] does exactly that, with
-//! eight 64-bit accumulators fed 32 bytes at a time, a loop the compiler
-//! vectorizes; it is all safe Rust. [`data_reference`] is the plain
+//! one 32-bit accumulator over 16-bit words per 64 KiB, a loop the compiler
+//! vectorizes, out of line too (eight explicit 64-bit accumulators, the
+//! shape before, stayed scalar there: 0.73 instructions a byte in the stack
+//! against 0.46); it is all safe Rust. [`data_reference`] is the plain
 //! byte-pair-at-a-time definition it is tested against.
 //!
 //! The functions here return the *sum*, not its complement; [`finish`] turns a
@@ -59,42 +61,31 @@ pub fn data(data: &[u8]) -> u16 {
 /// The sum of native-endian words; see the module documentation.
 #[inline]
 fn native_sum(data: &[u8]) -> u16 {
-    // Each accumulator gains less than 2^32 per 32-byte block, so it cannot
-    // overflow within 2^32 blocks; pieces of 1 GiB keep far below that on
-    // any target. The pieces have even lengths, so word alignment is kept.
+    // A piece of at most 64 KiB has at most 32 768 words, whose sum stays
+    // below 2^31: a `u32` accumulator cannot overflow within one. The
+    // pieces have even lengths, so word alignment is kept.
     let mut sum: u64 = 0;
-    for piece in data.chunks(1 << 30) {
+    for piece in data.chunks(1 << 16) {
         sum = add64(sum, u64::from(native_sum_piece(piece)));
     }
     fold(sum)
 }
 
+/// One accumulator over 16-bit words: the shape the compiler turns into
+/// vector code on its own (lanes of 32-bit sums, several words a step),
+/// out of line too, with no unrolling in the source to cost code size on
+/// small targets.
 #[inline]
-fn native_sum_piece(data: &[u8]) -> u16 {
-    let (blocks, rest) = data.as_chunks::<32>();
-    let mut acc = [0u64; 8];
-    for block in blocks {
-        let (words, _) = block.as_chunks::<4>();
-        for (a, w) in acc.iter_mut().zip(words) {
-            *a = a.wrapping_add(u64::from(u32::from_ne_bytes(*w)));
-        }
-    }
-    let mut sum: u64 = 0;
-    for a in acc {
-        sum = add64(sum, a);
-    }
-    let (words, tail) = rest.as_chunks::<4>();
+fn native_sum_piece(data: &[u8]) -> u32 {
+    let (words, last) = data.as_chunks::<2>();
+    let mut acc: u32 = 0;
     for w in words {
-        sum = add64(sum, u64::from(u32::from_ne_bytes(*w)));
-    }
-    let (halves, last) = tail.as_chunks::<2>();
-    for h in halves {
-        sum = add64(sum, u64::from(u16::from_ne_bytes(*h)));
+        acc = acc.wrapping_add(u32::from(u16::from_ne_bytes(*w)));
     }
     if let Some(&b) = last.first() {
-        sum = add64(sum, u64::from(u16::from_ne_bytes([b, 0])));
+        acc = acc.wrapping_add(u32::from(u16::from_ne_bytes([b, 0])));
     }
-    fold(sum)
+    acc
 }
 
 /// Ones' complement addition of 64-bit accumulators (end-around carry).
