@@ -35,7 +35,14 @@ impl TcpSocket<'_> {
             if !(self.snd.una < arrived.ack_number && arrived.ack_number <= self.snd.max) {
                 return ControlFlow::Break(Some(Reply::rst_for_ack(arrived)));
             }
+            // A simultaneous open whose SYN,ACK of ours has not left: the
+            // peer's SYN is then acknowledged by a plain ACK. (In a passive
+            // open the peer acknowledges a SYN,ACK it has received.)
+            let owed = self.pending.has(Pending::SYN) && !self.flags.has(Flags::PASSIVE);
             self.syn_acked(cx.now, cx.config);
+            if owed {
+                self.pending.set(Pending::ACK, true);
+            }
             self.update_window(arrived);
             if self.state == State::SynReceived {
                 self.set_state(State::Established);

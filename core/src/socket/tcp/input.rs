@@ -128,7 +128,6 @@ impl TcpSocket<'_> {
                 ControlFlow::Continue(()) => None,
             },
         };
-        self.timers.stamp(Stamp::LastRx, cx.now);
         self.schedule(cx.now, cx.config);
         reply
     }
@@ -159,6 +158,7 @@ impl TcpSocket<'_> {
         // to SYN-RECEIVED."
         if f.contains(TcpFlags::SYN) {
             self.timers.reset(cx.now);
+            self.timers.stamp(Stamp::LastRx, cx.now);
             self.rtt = super::RttEstimator::new(cx.config.rto_initial);
             self.local = cx.local;
             self.remote = cx.remote;
@@ -233,13 +233,22 @@ impl TcpSocket<'_> {
         // removed."
         if f.contains(TcpFlags::SYN) {
             self.take_syn(cx, seg);
+            self.timers.stamp(Stamp::LastRx, cx.now);
             if ack_ok {
                 // "If SND.UNA > ISS (our SYN has been ACKed), change the
                 // connection state to ESTABLISHED, form an ACK segment
-                // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
+                // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it. If there
+                // are other controls or text in the segment, then continue
+                // processing at the sixth step under Section 3.10.7.4 where
+                // the URG bit is checked; otherwise, return."
                 self.syn_acked(cx.now, cx.config);
                 self.set_state(State::Established);
                 self.pending.set(Pending::ACK, true);
+                let rest = self.trim_to_window(seg, self.rcv_wnd());
+                return match self.text_and_fin(cx, rest) {
+                    ControlFlow::Break(reply) => reply,
+                    ControlFlow::Continue(()) => None,
+                };
             } else {
                 // "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment
                 // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it."
@@ -274,6 +283,15 @@ impl TcpSocket<'_> {
         let seg = self.check_syn(cx, seg)?;
         // "Fifth, check the ACK field" (ack.rs)
         let seg = self.check_ack(cx, seg)?;
+        self.text_and_fin(cx, seg)
+    }
+
+    /// 3.10.7.4's last three steps, where SYN-SENT continues too.
+    fn text_and_fin(
+        &mut self,
+        cx: &RxContext<'_>,
+        seg: Incoming<'_, '_>,
+    ) -> ControlFlow<Option<Reply>> {
         // "Sixth, check the URG bit"
         let seg = self.check_urg(seg)?;
         // "Seventh, process the segment text"
@@ -369,8 +387,10 @@ impl TcpSocket<'_> {
             return ControlFlow::Break(None);
         }
         // Anything acceptable shows the peer is alive (keep-alive and
-        // zero-window probes are answered).
+        // zero-window probes are answered); an unacceptable segment, which
+        // anyone who knows the addresses can send, does not.
         self.probes = 0;
+        self.timers.stamp(Stamp::LastRx, cx.now);
         ControlFlow::Continue(self.trim_to_window(seg, rcv_wnd))
     }
 
@@ -378,10 +398,12 @@ impl TcpSocket<'_> {
     /// for a retransmitted SYN in SYN-RECEIVED (ours was lost).
     fn unacceptable(&mut self, now: Instant, config: &TcpConfig, seg: &TcpRepr<'_>) {
         let f = seg.flags;
-        if self.state == State::SynReceived
+        if !self.flags.has(Flags::SYN_ACKED)
             && f.contains(TcpFlags::SYN)
             && seg.seq_number == self.rcv.irs
         {
+            // (Also in FIN-WAIT-1 entered from SYN-RECEIVED: our SYN,ACK is
+            // what the peer still waits for.)
             self.pending.set(Pending::SYN, true);
         } else {
             self.pending.set(Pending::ACK, true);
@@ -488,7 +510,12 @@ impl TcpSocket<'_> {
         if !seg.arrived.flags.contains(TcpFlags::SYN) {
             return ControlFlow::Continue(seg);
         }
-        if self.state == State::SynReceived && self.flags.has(Flags::PASSIVE) {
+        if self.state == State::SynReceived && seg.arrived.seq_number == self.rcv.irs {
+            // The peer's SYN again, with data on it this time (a bare one
+            // failed the acceptability test): a retransmission, answered
+            // like one, with our SYN,ACK.
+            self.pending.set(Pending::SYN, true);
+        } else if self.state == State::SynReceived && self.flags.has(Flags::PASSIVE) {
             self.back_to_listen();
         } else {
             self.challenge_ack(cx.now, cx.config);
@@ -559,10 +586,14 @@ impl TcpSocket<'_> {
             return;
         }
         let had_holes = !self.assembler.is_empty();
-        let n = self
+        let mut n = self
             .assembler
             .add_then_remove_front(0, written)
             .unwrap_or(written);
+        if self.flags.has(Flags::FIN_SEEN) {
+            // Data held beyond the peer's FIN is not part of the stream.
+            n = n.min(self.rcv.fin - self.rcv.nxt);
+        }
         self.rx.enqueue_unallocated(n);
         self.rcv.nxt += n;
         if had_holes {

@@ -486,6 +486,10 @@ bitset! {
         FORCE = 5,
         /// A keep-alive probe.
         KEEPALIVE = 6,
+        /// The application changed what the waiting timers depend on
+        /// (queued data or a FIN, a setting, orphaned the socket):
+        /// `dispatch` runs `schedule` and clears it.
+        SCHEDULE = 7,
     }
 }
 
@@ -493,6 +497,9 @@ impl Pending {
     /// The sends `state` can make.
     pub(crate) fn valid_in(state: State, syn_acked: bool) -> Pending {
         let mut p = Pending::RST;
+        if !matches!(state, State::Closed | State::Listen) {
+            p = p.union(Pending::SCHEDULE);
+        }
         if !syn_acked && !matches!(state, State::Closed | State::Listen | State::TimeWait) {
             p = p.union(Pending::SYN);
         }
@@ -757,8 +764,10 @@ impl<'a> TcpSocket<'a> {
         if !self.flags.has(Flags::RCV_URGENT) {
             return None;
         }
-        // The first unread byte is RCV.NXT - (bytes queued).
-        let first_unread = self.rcv.nxt - self.rx.len();
+        // The first unread byte is RCV.NXT - (bytes queued), less the
+        // peer's FIN once it is in RCV.NXT.
+        let fin = usize::from(self.flags.has(Flags::FIN_RECEIVED));
+        let first_unread = self.rcv.nxt - self.rx.len() - fin;
         (self.rcv.up > first_unread).then(|| self.rcv.up - first_unread)
     }
 
@@ -867,6 +876,13 @@ impl<'a> TcpSocket<'a> {
             .soft_error
             .map_or(TcpError::TimedOut, TcpError::Unreachable);
         self.fail(e);
+    }
+
+    /// The application changed something the waiting timers depend on.
+    pub(crate) fn reschedule(&mut self) {
+        if !matches!(self.state, State::Closed | State::Listen) {
+            self.pending.set(Pending::SCHEDULE, true);
+        }
     }
 
     pub(crate) fn set_snd_mss(&mut self, mss: usize) {

@@ -132,6 +132,7 @@ impl TcpSocket<'_> {
         let sent = self.dispatch_one(now, emit);
         if !sent {
             self.schedule(now, config);
+            self.pending.set(Pending::SCHEDULE, false);
         }
         #[cfg(debug_assertions)]
         debug_assert!(
@@ -379,12 +380,14 @@ impl TcpSocket<'_> {
     /// A keep-alive probe: "<SEQ=SND.NXT-1>" with no data (RFC 1122
     /// 4.2.3.6), which the peer must answer with an ACK.
     fn send_keep_alive(&mut self, emit: Emit<'_>) -> bool {
+        let (window, edge) = self.window_to_advertise();
         let mut seg = self.bare(self.snd.max - 1, TcpFlags::ACK);
         seg.ack = self.rcv.nxt;
-        seg.window = self.window_to_advertise().0;
+        seg.window = window;
         if !self.emit_segment(&seg, emit) {
             return false;
         }
+        self.rcv.adv_edge = edge;
         self.pending.set(Pending::KEEPALIVE, false);
         true
     }

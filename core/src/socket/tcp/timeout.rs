@@ -208,6 +208,23 @@ impl TcpSocket<'_> {
         self.schedule_send_timers(now, config);
         self.schedule_keep_alive(now);
         self.schedule_fin_wait2(now, config);
+        self.schedule_user_timeout(now);
+    }
+
+    /// A user timeout set (or changed) while data is outstanding counts
+    /// from now; one with nothing outstanding is not running.
+    fn schedule_user_timeout(&mut self, now: Instant) {
+        match self.user_timeout() {
+            Some(t)
+                if Timer::UserTimeout.used_in(self.state)
+                    && self.snd.max != self.snd.una
+                    && !self.timers.is_running(Timer::UserTimeout) =>
+            {
+                self.timers.set(Timer::UserTimeout, now, t);
+            }
+            None => self.timers.stop(Timer::UserTimeout),
+            _ => {}
+        }
     }
 
     /// The persist timer while the window is closed on data, a FIN or a

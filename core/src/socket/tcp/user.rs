@@ -29,13 +29,16 @@ impl TcpSocket<'_> {
     /// Linux's).
     pub fn set_keep_alive(&mut self, idle: Option<Duration>) {
         self.opts.keep_idle_ms = to_ms(idle);
+        // Re-armed for the new idle time by the next poll.
         self.timers.stop(super::Timer::KeepAlive);
+        self.reschedule();
     }
 
     /// The time between unanswered keep-alive probes (`TCP_KEEPINTVL`;
     /// `None`: the idle time, at most 75 s).
     pub fn set_keep_alive_interval(&mut self, interval: Option<Duration>) {
         self.opts.keep_intvl_ms = to_ms(interval);
+        self.reschedule();
     }
 
     /// Unanswered keep-alive probes after which the peer is taken for dead
@@ -60,9 +63,9 @@ impl TcpSocket<'_> {
     /// most [`MAX_TIMER`](super::timer::MAX_TIMER).
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
         self.opts.user_timeout_ms = to_ms(timeout);
-        if timeout.is_none() {
-            self.timers.stop(super::Timer::UserTimeout);
-        }
+        // A running one restarts with the new limit at the next poll.
+        self.timers.stop(super::Timer::UserTimeout);
+        self.reschedule();
     }
 
     /// Selects the congestion control algorithm (NewReno by default), from
@@ -81,7 +84,7 @@ impl TcpSocket<'_> {
     /// override by never closing or never opening its window.
     pub fn orphan(&mut self) {
         self.flags.set(Flags::ORPHAN, true);
-        self.timers.stop(super::Timer::KeepAlive);
+        self.reschedule();
     }
 
     // ---- OPEN --------------------------------------------------------------
@@ -169,14 +172,21 @@ impl TcpSocket<'_> {
     /// Queues as much of `data` as fits; returns how much.
     pub fn send_slice(&mut self, data: &[u8]) -> Result<usize, SendError> {
         self.check_send()?;
-        Ok(self.tx.enqueue_slice(data))
+        let n = self.tx.enqueue_slice(data);
+        if n > 0 {
+            self.reschedule();
+        }
+        Ok(n)
     }
 
     /// Queues bytes written by `f` into the free part of the send buffer
     /// (zero-copy): `f` returns how many bytes it wrote and a value.
     pub fn send<R>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, R)) -> Result<R, SendError> {
         self.check_send()?;
-        let (_, r) = self.tx.enqueue_many_with(f);
+        let (n, r) = self.tx.enqueue_many_with(f);
+        if n > 0 {
+            self.reschedule();
+        }
         Ok(r)
     }
 
@@ -276,6 +286,7 @@ impl TcpSocket<'_> {
             State::Listen | State::SynSent => self.set_closed(),
             State::SynReceived | State::Established | State::CloseWait => {
                 self.flags.set(Flags::FIN_QUEUED, true);
+                self.reschedule();
             }
             _ => {}
         }

@@ -411,3 +411,18 @@ fn rfc1122_4_2_2_13_data_after_a_full_close_is_reset() {
     assert!(o[0].flags.contains(TcpFlags::RST));
     assert_eq!(h.s.state(), State::Closed);
 }
+
+#[test]
+fn rfc9293_fin_wait_1_from_syn_received_answers_a_retransmitted_syn_with_its_syn_ack() {
+    let (mut h, iss) = syn_received(8192, 8192);
+    h.s.close();
+    assert_eq!(h.out(), vec![exp(iss + 1, IRS + 1, FIN_ACK, 8192, &[])]);
+    assert_eq!(h.s.state(), State::FinWait1);
+    // Our SYN,ACK was lost: the peer's SYN again, answered with it (the
+    // FIN with it), not with a plain ACK the peer in SYN-SENT would drop.
+    h.advance(ms(100));
+    assert_eq!(h.rx(&syn(IRS)), None);
+    let mut want = exp(iss, IRS + 1, fl(SYN_ACK, FIN), 8192, &[]);
+    want.options.mss = Some(MSS as u16);
+    assert_eq!(h.out(), vec![want]);
+}

@@ -461,3 +461,30 @@ fn dispatch_failure_leaves_the_state_unchanged() {
         "the ACK is still owed"
     );
 }
+
+#[test]
+fn rfc9293_data_held_beyond_the_fin_is_not_delivered() {
+    // Out-of-order data held, then a FIN inside it (an inconsistent or
+    // forged peer): when the gap fills, the stream ends at the FIN.
+    let mut h = established();
+    let nxt = IRS + 1;
+    assert_eq!(h.rx(&data(nxt + 2, ISS + 1, b"cdefghij")), None);
+    assert_eq!(h.rx(&fin(nxt + 5, ISS + 1)), None);
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(h.rx(&data(nxt, ISS + 1, b"ab")), None);
+    assert_eq!(h.s.state(), State::CloseWait);
+    assert_eq!(h.recv_all(), b"abcde".to_vec());
+    let o = h.out();
+    assert_eq!(o.last().map(|o| o.ack), Some(nxt + 6), "{o:?}");
+}
+
+#[test]
+fn rfc6093_urgent_mark_counts_data_only_after_the_fin() {
+    let mut h = established();
+    let mut s = data(IRS + 1, ISS + 1, b"abcdef");
+    s.flags |= URG | FIN;
+    s.urgent_pointer = 3;
+    assert_eq!(h.rx(&s), None);
+    assert_eq!(h.s.state(), State::CloseWait);
+    assert_eq!(h.s.urgent_mark(), Some(3));
+}

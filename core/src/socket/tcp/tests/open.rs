@@ -503,3 +503,50 @@ fn rfc9293_3_7_1_segments_never_exceed_the_peers_mss() {
     h.rx(&syn_ack(IRS, ISS + 1));
     assert_eq!(h.s.send_mss(), 800);
 }
+
+#[test]
+fn rfc9293_simultaneous_open_acks_the_peers_syn_when_its_syn_ack_comes_first() {
+    // Figure 8, with the peer's SYN,ACK arriving before ours has left: the
+    // peer's SYN is acknowledged all the same.
+    let mut h = H::new(8192, 8192);
+    h.connect(ISS).must();
+    h.out();
+    h.advance(ms(10));
+    assert_eq!(h.rx(&syn(IRS)), None);
+    assert_eq!(h.rx(&syn_ack(IRS, ISS + 1)), None);
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(h.out(), vec![exp_ack(ISS + 1, IRS + 1, 8192)]);
+}
+
+#[test]
+fn rfc9293_syn_received_retransmitted_syn_with_data_is_a_retransmission() {
+    // A bare retransmitted SYN fails the acceptability test and gets our
+    // SYN,ACK again; one that carries data passes it, and is a
+    // retransmission all the same, not a new attempt to reset.
+    let (mut h, iss) = syn_received(8192, 8192);
+    h.advance(ms(20));
+    let mut s = syn(IRS);
+    s.payload = b"data";
+    assert_eq!(h.rx(&s), None);
+    assert_eq!(h.s.state(), State::SynReceived);
+    let mut want = exp(iss, IRS + 1, SYN_ACK, 8192, &[]);
+    want.options.mss = Some(MSS as u16);
+    assert_eq!(h.out(), vec![want]);
+}
+
+#[test]
+fn rfc9293_3_10_7_3_text_and_fin_on_a_syn_ack_are_processed() {
+    // "If there are other controls or text in the segment, then continue
+    // processing at the sixth step under Section 3.10.7.4".
+    let mut h = H::new(8192, 8192);
+    h.connect(ISS).must();
+    h.out();
+    h.advance(ms(10));
+    let mut sa = syn_ack(IRS, ISS + 1);
+    sa.payload = b"hello";
+    sa.flags |= FIN;
+    assert_eq!(h.rx(&sa), None);
+    assert_eq!(h.s.state(), State::CloseWait);
+    assert_eq!(h.out(), vec![exp_ack(ISS + 1, IRS + 7, 8187)]);
+    assert_eq!(h.recv_all(), b"hello".to_vec());
+}

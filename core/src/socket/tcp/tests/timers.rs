@@ -620,3 +620,63 @@ fn rfc6298_5_4_a_timeout_retransmits_what_sws_avoidance_would_hold_back() {
     assert_eq!(h.next_event(), vec![small.clone()], "the SWS override");
     assert_eq!(h.next_event(), vec![small], "the retransmission timeout");
 }
+
+#[test]
+fn application_calls_arm_the_waiting_timers_before_the_next_poll() {
+    // Data queued into a closed window: the socket says "now" until a poll
+    // has armed the persist timer, so a loop that sleeps until `poll_at`
+    // cannot sleep through it.
+    let mut h = established();
+    assert_eq!(h.rx(&ack(IRS + 1, ISS + 1, 0)), None);
+    assert_eq!(h.out(), vec![]);
+    assert_eq!(h.s.poll_at(h.now), None);
+    h.s.send_slice(b"queued").must();
+    assert_eq!(h.s.poll_at(h.now), Some(h.now));
+    assert_eq!(h.out(), vec![]);
+    assert_eq!(h.s.poll_at(h.now), Some(h.now + h.s.rto()));
+
+    // Orphaned in FIN-WAIT-2: the FIN-WAIT-2 limit starts.
+    let mut h = established();
+    h.s.close();
+    h.out();
+    h.advance(ms(10));
+    h.rx(&ack(IRS + 1, ISS + 2, 65535));
+    assert_eq!(h.s.state(), State::FinWait2);
+    assert_eq!(h.s.poll_at(h.now), None);
+    h.s.orphan();
+    assert_eq!(h.s.poll_at(h.now), Some(h.now));
+    assert_eq!(h.out(), vec![]);
+    assert_eq!(h.s.poll_at(h.now), Some(h.now + Duration::from_secs(60)));
+
+    // A user timeout set while data is outstanding counts from then.
+    let mut h = established();
+    h.s.send_slice(b"x").must();
+    h.out();
+    h.advance(ms(50));
+    h.s.set_user_timeout(Some(Duration::from_secs(2)));
+    h.out();
+    h.run_until(at_ms(2149));
+    assert_eq!(h.s.state(), State::Established);
+    h.run_until(at_ms(2150));
+    assert_eq!(h.s.error(), Some(TcpError::TimedOut));
+}
+
+#[test]
+fn rfc1122_4_2_3_6_only_acceptable_segments_reset_keep_alive_idleness() {
+    // Segments outside the window (anyone who knows the addresses can send
+    // them) do not keep a dead peer's connection looking alive.
+    let mut h = established();
+    h.s.set_keep_alive(Some(Duration::from_secs(10)));
+    h.out();
+    let mut probes = 0;
+    for k in 1..=8 {
+        h.set_time(at_ms(100 + k * 5000));
+        h.rx(&ack(IRS + 100_000, ISS + 1, 65535));
+        probes += h
+            .out()
+            .iter()
+            .filter(|o| o.seq == ISS && o.payload.is_empty())
+            .count();
+    }
+    assert!(probes >= 3, "{probes} keep-alive probes in 40 s");
+}
