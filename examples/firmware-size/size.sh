@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the size comparison firmware on microps-core and on smoltcp 0.14
+# (thumbv7em-none-eabihf, LTO, panic=abort) with opt-level "s" and "z",
+# and prints each one's sections, the ratio, and microps's .text by module.
+#
+#   examples/firmware-size/size.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+rustup target list --installed 2>/dev/null | grep -q thumbv7em-none-eabihf \
+    || rustup target add thumbv7em-none-eabihf
+export CARGO_TARGET_DIR="${FIRMWARE_TARGET_DIR:-$PWD/target}"
+for profile in release release-z; do
+    cargo build -q --profile "$profile" --bins
+done
+python3 - "$CARGO_TARGET_DIR/thumbv7em-none-eabihf" <<'PY'
+import re, subprocess, sys
+base = sys.argv[1]
+
+def sections(path):
+    out = subprocess.run(["readelf", "-SW", path], capture_output=True, text=True, check=True).stdout
+    sizes = {}
+    for m in re.finditer(r"\]\s+(\.\S+)\s+\S+\s+\S+\s+\S+\s+([0-9a-f]+)", out):
+        sizes[m.group(1)] = int(m.group(2), 16)
+    return {k: sizes.get(k, 0) for k in (".text", ".rodata", ".data", ".bss")}
+
+def modules(path):
+    out = subprocess.run(["readelf", "-sW", "--demangle", path], capture_output=True, text=True, check=True).stdout
+    by = {}
+    for line in out.splitlines():
+        f = line.split(None, 7)
+        if len(f) < 8 or f[3] != "FUNC":
+            continue
+        size, name = int(f[2], 0), f[7]
+        name = re.sub(r"<[^<>]*>", "", re.sub(r"<[^<>]*>", "", name))  # impl blocks
+        m = re.match(r"(?:_?<)?([a-z_0-9]+)::([a-z_0-9]+)(?:::([a-z_0-9]+))?", name.lstrip("<"))
+        if not m:
+            key = "(other)"
+        elif m.group(1) == "microps_core":
+            key = "::".join(g for g in m.groups()[1:] if g)
+        else:
+            key = m.group(1)
+        by[key] = by.get(key, 0) + size
+    return sorted(by.items(), key=lambda kv: -kv[1])
+
+for profile, label in (("release", 's'), ("release-z", 'z')):
+    ours = sections(f"{base}/{profile}/microps")
+    theirs = sections(f"{base}/{profile}/smoltcp")
+    print(f'opt-level "{label}"      microps   smoltcp   ratio')
+    for k in (".text", ".rodata", ".data", ".bss"):
+        r = f"{ours[k] / theirs[k]:5.2f}x" if theirs[k] else "    -"
+        print(f"  {k:8} {ours[k]:>14} {theirs[k]:>9}  {r}")
+    flash = lambda s: s[".text"] + s[".rodata"] + s[".data"]
+    print(f"  {'flash':8} {flash(ours):>14} {flash(theirs):>9}  {flash(ours) / flash(theirs):5.2f}x")
+    print()
+print('microps .text by module (opt-level "s", functions only):')
+for key, size in modules(f"{base}/release/microps")[:30]:
+    print(f"  {size:7}  {key}")
+PY
