@@ -293,7 +293,15 @@ fn c_rtt_steps_from_10_ms_to_500_ms_and_back() {
         c.connect(0);
         let up_at = 192 * 1024 + rng.below(128 * 1024) as usize;
         let down_at = up_at + 256 * 1024;
-        let timeouts = |c: &Conn| c.net.node(c.a).stack.stats().tcp.retransmission_timeouts;
+        let timeouts = |c: &Conn| {
+            c.net
+                .node(c.a)
+                .stack
+                .stats()
+                .tcp
+                .retransmission_timeouts
+                .get()
+        };
         // Phase 0 at 10 ms.
         run_until_received(&mut c, up_at)?;
         let before_up = timeouts(&c);

@@ -220,7 +220,7 @@ impl Inner<'_> {
             }
             true
         });
-        self.stats.arp.drop_unresolved = self.stats.arp.drop_unresolved.saturating_add(dropped);
+        self.stats.arp.drop_unresolved.add(dropped);
         self.pending
             .dequeue_while(|p| p.state == PendingState::Done);
     }

@@ -898,7 +898,7 @@ fn send_fragments(
         match r {
             Ok(()) => {
                 bump(&mut stats.link.tx_frames);
-                stats.link.tx_bytes = stats.link.tx_bytes.saturating_add(frame as u64);
+                stats.link.tx_bytes.add(frame as u64);
                 if fragmenting {
                     bump(&mut stats.ipv4.tx_fragments);
                 }

@@ -810,7 +810,7 @@ impl<'a> Inner<'a> {
             return;
         };
         stats::bump(&mut self.stats.link.rx_frames);
-        self.stats.link.rx_bytes = self.stats.link.rx_bytes.saturating_add(frame.len() as u64);
+        self.stats.link.rx_bytes.add(frame.len() as u64);
         #[cfg(feature = "log")]
         if log_frames() {
             log_frame!(dev, info.caps.medium, "input", frame);

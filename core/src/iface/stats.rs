@@ -1,10 +1,65 @@
 //! Statistics: what each layer received, sent and dropped, and why.
 //!
 //! Every drop in the stack increments exactly one counter here, so "bad
-//! input is counted and dropped" can be checked. The counters are plain
-//! `u64`s, public, and printed by `Display` one per line.
+//! input is counted and dropped" can be checked. The counters are public
+//! [`Counter`]s, read as `u64`, and printed by `Display` one per line.
 
 use core::fmt;
+
+/// The storage of a [`Counter`]: 32 bits on 32-bit targets, where the
+/// stack's statistics are then half the RAM, 64 bits elsewhere. Chosen by
+/// the target, not by a feature, so the public type is the same for every
+/// build on one target.
+#[cfg(target_pointer_width = "32")]
+type CounterRepr = u32;
+#[cfg(not(target_pointer_width = "32"))]
+type CounterRepr = u64;
+
+/// A statistics counter. It saturates instead of wrapping; [`Counter::get`]
+/// reads it.
+///
+/// ```
+/// use microps_core::iface::stats::Counter;
+/// let c = Counter::default();
+/// assert_eq!(c.get(), 0);
+/// assert_eq!(c, 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Counter(CounterRepr);
+
+impl Counter {
+    /// The count.
+    pub const fn get(self) -> u64 {
+        #[allow(clippy::unnecessary_cast)] // u64 on 64-bit targets
+        let c = self.0 as u64;
+        c
+    }
+
+    /// Adds `n`, saturating.
+    pub(crate) fn add(&mut self, n: u64) {
+        let n = CounterRepr::try_from(n).unwrap_or(CounterRepr::MAX);
+        self.0 = self.0.saturating_add(n);
+    }
+}
+
+impl PartialEq<u64> for Counter {
+    fn eq(&self, other: &u64) -> bool {
+        self.get() == *other
+    }
+}
+
+impl PartialOrd<u64> for Counter {
+    fn partial_cmp(&self, other: &u64) -> Option<core::cmp::Ordering> {
+        self.get().partial_cmp(other)
+    }
+}
+
+impl fmt::Display for Counter {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}", self.get())
+    }
+}
 
 macro_rules! counters {
     ($(#[$doc:meta])* $name:ident, $title:literal { $($(#[$fdoc:meta])* $field:ident),* $(,)? }) => {
@@ -13,13 +68,13 @@ macro_rules! counters {
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[non_exhaustive]
         pub struct $name {
-            $($(#[$fdoc])* pub $field: u64,)*
+            $($(#[$fdoc])* pub $field: Counter,)*
         }
 
         impl $name {
             /// Every counter with its name.
             pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> {
-                [$((stringify!($field), self.$field)),*].into_iter()
+                [$((stringify!($field), self.$field.get())),*].into_iter()
             }
 
             /// The sum of the counters whose names start with `drop_`.
@@ -269,6 +324,6 @@ impl fmt::Display for Stats {
 }
 
 /// Increments a counter, saturating.
-pub(crate) fn bump(c: &mut u64) {
-    *c = c.saturating_add(1);
+pub(crate) fn bump(c: &mut Counter) {
+    c.add(1);
 }
