@@ -243,14 +243,7 @@ fn a_socket_reset_during_fast_retransmit_goes_quiet() {
     let key = SipKey::new(0, 0);
     let now = net.now();
     let config = microps_core::socket::tcp::TcpConfig::default();
-    let cx = RxContext {
-        now,
-        isn_key: &key,
-        mss: 1460,
-        local,
-        remote,
-        config: &config,
-    };
+    let cx = RxContext::new(now, &key, 1460, local, remote, &config);
     let s = net.node_mut(a).sockets.get_mut::<TcpSocket>(ha).unwrap();
     let dup = TcpRepr {
         src_port: 80,

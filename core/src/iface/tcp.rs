@@ -74,14 +74,14 @@ impl Inner<'_> {
         let remote = SocketAddrV4::new(src, repr.src_port);
         match sockets.tcp_lookup(&local, &remote) {
             Some(h) => {
-                let cx = RxContext {
-                    now: self.now,
-                    isn_key: &self.key,
-                    mss: self.mss_for_device(pkt.dev),
+                let cx = RxContext::new(
+                    self.now,
+                    &self.key,
+                    self.mss_for_device(pkt.dev),
                     local,
                     remote,
-                    config: &self.config.tcp,
-                };
+                    &self.config.tcp,
+                );
                 let reply = match sockets.get_mut::<TcpSocket>(h) {
                     Some(s) => s.segment_arrives(&cx, &repr),
                     None => None,

@@ -19,8 +19,10 @@ use crate::rand::SipKey;
 use crate::time::Instant;
 use crate::wire::{SeqNumber, TcpFlags, TcpOptions, TcpRepr};
 
-/// What the stack knows when a segment arrives.
+/// What the stack knows when a segment arrives. Built with
+/// [`RxContext::new`], so that what it carries can grow.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct RxContext<'k> {
     /// The time.
     pub now: Instant,
@@ -34,6 +36,27 @@ pub struct RxContext<'k> {
     pub remote: SocketAddrV4,
     /// The stack's TCP settings.
     pub config: &'k TcpConfig,
+}
+
+impl<'k> RxContext<'k> {
+    /// The context of a segment from `remote` to `local` at `now`.
+    pub fn new(
+        now: Instant,
+        isn_key: &'k SipKey,
+        mss: usize,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        config: &'k TcpConfig,
+    ) -> Self {
+        RxContext {
+            now,
+            isn_key,
+            mss,
+            local,
+            remote,
+            config,
+        }
+    }
 }
 
 /// A segment the socket asks the stack to send at once (a RST or an ACK

@@ -282,14 +282,7 @@ impl H {
 
     /// A segment arrives now.
     pub(super) fn rx(&mut self, seg: &TcpRepr<'_>) -> Option<Reply> {
-        let cx = RxContext {
-            now: self.now,
-            isn_key: &KEY,
-            mss: self.mss,
-            local: LOCAL,
-            remote: REMOTE,
-            config: &self.cfg,
-        };
+        let cx = RxContext::new(self.now, &KEY, self.mss, LOCAL, REMOTE, &self.cfg);
         self.s.segment_arrives(&cx, seg)
     }
 
