@@ -1,5 +1,17 @@
 //! ARP, IPv4, ICMP and UDP between simulated stacks.
 
+// Some tests need the optional IPv4 parts; without them some imports go
+// unused.
+#![cfg_attr(
+    not(all(
+        feature = "ipv4-reassembly",
+        feature = "ipv4-fragmentation",
+        feature = "ipv4-forwarding",
+        feature = "pending-queue"
+    )),
+    allow(unused_imports)
+)]
+
 mod common;
 
 use common::*;
@@ -14,6 +26,7 @@ use microps_core::wire::{
 };
 
 #[test]
+#[cfg(feature = "pending-queue")]
 fn first_ping_to_an_unknown_neighbour_is_not_lost() {
     let (mut net, a, _b, da, _db) = pair(1, LinkConfig::default());
     net.run_for(Duration::from_millis(10));
@@ -53,6 +66,7 @@ fn first_ping_to_an_unknown_neighbour_is_not_lost() {
 }
 
 #[test]
+#[cfg(feature = "pending-queue")]
 fn arp_retries_three_times_then_drops_what_waited() {
     let (mut net, a, _b, da, _db) = pair(2, LinkConfig::default());
     net.run_for(Duration::from_millis(10));
@@ -91,6 +105,7 @@ fn arp_retries_three_times_then_drops_what_waited() {
 }
 
 #[test]
+#[cfg(feature = "pending-queue")]
 fn arp_entries_go_stale_and_are_refreshed_by_unicast() {
     let (mut net, a, _b, da, _db) = pair(3, LinkConfig::default());
     let h = icmp_socket(&mut net, a, 7);
@@ -126,7 +141,8 @@ fn arp_entries_go_stale_and_are_refreshed_by_unicast() {
 
 #[test]
 fn udp_round_trip_and_port_unreachable_reaches_the_socket() {
-    let (mut net, a, b, _da, _db) = pair(4, LinkConfig::default());
+    let (mut net, a, b, da, db) = pair(4, LinkConfig::default());
+    known_to_each_other_without_a_queue(&mut net, (a, da), (b, db));
     let ha = udp_socket(&mut net, a, 40000);
     let hb = udp_socket(&mut net, b, 7);
     udp(&mut net, a, ha).send_slice(b"ping", ep(B, 7)).unwrap();
@@ -157,7 +173,8 @@ fn udp_round_trip_and_port_unreachable_reaches_the_socket() {
 
 #[test]
 fn icmp_errors_are_rate_limited() {
-    let (mut net, a, b, _da, _db) = pair(5, LinkConfig::default());
+    let (mut net, a, b, da, db) = pair(5, LinkConfig::default());
+    known_to_each_other_without_a_queue(&mut net, (a, da), (b, db));
     let ha = udp_socket(&mut net, a, 40000);
     // Resolve first (only a few datagrams may wait for ARP per neighbour).
     let hb = udp_socket(&mut net, b, 7);
@@ -182,6 +199,11 @@ fn icmp_errors_are_rate_limited() {
 }
 
 #[test]
+#[cfg(all(
+    feature = "ipv4-reassembly",
+    feature = "ipv4-fragmentation",
+    feature = "pending-queue"
+))]
 fn large_datagrams_fragment_and_reassemble_under_reordering_and_duplication() {
     let faults = FaultConfig::none()
         .with_reorder(300_000)
@@ -206,6 +228,11 @@ fn large_datagrams_fragment_and_reassemble_under_reordering_and_duplication() {
 }
 
 #[test]
+#[cfg(all(
+    feature = "ipv4-reassembly",
+    feature = "ipv4-fragmentation",
+    feature = "pending-queue"
+))]
 fn datagrams_over_the_mtu_are_fragmented_to_it() {
     let (mut net, a, b, da, _db) = pair(6, LinkConfig::default().with_mtu(576));
     let ha = udp_socket(&mut net, a, 40000);
@@ -268,6 +295,7 @@ fn udp_datagram(payload: &[u8]) -> Vec<u8> {
 }
 
 #[test]
+#[cfg(feature = "ipv4-reassembly")]
 fn overlapping_fragments_drop_the_datagram_and_exact_duplicates_do_not() {
     let (mut net, a, b, _da, db) = pair(7, LinkConfig::default());
     let hb = udp_socket(&mut net, b, 7);
@@ -306,6 +334,7 @@ fn overlapping_fragments_drop_the_datagram_and_exact_duplicates_do_not() {
 }
 
 #[test]
+#[cfg(feature = "ipv4-reassembly")]
 fn reassembly_timeout_sends_time_exceeded_only_with_first_fragment() {
     let (mut net, a, b, _da, db) = pair(8, LinkConfig::default());
     let _hb = udp_socket(&mut net, b, 7);
@@ -381,6 +410,7 @@ fn broadcast_echo_is_ignored_and_broadcast_udp_is_delivered() {
 }
 
 #[test]
+#[cfg(all(feature = "ipv4-forwarding", feature = "pending-queue"))]
 fn forwarding_between_interfaces_with_ttl() {
     let mut net = Network::new(10);
     let mut cfg = StackConfig::default();

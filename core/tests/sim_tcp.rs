@@ -141,7 +141,7 @@ fn a_corrupt_in_order_segment_is_dropped_and_never_read() {
     use microps_core::socket::tcp::State;
     let (mut net, a, b, da, db) = pair(7, LinkConfig::default());
     let (client, server) = open_connection(&mut net, a, b);
-    net.run_until(Duration::from_secs(1), |net| {
+    net.run_until(Duration::from_secs(3), |net| {
         tcp(net, b, server).state() == State::Established
     })
     .unwrap();

@@ -84,7 +84,7 @@ impl Inner<'_> {
                 bump(&mut self.stats.arp.drop_not_for_us);
             }
             if learned {
-                self.pending_ready = true;
+                self.pending_ready = cfg!(feature = "pending-queue");
             }
             return;
         }
@@ -95,7 +95,8 @@ impl Inner<'_> {
             bump(&mut self.stats.arp.drop_cache_full);
         }
         if learned {
-            self.pending_ready = true;
+            // What waited for this neighbour can go (if anything can wait).
+            self.pending_ready = cfg!(feature = "pending-queue");
         }
         if repr.operation == ArpOperation::Request {
             let reply = ArpRepr {

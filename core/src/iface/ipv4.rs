@@ -241,7 +241,7 @@ impl Inner<'_> {
             bump(&mut self.stats.ipv4.drop_multicast);
             return;
         } else {
-            if self.config.forwarding && !link_broadcast {
+            if cfg!(feature = "ipv4-forwarding") && self.config.forwarding && !link_broadcast {
                 self.ip_forward(tx, dev, &packet, repr, checksums);
             } else {
                 bump(&mut self.stats.ipv4.drop_not_for_us);
@@ -254,83 +254,91 @@ impl Inner<'_> {
             bump(&mut self.stats.ipv4.drop_link_broadcast);
             return;
         }
-        let header = packet.header();
-        let payload = packet.payload();
-        if repr.is_fragment() {
-            let frag = Fragment {
-                key: FragKey {
-                    src: repr.src_addr,
-                    dst: repr.dst_addr,
-                    protocol: repr.protocol,
-                    ident: repr.ident,
-                },
-                offset: usize::from(repr.frag_offset),
-                more: repr.more_frags,
-                ttl: repr.ttl,
-                tos: repr.tos,
-                header,
-                payload,
-            };
-            match reasm.add(self.now, frag) {
-                FragOutcome::Held => {}
-                FragOutcome::Duplicate => bump(&mut self.stats.ipv4.drop_frag_duplicate),
-                FragOutcome::Dropped(FragDrop::Overlap) => {
-                    bump(&mut self.stats.ipv4.drop_frag_overlap)
-                }
-                FragOutcome::Dropped(why) => {
-                    net_debug!("fragment dropped: {}", why);
-                    bump(&mut self.stats.ipv4.drop_frag_invalid)
-                }
-                FragOutcome::Complete(i) => {
-                    bump(&mut self.stats.ipv4.reassembled);
-                    if let Some(dg) = reasm.datagram(i) {
-                        let whole = Ipv4Repr {
-                            payload_len: dg.payload.len(),
-                            ttl: dg.ttl,
-                            tos: dg.tos,
-                            more_frags: false,
-                            frag_offset: 0,
-                            ..repr
-                        };
-                        // A synthetic header for ICMP quotes of the whole
-                        // datagram.
-                        let mut hdr = [0u8; HEADER_LEN];
-                        whole.emit(
-                            &mut Ipv4Packet::new_unchecked(&mut hdr[..]),
-                            &ChecksumCapabilities::all(),
-                        );
-                        net_debug!(
-                            "reassembled {} bytes from {}, id={}",
-                            dg.payload.len(),
-                            whole.src_addr,
-                            whole.ident
-                        );
-                        let pkt = InPacket {
-                            repr: whole,
-                            header: &hdr,
-                            payload: dg.payload,
-                            dst_kind,
-                            link_broadcast,
-                            dev,
-                            checksums,
-                        };
-                        self.ip_deliver(tx, sockets, &pkt);
-                    }
-                    reasm.release(i);
-                }
-            }
-            return;
-        }
         let pkt = InPacket {
             repr,
-            header,
-            payload,
+            header: packet.header(),
+            payload: packet.payload(),
             dst_kind,
             link_broadcast,
             dev,
             checksums,
         };
-        self.ip_deliver(tx, sockets, &pkt);
+        if !repr.is_fragment() {
+            self.ip_deliver(tx, sockets, &pkt);
+        } else if cfg!(feature = "ipv4-reassembly") {
+            self.ip_reassemble(tx, reasm, sockets, &pkt);
+        } else {
+            bump(&mut self.stats.ipv4.drop_frag_unsupported);
+        }
+    }
+
+    /// Adds a fragment to its datagram (RFC 791 3.2's reassembly
+    /// procedure) and delivers the datagram once it is whole.
+    fn ip_reassemble(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        reasm: &mut Reassembler<'_>,
+        sockets: &mut SocketSet<'_>,
+        pkt: &InPacket<'_>,
+    ) {
+        let repr = pkt.repr;
+        let frag = Fragment {
+            key: FragKey {
+                src: repr.src_addr,
+                dst: repr.dst_addr,
+                protocol: repr.protocol,
+                ident: repr.ident,
+            },
+            offset: usize::from(repr.frag_offset),
+            more: repr.more_frags,
+            ttl: repr.ttl,
+            tos: repr.tos,
+            header: pkt.header,
+            payload: pkt.payload,
+        };
+        match reasm.add(self.now, frag) {
+            FragOutcome::Held => {}
+            FragOutcome::Duplicate => bump(&mut self.stats.ipv4.drop_frag_duplicate),
+            FragOutcome::Dropped(FragDrop::Overlap) => bump(&mut self.stats.ipv4.drop_frag_overlap),
+            FragOutcome::Dropped(why) => {
+                net_debug!("fragment dropped: {}", why);
+                bump(&mut self.stats.ipv4.drop_frag_invalid)
+            }
+            FragOutcome::Complete(i) => {
+                bump(&mut self.stats.ipv4.reassembled);
+                if let Some(dg) = reasm.datagram(i) {
+                    let whole = Ipv4Repr {
+                        payload_len: dg.payload.len(),
+                        ttl: dg.ttl,
+                        tos: dg.tos,
+                        more_frags: false,
+                        frag_offset: 0,
+                        ..repr
+                    };
+                    // A synthetic header for ICMP quotes of the whole
+                    // datagram.
+                    let mut hdr = [0u8; HEADER_LEN];
+                    whole.emit(
+                        &mut Ipv4Packet::new_unchecked(&mut hdr[..]),
+                        &ChecksumCapabilities::all(),
+                    );
+                    net_debug!(
+                        "reassembled {} bytes from {}, id={}",
+                        dg.payload.len(),
+                        whole.src_addr,
+                        whole.ident
+                    );
+                    let whole_pkt = InPacket {
+                        repr: whole,
+                        header: &hdr,
+                        payload: dg.payload,
+                        ..*pkt
+                    };
+                    self.ip_deliver(tx, sockets, &whole_pkt);
+                }
+                reasm.release(i);
+            }
+        }
     }
 
     /// Hands a whole datagram to its protocol (microps's protocol list).
@@ -641,6 +649,15 @@ impl Inner<'_> {
         l4: Option<L4Checksum>,
     ) -> Result<(), OutputError> {
         let len = repr.payload_len;
+        if !cfg!(feature = "pending-queue") {
+            // As a queue with no room.
+            if state == PendingState::Resolving {
+                bump(&mut self.stats.arp.drop_queue_full);
+            } else {
+                bump(&mut self.stats.ipv4.drop_tx_queue_full);
+            }
+            return Err(OutputError::Dropped);
+        }
         let pending = Pending {
             repr,
             next_hop: route.next_hop,
@@ -696,6 +713,10 @@ impl Inner<'_> {
             Err(FragStop::TooBig { mtu }) => {
                 bump(&mut self.stats.ipv4.drop_too_big);
                 Err(OutputError::TooBig { mtu })
+            }
+            Err(FragStop::NeedsFragmentation) => {
+                bump(&mut self.stats.ipv4.drop_needs_fragmentation);
+                Err(OutputError::Dropped)
             }
             Err(FragStop::Busy { sent: 0 }) => {
                 self.device_busy = true;
@@ -820,6 +841,10 @@ fn transmit_pending(
             bump(&mut stats.ipv4.drop_too_big);
             Ok(())
         }
+        Err(FragStop::NeedsFragmentation) => {
+            bump(&mut stats.ipv4.drop_needs_fragmentation);
+            Ok(())
+        }
         Err(FragStop::Failed(_)) => {
             bump(&mut stats.link.drop_tx_device);
             Ok(())
@@ -834,6 +859,8 @@ enum FragStop {
     Busy { sent: usize },
     /// Not even 8 bytes of payload fit the MTU.
     TooBig { mtu: u16 },
+    /// The datagram does not fit the MTU and fragmentation is compiled out.
+    NeedsFragmentation,
     /// The device refused the frame.
     Failed(DeviceError),
 }
@@ -863,6 +890,9 @@ fn send_fragments(
     };
     if max_data == 0 && repr.payload_len > 0 {
         return Err(FragStop::TooBig { mtu: mtu as u16 });
+    }
+    if !cfg!(feature = "ipv4-fragmentation") && repr.payload_len > max_data {
+        return Err(FragStop::NeedsFragmentation);
     }
     let fragmenting = repr.payload_len > max_data || repr.is_fragment();
     let mut offset = start.min(repr.payload_len);

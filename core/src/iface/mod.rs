@@ -614,7 +614,9 @@ impl<'a> Stack<'a> {
             consider(Some(inner.pending_check_at.max(now)));
         }
         consider(inner.arp.poll_at());
-        consider(self.reasm.poll_at());
+        if cfg!(feature = "ipv4-reassembly") {
+            consider(self.reasm.poll_at());
+        }
         for (_, s) in sockets.iter() {
             let pending = match s {
                 crate::socket::Socket::Udp(u) => u.has_pending_tx(),
@@ -836,10 +838,14 @@ impl<'a> Inner<'a> {
             self.arp_announce(tx, id);
         }
         self.arp_timers(tx);
-        if self.pending_ready || (!self.pending.is_empty() && self.pending_check_at <= now) {
+        let pending_due =
+            self.pending_ready || (!self.pending.is_empty() && self.pending_check_at <= now);
+        if cfg!(feature = "pending-queue") && pending_due {
             self.flush_pending(tx);
         }
-        reasm.poll(now, &mut |e| self.reassembly_expired(tx, e));
+        if cfg!(feature = "ipv4-reassembly") {
+            reasm.poll(now, &mut |e| self.reassembly_expired(tx, e));
+        }
         self.sockets_egress(tx, sockets);
         // A socket's first datagram to a new neighbour started its
         // resolution: the request goes in this poll, not the next.

@@ -197,6 +197,12 @@ counters!(
         drop_frag_invalid,
         /// Datagrams not reassembled in time.
         drop_frag_timeout,
+        /// Fragments received with reassembly compiled out (cargo feature
+        /// `ipv4-reassembly` off).
+        drop_frag_unsupported,
+        /// Datagrams without DF larger than the MTU, with fragmentation
+        /// compiled out (cargo feature `ipv4-fragmentation` off).
+        drop_needs_fragmentation,
         /// Outgoing datagrams dropped for want of a device or queue buffer.
         drop_tx_queue_full,
         /// Datagrams that waited in the pending queue past their deadline.
