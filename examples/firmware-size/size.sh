@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the size comparison firmware on microps-core and on smoltcp 0.14
 # (thumbv7em-none-eabihf, LTO, panic=abort) with opt-level "s" and "z",
-# and prints each one's sections, the ratio, and microps's .text by module.
+# lean (microps-core without its optional IPv4 parts) and, with opt-level
+# "s", full (feature `full`: microps-core's default features against
+# smoltcp with IPv4 fragmentation and Reno), and prints each one's sections,
+# the ratio, and microps's .text by module.
 #
 #   examples/firmware-size/size.sh
 set -euo pipefail
@@ -12,9 +15,10 @@ export CARGO_TARGET_DIR="${FIRMWARE_TARGET_DIR:-$PWD/target}"
 for profile in release release-z; do
     cargo build -q --profile "$profile" --bins
 done
-python3 - "$CARGO_TARGET_DIR/thumbv7em-none-eabihf" <<'PY'
+cargo build -q --release --bins --features full --target-dir "$CARGO_TARGET_DIR/full"
+python3 - "$CARGO_TARGET_DIR/thumbv7em-none-eabihf" "$CARGO_TARGET_DIR/full/thumbv7em-none-eabihf" <<'PY'
 import re, subprocess, sys
-base = sys.argv[1]
+base, full = sys.argv[1], sys.argv[2]
 
 def sections(path):
     out = subprocess.run(["readelf", "-SW", path], capture_output=True, text=True, check=True).stdout
@@ -42,17 +46,18 @@ def modules(path):
         by[key] = by.get(key, 0) + size
     return sorted(by.items(), key=lambda kv: -kv[1])
 
-for profile, label in (("release", 's'), ("release-z", 'z')):
-    ours = sections(f"{base}/{profile}/microps")
-    theirs = sections(f"{base}/{profile}/smoltcp")
-    print(f'opt-level "{label}"      microps   smoltcp   ratio')
+for dir, profile, label in ((base, "release", 's", lean'), (base, "release-z", 'z", lean'),
+                            (full, "release", 's", full')):
+    ours = sections(f"{dir}/{profile}/microps")
+    theirs = sections(f"{dir}/{profile}/smoltcp")
+    print(f'opt-level "{label:9}  microps   smoltcp   ratio')
     for k in (".text", ".rodata", ".data", ".bss"):
         r = f"{ours[k] / theirs[k]:5.2f}x" if theirs[k] else "    -"
         print(f"  {k:8} {ours[k]:>14} {theirs[k]:>9}  {r}")
     flash = lambda s: s[".text"] + s[".rodata"] + s[".data"]
     print(f"  {'flash':8} {flash(ours):>14} {flash(theirs):>9}  {flash(ours) / flash(theirs):5.2f}x")
     print()
-print('microps .text by module (opt-level "s", functions only):')
+print('microps .text by module (opt-level "s", lean, functions only):')
 for key, size in modules(f"{base}/release/microps")[:30]:
     print(f"  {size:7}  {key}")
 PY
