@@ -6,7 +6,7 @@
 use super::ethernet::{ether_emit, frame_len};
 use super::interface::{DeviceId, DeviceInfo, IfaceId};
 use super::stats::bump;
-use super::{Inner, PendingState, Tx};
+use super::{Inner, Tx};
 use crate::wire::arp::PACKET_LEN;
 use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, Ipv4Address};
 
@@ -84,7 +84,7 @@ impl Inner<'_> {
                 bump(&mut self.stats.arp.drop_not_for_us);
             }
             if learned {
-                self.pending_ready = cfg!(feature = "pending-queue");
+                self.pending.ready = cfg!(feature = "pending-queue");
             }
             return;
         }
@@ -96,7 +96,7 @@ impl Inner<'_> {
         }
         if learned {
             // What waited for this neighbour can go (if anything can wait).
-            self.pending_ready = cfg!(feature = "pending-queue");
+            self.pending.ready = cfg!(feature = "pending-queue");
         }
         if repr.operation == ArpOperation::Request {
             let reply = ArpRepr {
@@ -206,23 +206,5 @@ impl Inner<'_> {
         );
         self.arp_output(tx, iface.device, our_mac, EthernetAddress::BROADCAST, &repr);
         bump(&mut self.stats.arp.tx_requests);
-    }
-
-    /// Resolution of `ip` failed: drop what waited for it (RFC 1122
-    /// 2.3.2.2 leaves the choice; there is no one to tell for our own
-    /// datagrams but the counters).
-    pub(crate) fn pending_resolution_failed(&mut self, ip: Ipv4Address) {
-        net_debug!("no reply from {}, dropping its queue", ip);
-        let mut dropped = 0u64;
-        self.pending.for_each_mut(|p, _| {
-            if p.state == PendingState::Resolving && p.next_hop == ip {
-                p.state = PendingState::Done;
-                dropped += 1;
-            }
-            true
-        });
-        self.stats.arp.drop_unresolved.add(dropped);
-        self.pending
-            .dequeue_while(|p| p.state == PendingState::Done);
     }
 }

@@ -263,7 +263,7 @@ impl Inner<'_> {
                 let mut repr = repr;
                 repr.src_addr = route.src;
                 repr.ident = self.next_ident(&repr.src_addr, &repr.dst_addr, repr.protocol);
-                self.queue_pending(repr, parts, route, super::PendingState::Ready)
+                self.queue_pending(repr, parts, route, super::pending::PendingState::Ready)
             }
             other => other,
         }
@@ -301,24 +301,11 @@ impl Inner<'_> {
     /// Takes a token from the error rate limiter (a token bucket refilled
     /// one token per `icmp_error_interval`, up to `icmp_error_burst`).
     fn icmp_rate_ok(&mut self, now: Instant) -> bool {
-        let interval = self.config.icmp_error_interval;
-        let burst = self.config.icmp_error_burst;
-        if interval.total_micros() > 0 {
-            while self.icmp_tokens < burst && self.icmp_refill_at + interval <= now {
-                self.icmp_tokens += 1;
-                self.icmp_refill_at += interval;
-            }
-            if self.icmp_tokens >= burst {
-                self.icmp_refill_at = now;
-            }
-        } else {
-            self.icmp_tokens = burst;
-        }
-        if self.icmp_tokens == 0 {
-            return false;
-        }
-        self.icmp_tokens -= 1;
-        true
+        let (interval, burst) = (
+            self.config.icmp_error_interval,
+            self.config.icmp_error_burst,
+        );
+        self.icmp_errors.take(now, interval, burst)
     }
 
     /// Sends an ICMP error about `pkt`, quoting its header and the first 8

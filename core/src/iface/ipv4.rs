@@ -8,9 +8,10 @@ use super::ethernet::{ether_emit, frame_len};
 use super::icmp::ErrorMsg;
 use super::interface::DeviceId;
 use super::neighbor::Lookup;
+use super::pending::PendingState;
 use super::reassembly::{FragDrop, FragKey, FragOutcome, Fragment, Reassembler};
 use super::stats::bump;
-use super::{Inner, Pending, PendingState, Tx};
+use super::{Inner, Tx};
 use crate::phy::{DeviceError, Medium, RxMeta};
 use crate::socket::{IcmpErrorKind, SocketSet};
 use crate::wire::ipv4::HEADER_LEN;
@@ -480,28 +481,15 @@ impl Inner<'_> {
         })
     }
 
-    /// The next identifier for a datagram from `src` to `dst` (RFC 6864,
-    /// RFC 7739 5.3): a counter per destination bucket added to a keyed
-    /// hash of the flow, so identifiers do not repeat within a flow before
-    /// wrapping and do not reveal traffic to other hosts.
+    /// The next identifier for a datagram from `src` to `dst` that may be
+    /// fragmented (see [`IdentGenerator`](super::ident::IdentGenerator)).
     pub(crate) fn next_ident(
         &mut self,
         src: &Ipv4Address,
         dst: &Ipv4Address,
         protocol: IpProtocol,
     ) -> u16 {
-        let s = src.octets();
-        let d = dst.octets();
-        let bucket = (self.key.hash(&d) % super::IDENT_BUCKETS as u64) as usize;
-        let offset = self.key.hash_parts(&[&s, &d, &[u8::from(protocol)]]) as u16;
-        let counter = match self.ident_counters.get_mut(bucket) {
-            Some(c) => {
-                *c = c.wrapping_add(1);
-                *c
-            }
-            None => 0,
-        };
-        offset.wrapping_add(counter)
+        self.idents.next(&self.key, src, dst, protocol)
     }
 
     /// Originates a datagram: picks the route and source, an identifier and
@@ -613,85 +601,6 @@ impl Inner<'_> {
         }
     }
 
-    /// Copies a datagram into the pending queue.
-    pub(crate) fn queue_pending(
-        &mut self,
-        repr: Ipv4Repr,
-        parts: &[&[u8]],
-        route: RouteInfo,
-        state: PendingState,
-    ) -> Result<(), OutputError> {
-        self.queue_pending_summed(repr, parts, route, state, None)
-    }
-
-    /// [`Inner::queue_pending`], the transport checksum `l4` filled into
-    /// the queued copy.
-    pub(crate) fn queue_pending_summed(
-        &mut self,
-        repr: Ipv4Repr,
-        parts: &[&[u8]],
-        route: RouteInfo,
-        state: PendingState,
-        l4: Option<L4Checksum>,
-    ) -> Result<(), OutputError> {
-        self.queue_pending_from(repr, parts, route, state, 0, l4)
-    }
-
-    /// [`Inner::queue_pending`] for a datagram whose first `sent` payload
-    /// bytes are already out (in fragments).
-    fn queue_pending_from(
-        &mut self,
-        repr: Ipv4Repr,
-        parts: &[&[u8]],
-        route: RouteInfo,
-        state: PendingState,
-        sent: usize,
-        l4: Option<L4Checksum>,
-    ) -> Result<(), OutputError> {
-        let len = repr.payload_len;
-        if !cfg!(feature = "pending-queue") {
-            // As a queue with no room.
-            if state == PendingState::Resolving {
-                bump(&mut self.stats.arp.drop_queue_full);
-            } else {
-                bump(&mut self.stats.ipv4.drop_tx_queue_full);
-            }
-            return Err(OutputError::Dropped);
-        }
-        let pending = Pending {
-            repr,
-            next_hop: route.next_hop,
-            device: route.device,
-            state,
-            sent,
-            deadline: self.now + super::PENDING_LIFETIME,
-        };
-        if self.pending.is_empty() {
-            self.pending_check_at = self.now + super::PENDING_RECHECK;
-        }
-        match self.pending.enqueue(len, pending) {
-            Ok(buf) => {
-                copy_parts(parts, 0, buf);
-                if let Some(l4) = l4 {
-                    l4.apply(buf);
-                }
-                bump(&mut self.stats.arp.queued);
-                if state == PendingState::Ready {
-                    self.pending_ready = true;
-                }
-                Ok(())
-            }
-            Err(_) => {
-                if state == PendingState::Resolving {
-                    bump(&mut self.stats.arp.drop_queue_full);
-                } else {
-                    bump(&mut self.stats.ipv4.drop_tx_queue_full);
-                }
-                Err(OutputError::Dropped)
-            }
-        }
-    }
-
     /// Sends a datagram whose link destination is known, in fragments if
     /// it exceeds the device's MTU (RFC 791 3.2's fragmentation procedure).
     /// If the device runs out of buffers after the first fragment, the
@@ -746,115 +655,11 @@ impl Inner<'_> {
             }
         }
     }
-
-    /// Walks the pending queue: sends what can go now (datagrams whose
-    /// neighbour resolved, datagrams a busy device refused, the rest of a
-    /// datagram a busy device stopped halfway), asks ARP again for a
-    /// neighbour whose entry was evicted, and drops (counted) what waited
-    /// past its deadline. Sent and dropped entries are reclaimed from the
-    /// front.
-    pub(crate) fn flush_pending(&mut self, tx: &mut Tx<'_, '_>) {
-        self.pending_ready = false;
-        let now = self.now;
-        self.pending_check_at = now + super::PENDING_RECHECK;
-        let arp = &mut self.arp;
-        let devices = &self.devices;
-        let stats = &mut self.stats;
-        let busy = &mut self.device_busy;
-        let mut blocked = false;
-        self.pending.for_each_mut(|p, data| {
-            if p.state == PendingState::Done {
-                return true;
-            }
-            if p.deadline <= now {
-                p.state = PendingState::Done;
-                bump(&mut stats.ipv4.drop_pending_timeout);
-                return true;
-            }
-            let Some(info) = devices.get(p.device.index()) else {
-                p.state = PendingState::Done;
-                return true;
-            };
-            let mac = match info.caps.medium {
-                Medium::Ip => None,
-                Medium::Ethernet if p.next_hop.is_broadcast() => Some(EthernetAddress::BROADCAST),
-                Medium::Ethernet if info.caps.flags.loopback => info.hardware_addr(),
-                Medium::Ethernet => match arp.lookup(&p.next_hop, now) {
-                    Lookup::Found(m) => Some(m),
-                    Lookup::Pending => return true,
-                    Lookup::Miss => {
-                        // The entry was evicted or failed: ask again (until
-                        // the datagram's deadline).
-                        let _ = arp.start_resolution(p.next_hop, p.device, now);
-                        return true;
-                    }
-                },
-            };
-            if blocked {
-                return true;
-            }
-            match transmit_pending(tx, devices, stats, busy, p, mac, data) {
-                Ok(()) => {
-                    p.state = PendingState::Done;
-                    arp.clear_queued(&p.next_hop);
-                }
-                Err(()) => blocked = true,
-            }
-            true
-        });
-        self.pending
-            .dequeue_while(|p| p.state == PendingState::Done);
-        if blocked {
-            self.pending_ready = true;
-        }
-    }
-}
-
-/// Sends one queued datagram from where it stopped. `Err` means the device
-/// is busy (the datagram stays queued, `p.sent` records the progress); a
-/// datagram that cannot be sent at all is dropped, counted, as `Ok`.
-fn transmit_pending(
-    tx: &mut Tx<'_, '_>,
-    devices: &[super::DeviceInfo],
-    stats: &mut super::Stats,
-    busy: &mut bool,
-    p: &mut Pending,
-    mac: Option<EthernetAddress>,
-    data: &[u8],
-) -> Result<(), ()> {
-    let Some(info) = devices.get(p.device.index()) else {
-        return Ok(());
-    };
-    let dg = Datagram {
-        repr: p.repr,
-        parts: &[data],
-        l4: None,
-    };
-    match send_fragments(tx, info, mac, dg, p.sent, stats) {
-        Ok(()) => Ok(()),
-        Err(FragStop::Busy { sent }) => {
-            *busy = true;
-            p.sent = sent;
-            Err(())
-        }
-        Err(FragStop::TooBig { .. }) => {
-            bump(&mut stats.ipv4.drop_too_big);
-            Ok(())
-        }
-        Err(FragStop::NeedsFragmentation) => {
-            bump(&mut stats.ipv4.drop_needs_fragmentation);
-            Ok(())
-        }
-        Err(FragStop::Failed(_)) => {
-            bump(&mut stats.link.drop_tx_device);
-            Ok(())
-        }
-    }
 }
 
 /// Why [`send_fragments`] stopped before the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FragStop {
+pub(crate) enum FragStop {
     /// The device had no buffer; the first `sent` payload bytes are out.
     Busy { sent: usize },
     /// Not even 8 bytes of payload fit the MTU.
@@ -869,7 +674,7 @@ enum FragStop {
 /// from payload byte `start` on, in fragments of the device's MTU, each
 /// with its Ethernet header when `mac` is given: RFC 791 3.2's
 /// fragmentation procedure, shared by direct output and the pending queue.
-fn send_fragments(
+pub(crate) fn send_fragments(
     tx: &mut Tx<'_, '_>,
     info: &super::DeviceInfo,
     mac: Option<EthernetAddress>,

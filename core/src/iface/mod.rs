@@ -20,7 +20,9 @@
 //! through the device's reply sink while the request is still borrowed, then
 //! sends what timers and sockets have queued. Input processing is split by
 //! protocol into `ethernet.rs`, `arp.rs`, `ipv4.rs`, `icmp.rs` and `udp.rs`,
-//! whose functions are named after microps's (`arp_input`, `ip_input`, ...).
+//! whose functions are named after microps's (`arp_input`, `ip_input`, ...);
+//! what a poll sends afterwards is in `egress.rs`, the pending queue in
+//! `pending.rs`, the frame transmission in `tx.rs`.
 //!
 //! ```
 //! use microps_core::iface::{Stack, StackConfig, StackStorage};
@@ -43,30 +45,39 @@ use managed::ManagedSlice;
 
 #[cfg(feature = "log")]
 use crate::phy::Medium;
-use crate::phy::{Device, DeviceCapabilities, DeviceError, RxChecksum, RxMeta, TxMeta, TxSink};
+use crate::phy::{Device, DeviceCapabilities, RxChecksum, RxMeta, TxSink};
 use crate::rand::{Rng, SipKey};
 use crate::socket::SocketSet;
-use crate::storage::{PacketBuffer, PacketMetadata};
 use crate::time::{Duration, Instant};
-use crate::wire::{ChecksumCapabilities, Ipv4Address, Ipv4Cidr, Ipv4Repr};
+use crate::wire::{ChecksumCapabilities, Ipv4Address, Ipv4Cidr};
 
 mod arp;
+mod egress;
 mod ethernet;
 mod icmp;
+mod ident;
 pub mod interface;
 mod ipv4;
 pub mod neighbor;
+mod pending;
+mod rate_limit;
 pub mod reassembly;
 pub mod route;
 pub mod stats;
 mod tcp;
+mod tx;
 mod udp;
 
 pub use interface::{DeviceId, DeviceInfo, IfaceId, Interface, MAX_DEVICES, MAX_IFACES};
 pub use neighbor::{ArpCache, ArpConfig, ArpSlot, Neighbor, NeighborState};
+use pending::PendingQueue;
+pub use pending::{Pending, PendingMetadata};
 pub use reassembly::{Reassembler, ReassemblyBuffer};
 pub use route::{MAX_ROUTES, Route, RouteError, RouteTable};
 pub use stats::Stats;
+pub(crate) use tx::Tx;
+#[cfg(feature = "log")]
+use tx::{log_frame, log_frames};
 
 /// How the stack behaves. Build with `StackConfig::default()` and adjust
 /// fields (the struct is `#[non_exhaustive]`).
@@ -115,41 +126,6 @@ impl Default for StackConfig {
         }
     }
 }
-
-/// A datagram waiting for its neighbour's address, or for a device buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pending {
-    repr: Ipv4Repr,
-    next_hop: Ipv4Address,
-    device: DeviceId,
-    state: PendingState,
-    /// Bytes of the payload already sent (in fragments, when a busy
-    /// device stopped a datagram halfway).
-    sent: usize,
-    /// When it is dropped if still unsent, whatever happened to its
-    /// neighbour entry, so nothing can hold the queue forever.
-    deadline: Instant,
-}
-
-/// How long a datagram may wait in the pending queue: longer than ARP's
-/// three requests a second apart.
-pub(crate) const PENDING_LIFETIME: Duration = Duration::from_secs(10);
-
-/// How often the pending queue is revisited while it holds anything.
-pub(crate) const PENDING_RECHECK: Duration = Duration::from_secs(1);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PendingState {
-    /// Waiting for ARP.
-    Resolving,
-    /// Ready to go as soon as the device has a buffer.
-    Ready,
-    /// Sent or dropped; its space is reclaimed when it reaches the front.
-    Done,
-}
-
-/// Metadata slots of the pending-datagram queue.
-pub type PendingMetadata = PacketMetadata<Pending>;
 
 /// The memory a stack works in, given by the caller.
 #[derive(Debug)]
@@ -204,7 +180,7 @@ impl StackStorage<'static> {
             .collect();
         StackStorage::new(
             vec![ArpSlot::EMPTY; arp_slots],
-            vec![PacketMetadata::EMPTY; pending],
+            vec![PendingMetadata::EMPTY; pending],
             vec![0u8; pending_bytes],
             reasm,
         )
@@ -272,10 +248,6 @@ impl PollResult {
     }
 }
 
-/// Identifier counters: per-destination buckets (RFC 6864, RFC 7739 section
-/// 5.3's "hash-based" scheme).
-const IDENT_BUCKETS: usize = 64;
-
 /// Everything but the reassembly buffers; split so that a reassembled
 /// datagram can be processed (and answered) while it is still borrowed.
 #[derive(Debug)]
@@ -285,15 +257,10 @@ pub(crate) struct Inner<'a> {
     pub(crate) ifaces: heapless::Vec<Interface, MAX_IFACES>,
     pub(crate) routes: RouteTable,
     pub(crate) arp: ArpCache<'a>,
-    pub(crate) pending: PacketBuffer<'a, Pending>,
-    /// Some pending datagram has become sendable.
-    pub(crate) pending_ready: bool,
-    /// When the pending queue is next revisited (expiry, re-resolution).
-    pub(crate) pending_check_at: Instant,
+    pub(crate) pending: PendingQueue<'a>,
     pub(crate) key: SipKey,
-    pub(crate) ident_counters: [u16; IDENT_BUCKETS],
-    pub(crate) icmp_tokens: u32,
-    pub(crate) icmp_refill_at: Instant,
+    pub(crate) idents: ident::IdentGenerator,
+    pub(crate) icmp_errors: rate_limit::TokenBucket,
     /// Gratuitous ARPs to send, one per new interface.
     pub(crate) announce: heapless::Vec<IfaceId, MAX_IFACES>,
     /// A device refused a frame in the last poll: back off a little.
@@ -322,13 +289,10 @@ impl<'a> Stack<'a> {
                 ifaces: heapless::Vec::new(),
                 routes: RouteTable::new(),
                 arp: ArpCache::new(storage.arp_cache, arp_key, config.arp),
-                pending: PacketBuffer::new(storage.pending_meta, storage.pending_data),
-                pending_ready: false,
-                pending_check_at: Instant::ZERO,
+                pending: PendingQueue::new(storage.pending_meta, storage.pending_data),
                 key,
-                ident_counters: [0; IDENT_BUCKETS],
-                icmp_tokens: config.icmp_error_burst,
-                icmp_refill_at: Instant::ZERO,
+                idents: ident::IdentGenerator::new(),
+                icmp_errors: rate_limit::TokenBucket::full(config.icmp_error_burst),
                 announce: heapless::Vec::new(),
                 device_busy: false,
                 stats: Stats::default(),
@@ -491,7 +455,7 @@ impl<'a> Stack<'a> {
 
     /// Datagrams waiting for address resolution or a device buffer.
     pub fn pending_datagrams(&self) -> usize {
-        self.inner.pending.packet_count()
+        self.inner.pending.len()
     }
 
     /// Processes input and output on every device: at most
@@ -607,12 +571,10 @@ impl<'a> Stack<'a> {
                 at = Some(at.map_or(t, |a: Instant| a.min(t)));
             }
         };
-        if !inner.announce.is_empty() || inner.pending_ready {
+        if !inner.announce.is_empty() || inner.pending.ready {
             consider(Some(soon));
         }
-        if !inner.pending.is_empty() {
-            consider(Some(inner.pending_check_at.max(now)));
-        }
+        consider(inner.pending.poll_at(now));
         consider(inner.arp.poll_at());
         if cfg!(feature = "ipv4-reassembly") {
             consider(self.reasm.poll_at());
@@ -631,132 +593,6 @@ impl<'a> Stack<'a> {
             }
         }
         at.map(|t| t.max(now))
-    }
-}
-
-/// Logs one frame crossing device `$dev` (`$direction` is `input` or
-/// `output`): a line in microps's style, then every header decoded. A macro
-/// so that the line is prefixed with the caller's function name.
-#[cfg(feature = "log")]
-macro_rules! log_frame {
-    ($dev:expr, $medium:expr, $direction:literal, $frame:expr) => {{
-        let (medium, frame): (Medium, &[u8]) = ($medium, $frame);
-        net_debug!(
-            "dev={}, {}, type={}, len={}",
-            $dev,
-            $direction,
-            FrameType(medium, frame),
-            frame.len()
-        );
-        net_dump!(crate::wire::FrameDump::new(medium, frame));
-    }};
-}
-
-/// Transmission context: every device, with the one being read from reached
-/// through its reply sink.
-pub(crate) struct Tx<'d, 'x> {
-    pub(crate) before: &'d mut [&'x mut dyn Device],
-    pub(crate) after: &'d mut [&'x mut dyn Device],
-    /// Index of `after[0]` minus one (the current device's index).
-    pub(crate) offset: usize,
-    pub(crate) current: Option<(DeviceId, &'d mut dyn TxSink)>,
-    pub(crate) now: Instant,
-    pub(crate) sent: usize,
-    /// Each device's medium, to decode the frames sent in the log.
-    #[cfg(feature = "log")]
-    pub(crate) media: [Medium; MAX_DEVICES],
-}
-
-impl Tx<'_, '_> {
-    /// Lends a buffer of `len` bytes on device `dev` to `f` and sends it.
-    ///
-    /// Every frame the stack sends passes here: with the `log` feature and
-    /// debug logging on, the frame `f` wrote is logged (`dev=net0, output,
-    /// type=ARP(0x0806), len=42`) and dumped header by header
-    /// ([`FrameDump`](crate::wire::FrameDump)). A device that fails with
-    /// `Exhausted` after running `f` did not send what was logged.
-    pub(crate) fn transmit(
-        &mut self,
-        dev: DeviceId,
-        len: usize,
-        f: &mut dyn FnMut(&mut [u8]),
-    ) -> Result<(), DeviceError> {
-        #[cfg(feature = "log")]
-        if log_frames() {
-            let medium = self
-                .media
-                .get(dev.index())
-                .copied()
-                .unwrap_or(Medium::Ethernet);
-            return self.send(dev, len, &mut |buf: &mut [u8]| {
-                f(buf);
-                log_frame!(dev, medium, "output", buf);
-            });
-        }
-        self.send(dev, len, f)
-    }
-
-    /// [`Tx::transmit`] without the log.
-    fn send(
-        &mut self,
-        dev: DeviceId,
-        len: usize,
-        f: &mut dyn FnMut(&mut [u8]),
-    ) -> Result<(), DeviceError> {
-        let i = dev.index();
-        let r = match &mut self.current {
-            Some((cur, sink)) if *cur == dev => sink.transmit(len, TxMeta::default(), f),
-            _ => {
-                let d = if i < self.before.len() {
-                    self.before.get_mut(i)
-                } else {
-                    self.after
-                        .get_mut(i.wrapping_sub(self.offset).wrapping_sub(1))
-                };
-                match d {
-                    Some(d) => d.transmit(self.now, len, TxMeta::default(), f),
-                    None => Err(DeviceError::Down),
-                }
-            }
-        };
-        if r.is_ok() {
-            self.sent += 1;
-        }
-        r
-    }
-}
-
-/// Whether frames are logged: the one-line summary or the dump is on.
-#[cfg(feature = "log")]
-fn log_frames() -> bool {
-    log::log_enabled!(log::Level::Debug)
-        || log::log_enabled!(target: "microps_core::dump", log::Level::Debug)
-}
-
-/// What a frame carries, for the log line: the EtherType on Ethernet
-/// (`IPv4(0x0800)`, `ARP(0x0806)`), `IP` on an IP medium, `?` if the frame is
-/// too short to say.
-#[cfg(feature = "log")]
-struct FrameType<'a>(Medium, &'a [u8]);
-
-#[cfg(feature = "log")]
-impl fmt::Display for FrameType<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self.0 {
-            Medium::Ethernet => match crate::wire::EthernetFrame::new_checked(self.1) {
-                Ok(frame) => write!(f, "{}", frame.ethertype()),
-                Err(_) => f.write_str("?"),
-            },
-            Medium::Ip => f.write_str("IP"),
-        }
-    }
-}
-
-impl fmt::Debug for Tx<'_, '_> {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.debug_struct("Tx")
-            .field("offset", &self.offset)
-            .finish_non_exhaustive()
     }
 }
 
@@ -821,55 +657,6 @@ impl<'a> Inner<'a> {
             self.ethernet_input(tx, reasm, sockets, &info, meta, frame);
         } else {
             self.ip_input(tx, reasm, sockets, dev, meta, false, frame);
-        }
-    }
-
-    /// Timers and queued output: gratuitous ARP, ARP requests, pending
-    /// datagrams, reassembly timeouts, then the sockets.
-    fn egress(
-        &mut self,
-        tx: &mut Tx<'_, '_>,
-        reasm: &mut Reassembler<'_>,
-        sockets: &mut SocketSet<'_>,
-    ) {
-        let now = tx.now;
-        while let Some(id) = self.announce.first().copied() {
-            self.announce.remove(0);
-            self.arp_announce(tx, id);
-        }
-        self.arp_timers(tx);
-        let pending_due =
-            self.pending_ready || (!self.pending.is_empty() && self.pending_check_at <= now);
-        if cfg!(feature = "pending-queue") && pending_due {
-            self.flush_pending(tx);
-        }
-        if cfg!(feature = "ipv4-reassembly") {
-            reasm.poll(now, &mut |e| self.reassembly_expired(tx, e));
-        }
-        self.sockets_egress(tx, sockets);
-        // A socket's first datagram to a new neighbour started its
-        // resolution: the request goes in this poll, not the next.
-        self.arp_timers(tx);
-    }
-
-    /// ARP timers, in rounds of at most 32 actions (a flood of
-    /// unresolvable addresses cannot make this unbounded per round).
-    fn arp_timers(&mut self, tx: &mut Tx<'_, '_>) {
-        let now = tx.now;
-        for _ in 0..64 {
-            let mut actions: heapless::Vec<neighbor::ArpAction, 32> = heapless::Vec::new();
-            let more = self.arp.poll(now, &mut |a| actions.push(a).is_ok());
-            for a in actions {
-                match a {
-                    neighbor::ArpAction::Request { ip, device, to } => {
-                        self.arp_request(tx, device, ip, to)
-                    }
-                    neighbor::ArpAction::Failed { ip } => self.pending_resolution_failed(ip),
-                }
-            }
-            if !more {
-                break;
-            }
         }
     }
 }

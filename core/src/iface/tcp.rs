@@ -206,9 +206,13 @@ impl Inner<'_> {
                 bump(&mut self.stats.tcp.tx_segments);
                 Ok(())
             }
-            Err(OutputError::Exhausted) if queue_if_busy => {
-                self.queue_pending_summed(ip, &parts, route, super::PendingState::Ready, l4)
-            }
+            Err(OutputError::Exhausted) if queue_if_busy => self.queue_pending_summed(
+                ip,
+                &parts,
+                route,
+                super::pending::PendingState::Ready,
+                l4,
+            ),
             Err(e) => Err(e),
         }
     }

@@ -8,7 +8,7 @@ use super::icmp::ErrorMsg;
 use super::ipv4::{DstKind, InPacket, OutputError, originated};
 use super::stats::bump;
 use super::{Inner, Tx};
-use crate::socket::{DispatchError, Socket, SocketSet, UdpSocket};
+use crate::socket::{DispatchError, SocketSet, UdpSocket};
 use crate::wire::{DstUnreachable, IpProtocol, UdpPacket, UdpRepr, checksum};
 
 impl Inner<'_> {
@@ -132,41 +132,5 @@ impl Inner<'_> {
                 }
             }
         })
-    }
-
-    /// Gives every socket the chance to send (a bounded number of packets
-    /// each per poll).
-    pub(crate) fn sockets_egress(&mut self, tx: &mut Tx<'_, '_>, sockets: &mut SocketSet<'_>) {
-        const PER_SOCKET: usize = 64;
-        let mut tcp_changed = false;
-        for (_, socket) in sockets.iter_mut() {
-            let before = match socket {
-                Socket::Tcp(s) => {
-                    self.tcp_socket_timeout(s);
-                    Some(s.state())
-                }
-                _ => None,
-            };
-            for _ in 0..PER_SOCKET {
-                let sent = match socket {
-                    Socket::Udp(s) => s.has_pending_tx() && self.udp_socket_dispatch(tx, s),
-                    Socket::Icmp(s) => s.has_pending_tx() && self.icmp_socket_dispatch(tx, s),
-                    Socket::Tcp(s) => self.tcp_socket_dispatch(tx, s),
-                };
-                if !sent || self.device_busy {
-                    break;
-                }
-            }
-            if let (Some(b), Socket::Tcp(s)) = (before, &*socket)
-                && (b != s.state() || s.state() == crate::socket::tcp::State::Closed)
-            {
-                tcp_changed = true;
-            }
-        }
-        // States changed (a TIME-WAIT ended, an application aborted):
-        // bring the index in line, so closed endpoints do not look taken.
-        if tcp_changed {
-            sockets.sync_all_tcp_indexes();
-        }
     }
 }

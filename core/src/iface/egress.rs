@@ -1,0 +1,93 @@
+//! Egress: what a poll sends after the input is processed, in order:
+//! gratuitous ARPs, ARP timers, the pending queue, reassembly timeouts, then
+//! every socket (its timers, then what it has to send, up to a budget), and
+//! the ARP timers again, so that a resolution a socket's first datagram
+//! started sends its request in this poll.
+
+use super::{Inner, Reassembler, Tx, neighbor};
+use crate::socket::{Socket, SocketSet};
+
+impl Inner<'_> {
+    /// Timers and queued output: gratuitous ARP, ARP requests, pending
+    /// datagrams, reassembly timeouts, then the sockets.
+    pub(crate) fn egress(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        reasm: &mut Reassembler<'_>,
+        sockets: &mut SocketSet<'_>,
+    ) {
+        let now = tx.now;
+        while let Some(id) = self.announce.first().copied() {
+            self.announce.remove(0);
+            self.arp_announce(tx, id);
+        }
+        self.arp_timers(tx);
+        if cfg!(feature = "pending-queue") && self.pending.due(now) {
+            self.flush_pending(tx);
+        }
+        if cfg!(feature = "ipv4-reassembly") {
+            reasm.poll(now, &mut |e| self.reassembly_expired(tx, e));
+        }
+        self.sockets_egress(tx, sockets);
+        // A socket's first datagram to a new neighbour started its
+        // resolution: the request goes in this poll, not the next.
+        self.arp_timers(tx);
+    }
+
+    /// ARP timers, in rounds of at most 32 actions (a flood of
+    /// unresolvable addresses cannot make this unbounded per round).
+    fn arp_timers(&mut self, tx: &mut Tx<'_, '_>) {
+        let now = tx.now;
+        for _ in 0..64 {
+            let mut actions: heapless::Vec<neighbor::ArpAction, 32> = heapless::Vec::new();
+            let more = self.arp.poll(now, &mut |a| actions.push(a).is_ok());
+            for a in actions {
+                match a {
+                    neighbor::ArpAction::Request { ip, device, to } => {
+                        self.arp_request(tx, device, ip, to)
+                    }
+                    neighbor::ArpAction::Failed { ip } => self.pending_resolution_failed(ip),
+                }
+            }
+            if !more {
+                break;
+            }
+        }
+    }
+
+    /// Gives every socket the chance to send (a bounded number of packets
+    /// each per poll).
+    pub(crate) fn sockets_egress(&mut self, tx: &mut Tx<'_, '_>, sockets: &mut SocketSet<'_>) {
+        const PER_SOCKET: usize = 64;
+        let mut tcp_changed = false;
+        for (_, socket) in sockets.iter_mut() {
+            let before = match socket {
+                Socket::Tcp(s) => {
+                    self.tcp_socket_timeout(s);
+                    Some(s.state())
+                }
+                _ => None,
+            };
+            for _ in 0..PER_SOCKET {
+                let sent = match socket {
+                    Socket::Udp(s) => s.has_pending_tx() && self.udp_socket_dispatch(tx, s),
+                    Socket::Icmp(s) => s.has_pending_tx() && self.icmp_socket_dispatch(tx, s),
+                    Socket::Tcp(s) => self.tcp_socket_dispatch(tx, s),
+                };
+                if !sent || self.device_busy {
+                    break;
+                }
+            }
+            if let (Some(b), Socket::Tcp(s)) = (before, &*socket)
+                && (b != s.state() || s.state() == crate::socket::tcp::State::Closed)
+            {
+                tcp_changed = true;
+            }
+        }
+        // States changed (a TIME-WAIT ended, an application aborted):
+        // bring the index in line, so closed endpoints do not look taken.
+        if tcp_changed {
+            sockets.sync_all_tcp_indexes();
+        }
+    }
+}
