@@ -4,11 +4,8 @@
 //! send, padded to the 60-byte minimum.
 
 use super::interface::DeviceInfo;
-use super::reassembly::Reassembler;
 use super::stats::bump;
-use super::{Inner, Tx};
-use crate::phy::RxMeta;
-use crate::socket::SocketSet;
+use super::{Inner, Rx};
 use crate::wire::ethernet::{HEADER_LEN, MIN_FRAME_LEN};
 use crate::wire::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
 
@@ -45,11 +42,8 @@ impl Inner<'_> {
     /// EtherType.
     pub(crate) fn ethernet_input(
         &mut self,
-        tx: &mut Tx<'_, '_>,
-        reasm: &mut Reassembler<'_>,
-        sockets: &mut SocketSet<'_>,
+        rx: &mut Rx<'_, '_, '_, '_, '_>,
         dev: &DeviceInfo,
-        meta: RxMeta,
         frame: &[u8],
     ) {
         let Ok(f) = EthernetFrame::new_checked(frame) else {
@@ -74,16 +68,11 @@ impl Inner<'_> {
             frame.len()
         );
         match f.ethertype() {
-            EtherType::Arp => self.arp_input(tx, dev, f.payload()),
-            EtherType::Ipv4 => self.ip_input(
-                tx,
-                reasm,
-                sockets,
-                dev.id,
-                meta,
-                dst.is_broadcast(),
-                f.payload(),
-            ),
+            EtherType::Arp => self.arp_input(rx.tx, dev, f.payload()),
+            EtherType::Ipv4 => {
+                rx.link_broadcast = dst.is_broadcast();
+                self.ip_input(rx, f.payload())
+            }
             _ => bump(&mut self.stats.link.drop_unknown_type),
         }
     }

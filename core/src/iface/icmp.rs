@@ -22,7 +22,12 @@ use crate::wire::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub(crate) enum ErrorMsg {
+    /// Destination unreachable for `reason` (other than fragmentation
+    /// needed).
     Unreachable(DstUnreachable),
+    /// Fragmentation needed and DF set, with the next hop's MTU (RFC 1191).
+    FragRequired { mtu: u16 },
+    /// Time exceeded.
     TimeExceeded(TimeExceeded),
 }
 
@@ -310,13 +315,7 @@ impl Inner<'_> {
 
     /// Sends an ICMP error about `pkt`, quoting its header and the first 8
     /// bytes of its data (RFC 792), if the rules and the rate limit allow.
-    pub(crate) fn icmp_error(
-        &mut self,
-        tx: &mut Tx<'_, '_>,
-        pkt: &InPacket<'_>,
-        msg: ErrorMsg,
-        mtu: u16,
-    ) {
+    pub(crate) fn icmp_error(&mut self, tx: &mut Tx<'_, '_>, pkt: &InPacket<'_>, msg: ErrorMsg) {
         if !self.may_send_error_about(pkt) {
             return;
         }
@@ -337,6 +336,11 @@ impl Inner<'_> {
         let repr = match msg {
             ErrorMsg::Unreachable(reason) => Icmpv4Repr::DstUnreachable {
                 reason,
+                next_hop_mtu: 0,
+                invoking,
+            },
+            ErrorMsg::FragRequired { mtu } => Icmpv4Repr::DstUnreachable {
+                reason: DstUnreachable::FragRequired,
                 next_hop_mtu: mtu,
                 invoking,
             },
@@ -394,12 +398,7 @@ impl Inner<'_> {
                 .map_or(super::DeviceId(0), |i| i.device),
             checksums: crate::wire::ChecksumCapabilities::all(),
         };
-        self.icmp_error(
-            tx,
-            &pkt,
-            ErrorMsg::TimeExceeded(TimeExceeded::FragExpired),
-            0,
-        );
+        self.icmp_error(tx, &pkt, ErrorMsg::TimeExceeded(TimeExceeded::FragExpired));
     }
 
     /// Sends what the ICMP sockets have queued.

@@ -11,8 +11,8 @@ use super::neighbor::Lookup;
 use super::pending::PendingState;
 use super::reassembly::{FragDrop, FragKey, FragOutcome, Fragment, Reassembler};
 use super::stats::bump;
-use super::{Inner, Tx};
-use crate::phy::{DeviceError, Medium, RxMeta};
+use super::{Inner, Rx, Tx};
+use crate::phy::{DeviceError, Medium};
 use crate::socket::{IcmpErrorKind, SocketSet};
 use crate::wire::ipv4::HEADER_LEN;
 use crate::wire::{
@@ -169,19 +169,10 @@ pub(crate) fn copy_parts(parts: &[&[u8]], mut start: usize, dst: &mut [u8]) {
 impl Inner<'_> {
     /// microps's `ip_input`: validate (RFC 1122 3.2.1), classify the
     /// destination, reassemble, deliver or forward.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn ip_input(
-        &mut self,
-        tx: &mut Tx<'_, '_>,
-        reasm: &mut Reassembler<'_>,
-        sockets: &mut SocketSet<'_>,
-        dev: DeviceId,
-        meta: RxMeta,
-        link_broadcast: bool,
-        data: &[u8],
-    ) {
+    pub(crate) fn ip_input(&mut self, rx: &mut Rx<'_, '_, '_, '_, '_>, data: &[u8]) {
+        let (dev, link_broadcast) = (rx.dev, rx.link_broadcast);
         bump(&mut self.stats.ipv4.rx_packets);
-        let checksums = self.rx_checksums(dev, meta);
+        let checksums = self.rx_checksums(dev, rx.meta);
         let packet = match Ipv4Packet::new_checked(data) {
             Ok(p) => p,
             Err(_) => {
@@ -243,7 +234,7 @@ impl Inner<'_> {
             return;
         } else {
             if cfg!(feature = "ipv4-forwarding") && self.config.forwarding && !link_broadcast {
-                self.ip_forward(tx, dev, &packet, repr, checksums);
+                self.ip_forward(rx.tx, dev, &packet, repr, checksums);
             } else {
                 bump(&mut self.stats.ipv4.drop_not_for_us);
             }
@@ -265,9 +256,9 @@ impl Inner<'_> {
             checksums,
         };
         if !repr.is_fragment() {
-            self.ip_deliver(tx, sockets, &pkt);
+            self.ip_deliver(rx.tx, rx.sockets, &pkt);
         } else if cfg!(feature = "ipv4-reassembly") {
-            self.ip_reassemble(tx, reasm, sockets, &pkt);
+            self.ip_reassemble(rx.tx, rx.reasm, rx.sockets, &pkt);
         } else {
             bump(&mut self.stats.ipv4.drop_frag_unsupported);
         }
@@ -361,7 +352,6 @@ impl Inner<'_> {
                     tx,
                     pkt,
                     ErrorMsg::Unreachable(DstUnreachable::ProtoUnreachable),
-                    0,
                 );
             }
         }
@@ -389,12 +379,7 @@ impl Inner<'_> {
         };
         if repr.ttl <= 1 {
             bump(&mut self.stats.ipv4.drop_ttl);
-            self.icmp_error(
-                tx,
-                &pkt,
-                ErrorMsg::TimeExceeded(TimeExceeded::TtlExpired),
-                0,
-            );
+            self.icmp_error(tx, &pkt, ErrorMsg::TimeExceeded(TimeExceeded::TtlExpired));
             return;
         }
         let Some(route) = self.route_for(&repr.dst_addr, None) else {
@@ -403,7 +388,6 @@ impl Inner<'_> {
                 tx,
                 &pkt,
                 ErrorMsg::Unreachable(DstUnreachable::NetUnreachable),
-                0,
             );
             return;
         };
@@ -418,12 +402,7 @@ impl Inner<'_> {
         match self.ip_output_routed(tx, out, &[packet.payload()], route) {
             Ok(()) => bump(&mut self.stats.ipv4.forwarded),
             Err(OutputError::TooBig { mtu }) => {
-                self.icmp_error(
-                    tx,
-                    &pkt,
-                    ErrorMsg::Unreachable(DstUnreachable::FragRequired),
-                    mtu,
-                );
+                self.icmp_error(tx, &pkt, ErrorMsg::FragRequired { mtu });
             }
             Err(_) => {}
         }

@@ -269,6 +269,24 @@ pub(crate) struct Inner<'a> {
     pub(crate) now: Instant,
 }
 
+/// What travels with one received frame down the input path, to the
+/// datagram's delivery: where to send replies, the reassembly buffers, the
+/// sockets, and where and how the frame came (a datagram that arrived as a
+/// link-layer broadcast is treated differently, RFC 1122 3.3.6). Below the
+/// IP layer a datagram travels as an `InPacket` with the parts it needs.
+#[derive(Debug)]
+pub(crate) struct Rx<'r, 'd, 'x, 'a, 's> {
+    pub(crate) tx: &'r mut Tx<'d, 'x>,
+    pub(crate) reasm: &'r mut Reassembler<'a>,
+    pub(crate) sockets: &'r mut SocketSet<'s>,
+    /// The device the frame came from.
+    pub(crate) dev: DeviceId,
+    /// What the device said of it (checksums verified).
+    pub(crate) meta: RxMeta,
+    /// It was sent to the link's broadcast address.
+    pub(crate) link_broadcast: bool,
+}
+
 /// The TCP/IP stack. See the [module documentation](self).
 #[derive(Debug)]
 pub struct Stack<'a> {
@@ -518,7 +536,15 @@ impl<'a> Stack<'a> {
                             #[cfg(feature = "log")]
                             media,
                         };
-                        inner.frame_input(&mut tx, reasm, sockets, dev_id, meta, frame);
+                        let mut rx = Rx {
+                            tx: &mut tx,
+                            reasm: &mut *reasm,
+                            sockets: &mut *sockets,
+                            dev: dev_id,
+                            meta,
+                            link_broadcast: false,
+                        };
+                        inner.frame_input(&mut rx, frame);
                         *sent += tx.sent;
                     },
                 );
@@ -634,15 +660,8 @@ impl<'a> Inner<'a> {
     /// input, type=IPv4(0x0800), len=98`) and dumped header by header
     /// ([`FrameDump`](crate::wire::FrameDump)), whether the stack then
     /// accepts it or not.
-    fn frame_input(
-        &mut self,
-        tx: &mut Tx<'_, '_>,
-        reasm: &mut Reassembler<'_>,
-        sockets: &mut SocketSet<'_>,
-        dev: DeviceId,
-        meta: RxMeta,
-        frame: &[u8],
-    ) {
+    fn frame_input(&mut self, rx: &mut Rx<'_, '_, '_, '_, '_>, frame: &[u8]) {
+        let dev = rx.dev;
         let Some(info) = self.devices.get(dev.index()).copied() else {
             stats::bump(&mut self.stats.link.drop_unknown_device);
             return;
@@ -654,9 +673,9 @@ impl<'a> Inner<'a> {
             log_frame!(dev, info.caps.medium, "input", frame);
         }
         if info.is_ethernet() {
-            self.ethernet_input(tx, reasm, sockets, &info, meta, frame);
+            self.ethernet_input(rx, &info, frame);
         } else {
-            self.ip_input(tx, reasm, sockets, dev, meta, false, frame);
+            self.ip_input(rx, frame);
         }
     }
 }

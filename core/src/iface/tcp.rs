@@ -15,6 +15,17 @@ use crate::time::Instant;
 use crate::wire::tcp::HEADER_LEN;
 use crate::wire::{IpProtocol, Ipv4AddressExt, TcpFlags, TcpOptions, TcpPacket, TcpRepr, checksum};
 
+/// What [`Inner::tcp_output`] does when the device has no buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IfBusy {
+    /// Queue the segment (a reply outside any connection, which nobody
+    /// would send again).
+    Queue,
+    /// Fail with `Exhausted` (a socket's segment: the socket keeps it and
+    /// tries again).
+    Refuse,
+}
+
 impl Inner<'_> {
     /// The MSS for a connection over device `dev`: MTU - 40 (RFC 9293
     /// 3.7.1: "the MSS value is the effective MTU minus the fixed IP and
@@ -123,16 +134,17 @@ impl Inner<'_> {
             payload: [&[], &[]],
             ident: r.seq.0 as u16 ^ r.ack.0 as u16,
         };
-        let _ = self.tcp_output(tx, &seg, true);
+        let _ = self.tcp_output(tx, &seg, IfBusy::Queue);
     }
 
     /// Emits a segment: header, checksum (pseudo-header, header, data in
-    /// its pieces), IP with DF (RFC 1191).
+    /// its pieces), IP with DF (RFC 1191). A device without a buffer makes
+    /// it wait in the pending queue or fail, as `if_busy` says.
     pub(crate) fn tcp_output(
         &mut self,
         tx: &mut Tx<'_, '_>,
         seg: &Segment<'_>,
-        queue_if_busy: bool,
+        if_busy: IfBusy,
     ) -> Result<(), OutputError> {
         let src = *seg.local.ip();
         let dst = *seg.remote.ip();
@@ -206,7 +218,7 @@ impl Inner<'_> {
                 bump(&mut self.stats.tcp.tx_segments);
                 Ok(())
             }
-            Err(OutputError::Exhausted) if queue_if_busy => self.queue_pending_summed(
+            Err(OutputError::Exhausted) if if_busy == IfBusy::Queue => self.queue_pending_summed(
                 ip,
                 &parts,
                 route,
@@ -247,7 +259,7 @@ impl Inner<'_> {
         s.dispatch(
             now,
             &config,
-            &mut |seg| match self.tcp_output(tx, seg, false) {
+            &mut |seg| match self.tcp_output(tx, seg, IfBusy::Refuse) {
                 Ok(()) => Ok(()),
                 Err(OutputError::Exhausted) => Err(DispatchError::Exhausted),
                 // Lost on the way (no route, ARP failed, ...): the

@@ -64,7 +64,6 @@ impl Inner<'_> {
                     tx,
                     pkt,
                     ErrorMsg::Unreachable(DstUnreachable::PortUnreachable),
-                    0,
                 );
             }
         }
