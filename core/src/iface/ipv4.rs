@@ -7,13 +7,14 @@ use core::fmt;
 use super::ethernet::{ether_emit, frame_len};
 use super::icmp::ErrorMsg;
 use super::interface::DeviceId;
-use super::neighbor::Lookup;
+use super::neighbor::{ArpCache, Lookup};
 use super::pending::PendingState;
 use super::reassembly::{FragDrop, FragKey, FragOutcome, Fragment, Reassembler};
 use super::stats::bump;
 use super::{Inner, Rx, Tx};
 use crate::phy::{DeviceError, Medium};
 use crate::socket::{IcmpErrorKind, SocketSet};
+use crate::time::Instant;
 use crate::wire::ipv4::HEADER_LEN;
 use crate::wire::{
     ChecksumCapabilities, EtherType, EthernetAddress, IpProtocol, Ipv4Address, Ipv4AddressExt,
@@ -529,44 +530,35 @@ impl Inner<'_> {
             bump(&mut self.stats.ipv4.drop_too_big);
             return Err(OutputError::TooBig { mtu: mtu as u16 });
         }
-        let mac = match info.caps.medium {
-            Medium::Ip => None,
-            Medium::Ethernet if info.caps.flags.loopback => {
-                Some(info.hardware_addr().unwrap_or(EthernetAddress::BROADCAST))
+        let hop = resolve_next_hop(
+            &mut self.arp,
+            &info,
+            route.next_hop,
+            route.broadcast,
+            self.now,
+        );
+        let mac = match hop {
+            NextHop::Link(mac) => mac,
+            NextHop::Multicast => {
+                bump(&mut self.stats.ipv4.drop_multicast);
+                return Err(OutputError::Dropped);
             }
-            Medium::Ethernet => {
-                if route.broadcast || route.next_hop.is_broadcast() {
-                    Some(EthernetAddress::BROADCAST)
-                } else if route.next_hop.is_multicast() {
-                    bump(&mut self.stats.ipv4.drop_multicast);
+            NextHop::Unresolved(lookup) => {
+                if lookup == Lookup::Miss
+                    && self
+                        .arp
+                        .start_resolution(route.next_hop, route.device, self.now)
+                        .is_err()
+                {
+                    bump(&mut self.stats.arp.drop_cache_full);
                     return Err(OutputError::Dropped);
-                } else {
-                    match self.arp.lookup(&route.next_hop, self.now) {
-                        Lookup::Found(mac) => Some(mac),
-                        lookup => {
-                            if lookup == Lookup::Miss
-                                && self
-                                    .arp
-                                    .start_resolution(route.next_hop, route.device, self.now)
-                                    .is_err()
-                            {
-                                bump(&mut self.stats.arp.drop_cache_full);
-                                return Err(OutputError::Dropped);
-                            }
-                            if !self.arp.note_queued(&route.next_hop) {
-                                bump(&mut self.stats.arp.drop_queue_full);
-                                return Err(OutputError::Dropped);
-                            }
-                            return self.queue_pending_summed(
-                                repr,
-                                parts,
-                                route,
-                                PendingState::Resolving,
-                                l4,
-                            );
-                        }
-                    }
                 }
+                if !self.arp.note_queued(&route.next_hop) {
+                    bump(&mut self.stats.arp.drop_queue_full);
+                    return Err(OutputError::Dropped);
+                }
+                let waiting = PendingState::Resolving;
+                return self.queue_pending_summed(repr, parts, route, waiting, l4);
             }
         };
         let dg = Datagram { repr, parts, l4 };
@@ -633,6 +625,44 @@ impl Inner<'_> {
                 Err(OutputError::Dropped)
             }
         }
+    }
+}
+
+/// Where a datagram for a next hop goes on its device's link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NextHop {
+    /// Send now: to this link address (`None` on an IP medium).
+    Link(Option<EthernetAddress>),
+    /// The neighbour's address is not known (`Pending` or `Miss`).
+    Unresolved(Lookup),
+    /// A multicast next hop (not supported: dropped).
+    Multicast,
+}
+
+/// The one next-hop resolver, of direct output and of the pending queue:
+/// nothing to resolve on an IP medium; the broadcast address for a
+/// broadcast; the device's own address on a loopback device; else the ARP
+/// cache's answer (RFC 826, RFC 1122 2.3.2).
+pub(crate) fn resolve_next_hop(
+    arp: &mut ArpCache<'_>,
+    info: &super::DeviceInfo,
+    next_hop: Ipv4Address,
+    broadcast: bool,
+    now: Instant,
+) -> NextHop {
+    match info.caps.medium {
+        Medium::Ip => NextHop::Link(None),
+        Medium::Ethernet if broadcast || next_hop.is_broadcast() => {
+            NextHop::Link(Some(EthernetAddress::BROADCAST))
+        }
+        Medium::Ethernet if info.caps.flags.loopback => NextHop::Link(Some(
+            info.hardware_addr().unwrap_or(EthernetAddress::BROADCAST),
+        )),
+        Medium::Ethernet if next_hop.is_multicast() => NextHop::Multicast,
+        Medium::Ethernet => match arp.lookup(&next_hop, now) {
+            Lookup::Found(mac) => NextHop::Link(Some(mac)),
+            other => NextHop::Unresolved(other),
+        },
     }
 }
 

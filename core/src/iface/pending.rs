@@ -7,12 +7,12 @@
 
 use super::interface::DeviceId;
 use super::ipv4::{
-    Datagram, FragStop, L4Checksum, OutputError, RouteInfo, copy_parts, send_fragments,
+    Datagram, FragStop, L4Checksum, NextHop, OutputError, RouteInfo, copy_parts, resolve_next_hop,
+    send_fragments,
 };
 use super::neighbor::Lookup;
 use super::stats::bump;
 use super::{Inner, Tx};
-use crate::phy::Medium;
 use crate::storage::{PacketBuffer, PacketMetadata};
 use crate::time::{Duration, Instant};
 use crate::wire::{EthernetAddress, Ipv4Address, Ipv4Repr};
@@ -205,20 +205,20 @@ impl Inner<'_> {
                 p.state = PendingState::Done;
                 return true;
             };
-            let mac = match info.caps.medium {
-                Medium::Ip => None,
-                Medium::Ethernet if p.next_hop.is_broadcast() => Some(EthernetAddress::BROADCAST),
-                Medium::Ethernet if info.caps.flags.loopback => info.hardware_addr(),
-                Medium::Ethernet => match arp.lookup(&p.next_hop, now) {
-                    Lookup::Found(m) => Some(m),
-                    Lookup::Pending => return true,
-                    Lookup::Miss => {
-                        // The entry was evicted or failed: ask again (until
-                        // the datagram's deadline).
-                        let _ = arp.start_resolution(p.next_hop, p.device, now);
-                        return true;
-                    }
-                },
+            let mac = match resolve_next_hop(arp, info, p.next_hop, false, now) {
+                NextHop::Link(mac) => mac,
+                NextHop::Unresolved(Lookup::Miss) => {
+                    // The entry was evicted or failed: ask again (until
+                    // the datagram's deadline).
+                    let _ = arp.start_resolution(p.next_hop, p.device, now);
+                    return true;
+                }
+                NextHop::Unresolved(_) => return true,
+                NextHop::Multicast => {
+                    p.state = PendingState::Done;
+                    bump(&mut stats.ipv4.drop_multicast);
+                    return true;
+                }
             };
             if blocked {
                 return true;
