@@ -342,3 +342,48 @@ fn an_unanswered_syn_ack_returns_the_listener_to_listen() {
     );
     assert_eq!(s.error(), None);
 }
+
+/// An application that aborts a connection between polls frees its
+/// endpoints at the next poll, so the same local port can connect to the
+/// same peer again (the index entry follows the socket's state).
+#[test]
+fn an_aborted_connection_frees_its_endpoints_at_the_next_poll() {
+    let (mut net, a, b, _da, _db) = pair(8, LinkConfig::default());
+    let new_socket = |net: &mut Network, node| {
+        net.node_mut(node)
+            .sockets
+            .add(TcpSocket::new(
+                SocketBuffer::new(vec![0; 4096]),
+                SocketBuffer::new(vec![0; 4096]),
+            ))
+            .unwrap()
+    };
+    let server = new_socket(&mut net, b);
+    net.node_mut(b).sockets.tcp_listen(server, 80).unwrap();
+    let first = new_socket(&mut net, a);
+    let remote = SocketAddrV4::new(B, 80);
+    let now = net.now();
+    let node = net.node_mut(a);
+    let local = node
+        .stack
+        .tcp_connect(now, &mut node.sockets, first, remote, 0)
+        .unwrap();
+    net.run_until(Duration::from_secs(3), |net| {
+        net.node(a).sockets.get::<TcpSocket>(first).unwrap().state() == State::Established
+    })
+    .unwrap();
+    net.node_mut(a)
+        .sockets
+        .get_mut::<TcpSocket>(first)
+        .unwrap()
+        .abort();
+    let second = new_socket(&mut net, a);
+    net.run_for(Duration::from_millis(1));
+    let now = net.now();
+    let node = net.node_mut(a);
+    assert_eq!(
+        node.stack
+            .tcp_connect(now, &mut node.sockets, second, remote, local.port()),
+        Ok(local)
+    );
+}

@@ -59,15 +59,10 @@ impl Inner<'_> {
     /// each per poll).
     pub(crate) fn sockets_egress(&mut self, tx: &mut Tx<'_, '_>, sockets: &mut SocketSet<'_>) {
         const PER_SOCKET: usize = 64;
-        let mut tcp_changed = false;
-        for (_, socket) in sockets.iter_mut() {
-            let before = match socket {
-                Socket::Tcp(s) => {
-                    self.tcp_socket_timeout(s);
-                    Some(s.state())
-                }
-                _ => None,
-            };
+        sockets.for_each_mut_reindexed(|socket| {
+            if let Socket::Tcp(s) = socket {
+                self.tcp_socket_timeout(s);
+            }
             for _ in 0..PER_SOCKET {
                 let sent = match socket {
                     Socket::Udp(s) => s.has_pending_tx() && self.udp_socket_dispatch(tx, s),
@@ -78,16 +73,6 @@ impl Inner<'_> {
                     break;
                 }
             }
-            if let (Some(b), Socket::Tcp(s)) = (before, &*socket)
-                && (b != s.state() || s.state() == crate::socket::tcp::State::Closed)
-            {
-                tcp_changed = true;
-            }
-        }
-        // States changed (a TIME-WAIT ended, an application aborted):
-        // bring the index in line, so closed endpoints do not look taken.
-        if tcp_changed {
-            sockets.sync_all_tcp_indexes();
-        }
+        });
     }
 }

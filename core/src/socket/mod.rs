@@ -539,12 +539,21 @@ impl<'a> SocketSet<'a> {
         }
     }
 
-    /// Re-indexes every TCP socket whose state no longer matches its index
-    /// entry.
-    pub(crate) fn sync_all_tcp_indexes(&mut self) {
+    /// Hands every socket to `f` in turn and brings a TCP socket's index
+    /// entry in line with its state right after (a TIME-WAIT that ended, a
+    /// connection the application aborted or closed since the last poll),
+    /// so closed endpoints do not look taken: one key comparison per
+    /// socket, no second pass.
+    pub(crate) fn for_each_mut_reindexed(&mut self, mut f: impl FnMut(&mut Socket<'a>)) {
         let n = self.slots.len().min(usize::from(NONE));
         for i in 0..n {
-            self.sync_tcp_index(SocketHandle(i as u16));
+            let Some(socket) = self.slots.get_mut(i).and_then(|s| s.socket.as_mut()) else {
+                continue;
+            };
+            f(socket);
+            if matches!(socket, Socket::Tcp(_)) {
+                self.sync_tcp_index(SocketHandle(i as u16));
+            }
         }
     }
 
