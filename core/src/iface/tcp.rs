@@ -12,7 +12,7 @@ use crate::socket::tcp::input::{Reply, RxContext};
 use crate::socket::tcp::{ConnectError, Segment, TcpSocket};
 use crate::socket::{DispatchError, SocketHandle, SocketSet};
 use crate::time::Instant;
-use crate::wire::tcp::HEADER_LEN;
+use crate::wire::tcp::{CHECKSUM_OFFSET, MAX_HEADER_LEN};
 use crate::wire::{IpProtocol, Ipv4AddressExt, TcpFlags, TcpOptions, TcpPacket, TcpRepr, checksum};
 
 /// What [`Inner::tcp_output`] does when the device has no buffer.
@@ -152,30 +152,11 @@ impl Inner<'_> {
             bump(&mut self.stats.ipv4.drop_no_route);
             return Err(OutputError::NoRoute);
         };
-        let opt_len = seg.options.buffer_len();
-        let hl = HEADER_LEN + opt_len;
-        let mut header = [0u8; 60];
         let payload_len = seg.payload_len();
-        {
-            let Some(h) = header.get_mut(..hl) else {
-                return Err(OutputError::Dropped);
-            };
-            let mut p = TcpPacket::new_unchecked(&mut *h);
-            p.set_src_port(seg.local.port());
-            p.set_dst_port(seg.remote.port());
-            p.set_seq_number(seg.seq);
-            p.set_ack_number(if seg.flags.contains(TcpFlags::ACK) {
-                seg.ack
-            } else {
-                crate::wire::SeqNumber(0)
-            });
-            p.set_header_len(hl);
-            p.set_flags(seg.flags);
-            p.set_window_len(seg.window);
-            p.set_urgent_at(seg.urgent);
-            p.set_checksum(0);
-            seg.options.emit(p.options_mut());
-        }
+        let mut header = [0u8; MAX_HEADER_LEN];
+        let hl = seg
+            .header_repr()
+            .emit_header(&mut TcpPacket::new_unchecked(&mut header[..]));
         let caps = self
             .devices
             .get(route.device.index())
@@ -184,8 +165,13 @@ impl Inner<'_> {
             });
         // The checksum is summed over the segment once it is in the frame.
         let l4 = caps.tcp.tx().then(|| L4Checksum {
-            offset: 16,
-            pseudo: checksum::pseudo_header(&src, &dst, 6, (hl + payload_len) as u32),
+            offset: CHECKSUM_OFFSET,
+            pseudo: checksum::pseudo_header(
+                &src,
+                &dst,
+                IpProtocol::Tcp.into(),
+                (hl + payload_len) as u32,
+            ),
         });
         let mut ip = originated(
             route.src,

@@ -9,7 +9,8 @@ use super::ipv4::{DstKind, InPacket, OutputError, originated};
 use super::stats::bump;
 use super::{Inner, Tx};
 use crate::socket::{DispatchError, SocketSet, UdpSocket};
-use crate::wire::{DstUnreachable, IpProtocol, UdpPacket, UdpRepr, checksum};
+use crate::wire::udp::HEADER_LEN as UDP_HEADER_LEN;
+use crate::wire::{DstUnreachable, IpProtocol, UdpPacket, UdpRepr};
 
 impl Inner<'_> {
     /// microps's `udp_input`.
@@ -87,29 +88,20 @@ impl Inner<'_> {
                 )));
             };
             let src = route.src;
-            let len = 8 + payload.len();
-            let mut header = [0u8; 8];
-            header[0..2].copy_from_slice(&src_port.to_be_bytes());
-            header[2..4].copy_from_slice(&remote.port().to_be_bytes());
-            header[4..6].copy_from_slice(&(len as u16).to_be_bytes());
+            let repr = UdpRepr {
+                src_port,
+                dst_port: remote.port(),
+            };
+            let len = repr.buffer_len(payload.len());
             let caps = self
                 .devices
                 .get(route.device.index())
                 .map_or(crate::wire::ChecksumCapabilities::all(), |d| {
                     d.caps.checksum
                 });
-            if caps.udp.tx() {
-                let sum = checksum::combine(&[
-                    checksum::pseudo_header(&src, remote.ip(), 17, len as u32),
-                    checksum::data(&header),
-                    checksum::data(payload),
-                ]);
-                let mut ck = checksum::finish(sum);
-                if ck == 0 {
-                    ck = 0xffff;
-                }
-                header[6..8].copy_from_slice(&ck.to_be_bytes());
-            }
+            let mut header = [0u8; UDP_HEADER_LEN];
+            let mut packet = UdpPacket::new_unchecked(&mut header[..]);
+            repr.emit_header(&mut packet, &src, remote.ip(), &[payload], &caps);
             let mut ip = originated(
                 src,
                 *remote.ip(),

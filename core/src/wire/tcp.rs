@@ -183,6 +183,8 @@ mod fields {
 
 /// Length of the TCP header without options.
 pub const HEADER_LEN: usize = fields::OPTIONS;
+/// Where the checksum field starts.
+pub const CHECKSUM_OFFSET: usize = fields::CHECKSUM.start;
 /// The longest header (data offset 15).
 pub const MAX_HEADER_LEN: usize = 60;
 /// The most option bytes a header can carry.
@@ -915,18 +917,7 @@ impl<'a> TcpRepr<'a> {
         dst: &Ipv4Address,
         caps: &ChecksumCapabilities,
     ) {
-        packet.set_src_port(self.src_port);
-        packet.set_dst_port(self.dst_port);
-        packet.set_seq_number(self.seq_number);
-        packet.set_ack_number(self.ack_number);
-        // Clear the reserved bits before the offset and the flags go in.
-        field::set_u16(packet.buffer.as_mut(), fields::FLAGS.start, 0);
-        packet.set_header_len(self.header_len());
-        packet.set_flags(self.flags);
-        packet.set_window_len(self.window_len);
-        packet.set_checksum(0);
-        packet.set_urgent_at(self.urgent_pointer);
-        self.options.emit(packet.options_mut());
+        self.emit_header(packet);
         let out = packet.payload_mut();
         let n = out.len().min(self.payload.len());
         if let (Some(dst), Some(src)) = (out.get_mut(..n), self.payload.get(..n)) {
@@ -935,6 +926,41 @@ impl<'a> TcpRepr<'a> {
         if caps.tcp.tx() {
             packet.fill_checksum(src, dst);
         }
+    }
+
+    /// Writes the header and options only, the checksum field zero, into a
+    /// packet at least [`TcpRepr::header_len`] bytes long, and returns that
+    /// length: for a sender that places the data itself (from a ring
+    /// buffer's pieces) and sums the segment once it is in the frame
+    /// ([`CHECKSUM_OFFSET`] says where the sum goes).
+    ///
+    /// ```
+    /// use microps_core::wire::{SeqNumber, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
+    /// let repr = TcpRepr {
+    ///     src_port: 7, dst_port: 9, seq_number: SeqNumber(1), ack_number: SeqNumber(2),
+    ///     flags: TcpFlags::ACK, window_len: 512, urgent_pointer: 0,
+    ///     options: TcpOptions::new(), payload: &[],
+    /// };
+    /// let mut header = [0xffu8; 20];
+    /// assert_eq!(repr.emit_header(&mut TcpPacket::new_unchecked(&mut header[..])), 20);
+    /// let p = TcpPacket::new_checked(&header[..]).unwrap();
+    /// assert_eq!((p.header_len(), p.ack_number(), p.checksum()), (20, SeqNumber(2), 0));
+    /// ```
+    pub fn emit_header<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut TcpPacket<T>) -> usize {
+        let header_len = self.header_len();
+        packet.set_src_port(self.src_port);
+        packet.set_dst_port(self.dst_port);
+        packet.set_seq_number(self.seq_number);
+        packet.set_ack_number(self.ack_number);
+        // Clear the reserved bits before the offset and the flags go in.
+        field::set_u16(packet.buffer.as_mut(), fields::FLAGS.start, 0);
+        packet.set_header_len(header_len);
+        packet.set_flags(self.flags);
+        packet.set_window_len(self.window_len);
+        packet.set_checksum(0);
+        packet.set_urgent_at(self.urgent_pointer);
+        self.options.emit(packet.options_mut());
+        header_len
     }
 }
 

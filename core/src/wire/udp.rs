@@ -256,6 +256,51 @@ impl UdpRepr {
             packet.fill_checksum(src, dst);
         }
     }
+
+    /// Writes the 8-byte header of a datagram whose data lies elsewhere,
+    /// in `payload`'s pieces (the stack copies them into the frame after
+    /// the header): the length, and the checksum over the pseudo-header,
+    /// the header and the pieces if `caps.udp` says the stack computes it
+    /// (zero otherwise; a computed zero is sent as `0xffff`, RFC 768).
+    ///
+    /// ```
+    /// use microps_core::wire::{ChecksumCapabilities, Ipv4Address, UdpPacket, UdpRepr};
+    /// let (src, dst) = (Ipv4Address::new(192, 0, 2, 1), Ipv4Address::new(192, 0, 2, 2));
+    /// let repr = UdpRepr { src_port: 7, dst_port: 9 };
+    /// let caps = ChecksumCapabilities::all();
+    /// let mut whole = [0u8; 13];
+    /// repr.emit(&mut UdpPacket::new_unchecked(&mut whole[..]), &src, &dst, 5,
+    ///     |p| p.copy_from_slice(b"hello"), &caps);
+    /// let mut header = [0u8; 8];
+    /// repr.emit_header(&mut UdpPacket::new_unchecked(&mut header[..]), &src, &dst,
+    ///     &[b"hel", b"lo"], &caps);
+    /// assert_eq!(header, whole[..8]);
+    /// ```
+    pub fn emit_header<T: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        packet: &mut UdpPacket<T>,
+        src: &Ipv4Address,
+        dst: &Ipv4Address,
+        payload: &[&[u8]],
+        caps: &ChecksumCapabilities,
+    ) {
+        let payload_len = payload.iter().map(|p| p.len()).sum();
+        let len = u16::try_from(self.buffer_len(payload_len)).unwrap_or(u16::MAX);
+        packet.set_src_port(self.src_port);
+        packet.set_dst_port(self.dst_port);
+        packet.set_len(len);
+        packet.set_checksum(0);
+        if caps.udp.tx() {
+            let header = packet.buffer.as_ref().get(..HEADER_LEN).unwrap_or(&[]);
+            let sum = checksum::combine(&[
+                checksum::pseudo_header(src, dst, IpProtocol::Udp.into(), u32::from(len)),
+                checksum::data(header),
+                checksum::data_chained(payload),
+            ]);
+            let v = checksum::finish(sum);
+            packet.set_checksum(if v == 0 { 0xffff } else { v });
+        }
+    }
 }
 
 impl fmt::Display for UdpRepr {

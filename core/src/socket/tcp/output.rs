@@ -18,7 +18,7 @@ use super::timer::{Stamp, Timer};
 use super::{Flags, Pending, State, TcpConfig, TcpSocket};
 use crate::socket::DispatchError;
 use crate::time::Instant;
-use crate::wire::{SeqNumber, TcpFlags, TcpOptions};
+use crate::wire::{SeqNumber, TcpFlags, TcpOptions, TcpRepr};
 
 /// A segment the socket asks the stack to send.
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +52,27 @@ impl Segment<'_> {
     /// Data bytes.
     pub fn payload_len(&self) -> usize {
         self.payload[0].len() + self.payload[1].len()
+    }
+
+    /// The header as a [`TcpRepr`] without the data (which stays in its
+    /// pieces): what [`TcpRepr::emit_header`] writes. The acknowledgment
+    /// number is zero unless ACK is set.
+    pub fn header_repr(&self) -> TcpRepr<'static> {
+        TcpRepr {
+            src_port: self.local.port(),
+            dst_port: self.remote.port(),
+            seq_number: self.seq,
+            ack_number: if self.flags.contains(TcpFlags::ACK) {
+                self.ack
+            } else {
+                SeqNumber(0)
+            },
+            flags: self.flags,
+            window_len: self.window,
+            urgent_pointer: self.urgent,
+            options: self.options,
+            payload: &[],
+        }
     }
 }
 
