@@ -387,3 +387,54 @@ fn an_aborted_connection_frees_its_endpoints_at_the_next_poll() {
         Ok(local)
     );
 }
+
+/// The stack remembers the last route it looked up; a route added since
+/// must be used at once, not the remembered one.
+#[test]
+fn a_route_added_between_two_datagrams_is_used_for_the_second() {
+    let (mut stack, mut sockets) = budget_stack();
+    let h = sockets
+        .add(UdpSocket::new(
+            UdpPacketBuffer::new(vec![UdpPacketMetadata::EMPTY; 4], vec![0u8; 1024]),
+            UdpPacketBuffer::new(vec![UdpPacketMetadata::EMPTY; 4], vec![0u8; 1024]),
+        ))
+        .unwrap();
+    sockets.bind_udp(h, 5000).unwrap();
+    let mut dev = BudgetDevice {
+        budget: 100,
+        ..Default::default()
+    };
+    let t = Instant::from_secs(1);
+    stack.poll(t, &mut [&mut dev], &mut sockets); // gratuitous ARP
+    let far: SocketAddrV4 = "198.51.100.7:9".parse().unwrap();
+    let send =
+        |stack: &mut Stack<'static>, sockets: &mut SocketSet<'static>, dev: &mut BudgetDevice| {
+            sockets
+                .get_mut::<UdpSocket>(h)
+                .unwrap()
+                .send_slice(b"x", far)
+                .unwrap();
+            dev.sent.clear();
+            stack.poll(t, &mut [&mut *dev], sockets);
+            assert_eq!(dev.sent.len(), 1);
+            EthernetAddress::from_bytes(&dev.sent[0][0..6]).unwrap()
+        };
+    assert_eq!(
+        send(&mut stack, &mut sockets, &mut dev),
+        MAC_A,
+        "via the default gateway"
+    );
+    let other = Ipv4Address::new(192, 0, 2, 3);
+    let other_mac = EthernetAddress([2, 0, 0, 0, 3, 0]);
+    let d = stack.devices()[0].id;
+    stack.add_static_neighbor(other, other_mac, d).unwrap();
+    let iface = stack.interfaces()[0].id;
+    stack
+        .add_route("198.51.100.0/24".parse().unwrap(), Some(other), iface)
+        .unwrap();
+    assert_eq!(
+        send(&mut stack, &mut sockets, &mut dev),
+        other_mac,
+        "via the new route"
+    );
+}

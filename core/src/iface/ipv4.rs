@@ -53,6 +53,14 @@ pub(crate) struct RouteInfo {
     pub(crate) broadcast: bool,
 }
 
+/// The last question [`Inner::route_for`] answered, and its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LastRoute {
+    dst: Ipv4Address,
+    src_hint: Option<Ipv4Address>,
+    route: RouteInfo,
+}
+
 /// Why a datagram was not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OutputError {
@@ -411,11 +419,32 @@ impl Inner<'_> {
 
     /// The route to `dst` and the source address to use (RFC 1122 3.3.4.3:
     /// a source address the application chose is kept if it is ours).
+    ///
+    /// The last answer is remembered (a bulk flow asks the same question
+    /// for every segment); any change to the devices, interfaces or routes
+    /// forgets it.
     pub(crate) fn route_for(
         &self,
         dst: &Ipv4Address,
         src_hint: Option<Ipv4Address>,
     ) -> Option<RouteInfo> {
+        if let Some(last) = self.last_route.get()
+            && last.dst == *dst
+            && last.src_hint == src_hint
+        {
+            return Some(last.route);
+        }
+        let route = self.find_route(dst, src_hint)?;
+        self.last_route.set(Some(LastRoute {
+            dst: *dst,
+            src_hint,
+            route,
+        }));
+        Some(route)
+    }
+
+    /// [`Inner::route_for`] without the memory.
+    fn find_route(&self, dst: &Ipv4Address, src_hint: Option<Ipv4Address>) -> Option<RouteInfo> {
         let hint = src_hint
             .filter(|a| !a.is_unspecified())
             .and_then(|a| self.iface_by_addr(&a))

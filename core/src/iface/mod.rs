@@ -256,6 +256,9 @@ pub(crate) struct Inner<'a> {
     pub(crate) devices: heapless::Vec<DeviceInfo, MAX_DEVICES>,
     pub(crate) ifaces: heapless::Vec<Interface, MAX_IFACES>,
     pub(crate) routes: RouteTable,
+    /// The last route looked up; `None` after any change to the devices,
+    /// interfaces or routes (see [`Inner::forget_routes`]).
+    pub(crate) last_route: core::cell::Cell<Option<ipv4::LastRoute>>,
     pub(crate) arp: ArpCache<'a>,
     pub(crate) pending: PendingQueue<'a>,
     pub(crate) key: SipKey,
@@ -306,6 +309,7 @@ impl<'a> Stack<'a> {
                 devices: heapless::Vec::new(),
                 ifaces: heapless::Vec::new(),
                 routes: RouteTable::new(),
+                last_route: core::cell::Cell::new(None),
                 arp: ArpCache::new(storage.arp_cache, arp_key, config.arp),
                 pending: PendingQueue::new(storage.pending_meta, storage.pending_data),
                 key,
@@ -329,6 +333,7 @@ impl<'a> Stack<'a> {
     /// [`Stack::poll`]. Logged as microps's `net_device_register`.
     pub fn add_device(&mut self, caps: DeviceCapabilities) -> Result<DeviceId, ConfigError> {
         let id = DeviceId(self.inner.devices.len() as u8);
+        self.inner.forget_routes();
         self.inner
             .devices
             .push(DeviceInfo { id, caps })
@@ -357,6 +362,7 @@ impl<'a> Stack<'a> {
         cidr: Ipv4Cidr,
     ) -> Result<IfaceId, ConfigError> {
         let inner = &mut self.inner;
+        inner.forget_routes();
         let dev = *inner
             .devices
             .get(device.index())
@@ -410,6 +416,7 @@ impl<'a> Stack<'a> {
             .ifaces
             .get(iface.index())
             .ok_or(RouteError::NoSuchInterface)?;
+        self.inner.forget_routes();
         self.inner.routes.add(Route {
             network,
             gateway,
@@ -504,7 +511,12 @@ impl<'a> Stack<'a> {
         // Refresh capabilities (a device may change its MTU).
         for (i, dev) in devices.iter().enumerate() {
             if let Some(info) = self.inner.devices.get_mut(i) {
-                info.caps = dev.capabilities();
+                let caps = dev.capabilities();
+                if caps.flags != info.caps.flags {
+                    // Routing looks at the loopback and broadcast flags.
+                    self.inner.last_route.set(None);
+                }
+                info.caps = caps;
             }
         }
         #[cfg(feature = "log")]
@@ -623,6 +635,12 @@ impl<'a> Stack<'a> {
 }
 
 impl<'a> Inner<'a> {
+    /// Forgets the remembered route (the devices, interfaces or routes are
+    /// about to change).
+    pub(crate) fn forget_routes(&mut self) {
+        self.last_route.set(None);
+    }
+
     /// The interface that has `addr`.
     pub(crate) fn iface_by_addr(&self, addr: &Ipv4Address) -> Option<&Interface> {
         self.ifaces.iter().find(|i| i.addr() == *addr)
