@@ -413,6 +413,9 @@ impl Inner<'_> {
             Err(OutputError::TooBig { mtu }) => {
                 self.icmp_error(tx, &pkt, ErrorMsg::FragRequired { mtu });
             }
+            // A router does not queue what it forwards: with no device
+            // buffer the datagram is dropped, counted.
+            Err(OutputError::Exhausted) => bump(&mut self.stats.ipv4.drop_tx_queue_full),
             Err(_) => {}
         }
     }
