@@ -232,9 +232,14 @@ fn a_socket_reset_during_fast_retransmit_goes_quiet() {
         .stack
         .tcp_connect(now, &mut node.sockets, ha, remote, 0)
         .unwrap();
-    // (Without the pending queue the first SYN is lost to ARP and sent
-    // again after the RTO.)
-    net.run_until(Duration::from_secs(3), |net| {
+    // Without the pending queue the first SYN is lost to ARP and sent
+    // again after the 1 s RTO.
+    let handshake = if cfg!(feature = "pending-queue") {
+        Duration::from_millis(100)
+    } else {
+        Duration::from_secs(3)
+    };
+    net.run_until(handshake, |net| {
         net.node(a).sockets.get::<TcpSocket>(ha).unwrap().state() == State::Established
     })
     .unwrap();
@@ -437,4 +442,52 @@ fn a_route_added_between_two_datagrams_is_used_for_the_second() {
         other_mac,
         "via the new route"
     );
+}
+
+/// A router that finds the outgoing device without a buffer drops the
+/// datagram it forwards, and counts it.
+#[test]
+#[cfg(feature = "ipv4-forwarding")]
+fn a_forwarded_datagram_the_busy_device_refuses_is_counted() {
+    let mut config = StackConfig::default();
+    config.forwarding = true;
+    let mut stack = Stack::new(config, StackStorage::default_owned());
+    let caps = DeviceCapabilities::ethernet(1500, MAC_B);
+    let d0 = stack.add_device(caps).unwrap();
+    let d1 = stack.add_device(caps).unwrap();
+    stack
+        .add_interface(d0, "192.0.2.2/24".parse().unwrap())
+        .unwrap();
+    stack
+        .add_interface(d1, "198.51.100.1/24".parse().unwrap())
+        .unwrap();
+    let far = Ipv4Address::new(198, 51, 100, 7);
+    stack
+        .add_static_neighbor(far, EthernetAddress([2, 0, 0, 0, 7, 0]), d1)
+        .unwrap();
+    let mut sockets = SocketSet::new(vec![SocketSlot::new()], 1);
+    let (mut in0, mut out1) = (BudgetDevice::default(), BudgetDevice::default());
+    in0.budget = 10;
+    out1.budget = 10;
+    let t = Instant::from_secs(1);
+    stack.poll(t, &mut [&mut in0, &mut out1], &mut sockets); // announcements
+    let datagram = |ident| {
+        ipv4_frame(
+            MAC_A,
+            MAC_B,
+            ip(A, far, IpProtocol::Udp, 0, ident),
+            &[0, 1, 0, 9, 0, 8, 0, 0],
+        )
+    };
+    out1.budget = 0;
+    in0.rx.push_back(datagram(1));
+    stack.poll(t, &mut [&mut in0, &mut out1], &mut sockets);
+    assert_eq!(stack.stats().ipv4.drop_tx_queue_full, 1);
+    assert_eq!(stack.stats().ipv4.forwarded, 0);
+    out1.budget = 10;
+    out1.sent.clear();
+    in0.rx.push_back(datagram(2));
+    stack.poll(t, &mut [&mut in0, &mut out1], &mut sockets);
+    assert_eq!(stack.stats().ipv4.forwarded, 1);
+    assert_eq!(out1.sent.len(), 1);
 }
