@@ -1378,6 +1378,48 @@ mod tests {
         assert_eq!(count, 4 * 4 * 2 * 3 * 5);
     }
 
+    /// `emit_header` writes byte for byte the header `emit` writes (before
+    /// the checksum), with every option and every header field in use, on a
+    /// buffer that held garbage.
+    #[test]
+    fn emit_header_writes_what_emit_writes() {
+        let options = TcpOptions {
+            mss: Some(1460),
+            window_scale: Some(7),
+            sack_permitted: true,
+            sack_blocks: [Some((SeqNumber(10), SeqNumber(20))), None, None, None],
+            timestamps: Some((0x0102_0304, 0x0506_0708)),
+        };
+        let repr = TcpRepr {
+            src_port: 0x1234,
+            dst_port: 0x5678,
+            seq_number: SeqNumber(0x9abc_def0),
+            ack_number: SeqNumber(0x1357_9bdf),
+            flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::URG | TcpFlags::FIN,
+            window_len: 0xfedc,
+            urgent_pointer: 0x0042,
+            options,
+            payload: b"data",
+        };
+        let hl = repr.header_len();
+        let mut whole = alloc::vec![0xaau8; repr.buffer_len()];
+        repr.emit(
+            &mut TcpPacket::new_unchecked(&mut whole[..]),
+            &Ipv4Address::new(192, 0, 2, 1),
+            &Ipv4Address::new(192, 0, 2, 2),
+            &ChecksumCapabilities::ignored(),
+        );
+        let mut header = [0x55u8; MAX_HEADER_LEN];
+        let n = repr.emit_header(&mut TcpPacket::new_unchecked(&mut header[..]));
+        assert_eq!(n, hl);
+        assert_eq!(&header[..hl], &whole[..hl]);
+        let parsed = TcpPacket::new_checked(&header[..hl]).unwrap();
+        assert_eq!(parsed.header_len(), hl);
+        assert_eq!(parsed.flags(), repr.flags);
+        assert_eq!(parsed.urgent_at(), 0x0042);
+        assert_eq!(TcpOptions::parse(parsed.options()).unwrap(), options);
+    }
+
     #[test]
     fn sack_blocks_limited_to_option_space() {
         let four = [

@@ -568,3 +568,53 @@ impl TcpSocket<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::Ipv4Addr;
+
+    fn segment(flags: TcpFlags) -> Segment<'static> {
+        Segment {
+            local: SocketAddrV4::new(Ipv4Addr::new(192, 0, 2, 2), 80),
+            remote: SocketAddrV4::new(Ipv4Addr::new(192, 0, 2, 1), 4000),
+            seq: SeqNumber(1000),
+            ack: SeqNumber(77),
+            flags,
+            window: 512,
+            urgent: 3,
+            options: TcpOptions {
+                mss: Some(1460),
+                ..TcpOptions::new()
+            },
+            payload: [b"ab", b"c"],
+            ident: 9,
+        }
+    }
+
+    /// RFC 9293 3.1: the acknowledgment number is only meaningful with ACK;
+    /// we send zero without it. Everything else is the segment's.
+    #[test]
+    fn header_repr_has_the_segments_fields_and_no_ack_without_ack() {
+        let syn = segment(TcpFlags::SYN).header_repr();
+        assert_eq!(syn.ack_number, SeqNumber(0));
+        let r = segment(TcpFlags::ACK | TcpFlags::URG).header_repr();
+        assert_eq!(
+            r,
+            TcpRepr {
+                src_port: 80,
+                dst_port: 4000,
+                seq_number: SeqNumber(1000),
+                ack_number: SeqNumber(77),
+                flags: TcpFlags::ACK | TcpFlags::URG,
+                window_len: 512,
+                urgent_pointer: 3,
+                options: TcpOptions {
+                    mss: Some(1460),
+                    ..TcpOptions::new()
+                },
+                payload: &[],
+            }
+        );
+    }
+}
