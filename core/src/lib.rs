@@ -62,6 +62,20 @@
 //! // static mut PENDING: [PendingMetadata; 8] = [PendingMetadata::EMPTY; 8];
 //! let _ = (ArpSlot::EMPTY, PendingMetadata::EMPTY);
 //! ```
+//!
+//! # Cargo features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `ipv4-reassembly` | on | reassembly of received fragments; off: dropped, counted in `ipv4.drop_frag_unsupported` |
+//! | `ipv4-fragmentation` | on | fragmenting datagrams over the MTU; off: a datagram without DF that does not fit is dropped, counted in `ipv4.drop_needs_fragmentation` |
+//! | `ipv4-forwarding` | on | forwarding when `StackConfig::forwarding` asks; off: counted in `ipv4.drop_not_for_us` |
+//! | `pending-queue` | on | datagrams wait for ARP or a busy device; off: as a queue with no room |
+//! | `log`, `defmt` | off | logging back ends (mutually exclusive) |
+//! | `alloc` | off | `managed` slices may own `Vec`s |
+//! | `sim` | off | the deterministic simulator (test support, uses `alloc`) |
+//!
+//! Types, storage and statistics are the same with every feature set.
 #![no_std]
 #![forbid(unsafe_code)]
 #![cfg_attr(
