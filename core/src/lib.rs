@@ -105,6 +105,8 @@ mod macros;
 
 pub mod iface;
 pub mod phy;
+#[cfg(feature = "sim")]
+pub mod pktdrill;
 pub mod rand;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -1,0 +1,47 @@
+//! `pktdrill`: packetdrill scripts run against one microps stack in virtual
+//! time (feature `sim`).
+//!
+//! A packetdrill script says what the application calls, which segments
+//! arrive and which the stack must send, each with a time:
+//!
+//! ```text
+//! 0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+//! +0  bind(3, ..., ...) = 0
+//! +0  listen(3, 1) = 0
+//! +0  < S 0:0(0) win 65535 <mss 1460>
+//! +0  > S. 0:0(0) ack 1 <mss 1460>
+//! ```
+//!
+//! The runner gives the stack a device of its own: what the script's remote
+//! side sends is injected as frames, every frame the stack sends is captured
+//! and compared with the next `>` line, and the clock jumps from one event
+//! (or one of the stack's own deadlines) to the next, so a script of minutes
+//! runs in milliseconds, the same way every time. Sequence numbers follow
+//! packetdrill's convention: the remote side's are relative to its SYN's
+//! (which is written literally), ours to our initial sequence number.
+//!
+//! What the runner cannot model (ICMP or UDP lines, Python blocks, most shell
+//! commands, options and calls it does not know) makes the script
+//! [`Outcome::Skipped`] with the reason, never passed.
+//!
+//! ```
+//! use microps_core::pktdrill::{run_script, Mode, Outcome};
+//! let script = "
+//! 0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+//! +0  bind(3, ..., ...) = 0
+//! +0  listen(3, 1) = 0
+//! +0  < S 0:0(0) win 65535 <mss 1460>
+//! +0  > S. 0:0(0) ack 1 <mss 1460>
+//! +.1 < . 1:1(0) ack 1 win 65535
+//! +0  accept(3, ..., ...) = 4
+//! ";
+//! assert_eq!(run_script(script, Mode::Strict), Outcome::Passed);
+//! ```
+
+pub mod parse;
+mod run;
+mod syscall;
+
+pub use run::{
+    Failure, Mode, Outcome, run_parsed, run_parsed_traced, run_script, run_script_traced,
+};

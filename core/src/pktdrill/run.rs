@@ -1,0 +1,1021 @@
+//! The runner: one stack, one scripted device, a virtual clock, and the
+//! script's events in order.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+use core::fmt::Write as _;
+
+use super::parse::{self, Event, EventKind, OptionSpec, Script, TcpSpec, Time};
+use super::syscall::{Blocked, Fd};
+use crate::iface::{Stack, StackConfig, StackStorage};
+use crate::phy::{Device, DeviceCapabilities, DeviceError, RxMeta, TxMeta, TxSink};
+use crate::socket::tcp::TcpSocket;
+use crate::socket::{SocketSet, SocketSlot};
+use crate::time::{Duration, Instant};
+use crate::wire::{
+    ChecksumCapabilities, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, IpProtocol,
+    Ipv4Address, Ipv4Packet, Ipv4Repr, SeqNumber, TcpFlags, TcpOption, TcpOptions, TcpPacket,
+    TcpRepr,
+};
+
+/// How outbound segments are compared with the script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every field the script writes, exactly (packetdrill's own rules).
+    Strict,
+    /// For scripts written for another stack: flags, sequence and
+    /// acknowledgment numbers, lengths, results and timing exactly; the
+    /// option order, the window's exact value and the values of `TS val`
+    /// and `wscale` not (the window's being zero or not, the option kinds
+    /// and the MSS value are).
+    Portable,
+}
+
+/// How a script ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every event happened as written.
+    Passed,
+    /// An event did not.
+    Failed(Failure),
+    /// The script needs something this runner does not model.
+    Skipped(String),
+}
+
+/// Where and how a script failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The script line (1-based; 0 for the script as a whole).
+    pub line: usize,
+    /// The line's text.
+    pub text: String,
+    /// What was expected, what happened, and the stack's TCP state then.
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "line {}: {}\n{}", self.line, self.text, self.message)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Outcome::Passed => f.write_str("passed"),
+            Outcome::Failed(e) => write!(f, "failed: {e}"),
+            Outcome::Skipped(why) => write!(f, "skipped: unsupported {why}"),
+        }
+    }
+}
+
+/// Parses and runs a script.
+pub fn run_script(text: &str, mode: Mode) -> Outcome {
+    run_script_traced(text, mode).0
+}
+
+/// [`run_script`], with a trace: each event as it happened, the segments
+/// the stack sent written as script lines (for writing scripts).
+pub fn run_script_traced(text: &str, mode: Mode) -> (Outcome, Vec<String>) {
+    match parse::parse(text) {
+        Ok(script) => run_parsed_traced(&script, mode),
+        Err(e) => (
+            Outcome::Failed(Failure {
+                line: e.line,
+                text: String::new(),
+                message: format!("does not parse: {}", e.message),
+            }),
+            Vec::new(),
+        ),
+    }
+}
+
+/// Runs a parsed script.
+pub fn run_parsed(script: &Script, mode: Mode) -> Outcome {
+    run_parsed_traced(script, mode).0
+}
+
+/// [`run_parsed`] with the trace of [`run_script_traced`].
+pub fn run_parsed_traced(script: &Script, mode: Mode) -> (Outcome, Vec<String>) {
+    let mut runner = None;
+    let outcome = run_events(script, mode, &mut runner);
+    (outcome, runner.map(|r| r.trace).unwrap_or_default())
+}
+
+fn run_events(script: &Script, mode: Mode, slot: &mut Option<Runner>) -> Outcome {
+    let settings = match Settings::from_options(script) {
+        Ok(s) => s,
+        Err(why) => return Outcome::Skipped(why),
+    };
+    if let Some(why) = script.events.iter().find_map(|e| match &e.kind {
+        EventKind::Unsupported(why) => Some(why.clone()),
+        _ => None,
+    }) {
+        return Outcome::Skipped(why);
+    }
+    let runner = slot.insert(Runner::new(settings, mode));
+    for event in &script.events {
+        let mark = runner.trace.len();
+        let r = runner.event(event);
+        let at = (runner.last - T0).total_micros() as f64 / 1e6;
+        let line = format!("{:>4} {at:>10.6} {}", event.line, event.text);
+        runner.trace.insert(mark, line);
+        match r {
+            Ok(()) => {}
+            Err(Stop::Fail(message)) => {
+                let message = format!("{message}\n  TCP:{}", runner.describe_tcp());
+                return Outcome::Failed(Failure {
+                    line: event.line,
+                    text: event.text.clone(),
+                    message,
+                });
+            }
+            Err(Stop::Skip(why)) => return Outcome::Skipped(why),
+        }
+    }
+    if let Err(stop) = runner.finish_blocked() {
+        return match stop {
+            Stop::Fail(message) => Outcome::Failed(Failure {
+                line: 0,
+                text: "(the end of the script)".to_string(),
+                message,
+            }),
+            Stop::Skip(why) => Outcome::Skipped(why),
+        };
+    }
+    Outcome::Passed
+}
+
+/// Why an event stops the run.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    Fail(String),
+    Skip(String),
+}
+
+/// The header options the runner honours.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) tolerance: Duration,
+    pub(crate) local: Ipv4Address,
+    pub(crate) remote: Ipv4Address,
+    pub(crate) gateway: Ipv4Address,
+    pub(crate) mtu: usize,
+    pub(crate) bind_port: u16,
+    pub(crate) connect_port: u16,
+    pub(crate) remote_port: u16,
+    pub(crate) strict_segments: bool,
+}
+
+impl Settings {
+    fn from_options(script: &Script) -> Result<Settings, String> {
+        let mut s = Settings {
+            tolerance: Duration::from_micros(4000),
+            local: Ipv4Address::new(192, 168, 0, 1),
+            remote: Ipv4Address::new(192, 0, 2, 1),
+            gateway: Ipv4Address::new(192, 168, 0, 2),
+            mtu: 1500,
+            bind_port: 8080,
+            connect_port: 8080,
+            remote_port: 48_879,
+            strict_segments: false,
+        };
+        for o in &script.options {
+            let v = o.value.as_deref().unwrap_or("");
+            let bad = || format!("value of --{}: {v}", o.name);
+            match o.name.as_str() {
+                "tolerance_usecs" => {
+                    s.tolerance = Duration::from_micros(v.parse().map_err(|_| bad())?)
+                }
+                "mtu" => s.mtu = v.parse().map_err(|_| bad())?,
+                "local_ip" => s.local = v.parse().map_err(|_| bad())?,
+                "remote_ip" => s.remote = v.parse().map_err(|_| bad())?,
+                "gateway_ip" => s.gateway = v.parse().map_err(|_| bad())?,
+                "bind_port" => s.bind_port = v.parse().map_err(|_| bad())?,
+                "connect_port" => s.connect_port = v.parse().map_err(|_| bad())?,
+                "ip_version" if v == "ipv4" => {}
+                "strict_segments" => s.strict_segments = true,
+                // Only mean something where the runner already does it.
+                "non_fatal" | "verbose" | "dry_run" => {}
+                _ => return Err(format!("option --{}", o.name)),
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// The MAC addresses on the scripted link.
+const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 1]);
+const PEER_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 2]);
+
+/// When the script's clock starts.
+const T0: Instant = Instant::from_secs(1);
+
+/// Polls at one instant before the run is declared stuck.
+const MAX_POLLS_PER_INSTANT: usize = 1000;
+
+/// The device between the stack and the script.
+#[derive(Debug)]
+pub(crate) struct ScriptDevice {
+    caps: DeviceCapabilities,
+    pub(crate) rx: VecDeque<Vec<u8>>,
+    pub(crate) sent: VecDeque<(Instant, Vec<u8>)>,
+}
+
+struct Capture<'a> {
+    sent: &'a mut VecDeque<(Instant, Vec<u8>)>,
+    now: Instant,
+    max: usize,
+}
+
+impl TxSink for Capture<'_> {
+    fn transmit(
+        &mut self,
+        len: usize,
+        _meta: TxMeta,
+        f: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), DeviceError> {
+        if len > self.max {
+            return Err(DeviceError::TooLong);
+        }
+        let mut buf = vec![0u8; len];
+        f(&mut buf);
+        self.sent.push_back((self.now, buf));
+        Ok(())
+    }
+}
+
+impl Device for ScriptDevice {
+    fn capabilities(&self) -> DeviceCapabilities {
+        self.caps
+    }
+
+    fn receive(
+        &mut self,
+        now: Instant,
+        f: &mut dyn FnMut(RxMeta, &[u8], &mut dyn TxSink),
+    ) -> Result<bool, DeviceError> {
+        let Some(frame) = self.rx.pop_front() else {
+            return Ok(false);
+        };
+        let mut sink = Capture {
+            sent: &mut self.sent,
+            now,
+            max: self.caps.max_frame_len,
+        };
+        f(RxMeta::default(), &frame, &mut sink);
+        Ok(true)
+    }
+
+    fn transmit(
+        &mut self,
+        now: Instant,
+        len: usize,
+        meta: TxMeta,
+        f: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), DeviceError> {
+        Capture {
+            sent: &mut self.sent,
+            now,
+            max: self.caps.max_frame_len,
+        }
+        .transmit(len, meta, f)
+    }
+}
+
+/// A segment the stack sent, as the script numbers it.
+#[derive(Debug, Clone)]
+struct Sent {
+    at: Instant,
+    src_port: u16,
+    dst_port: u16,
+    flags: TcpFlags,
+    seq: u32,
+    ack: u32,
+    win: u16,
+    urg: u16,
+    options: Vec<OptionSpec>,
+    len: u32,
+}
+
+pub(crate) struct Runner {
+    pub(crate) settings: Settings,
+    mode: Mode,
+    pub(crate) stack: Stack<'static>,
+    pub(crate) sockets: SocketSet<'static>,
+    pub(crate) dev: ScriptDevice,
+    pub(crate) now: Instant,
+    /// The time of the previous event, which `+` times count from.
+    last: Instant,
+    /// The remote side's initial sequence number (its SYN's, as written).
+    remote_isn: Option<u32>,
+    /// Ours, from the first SYN we send.
+    local_isn: Option<u32>,
+    /// The connection's ports: ours and the script's remote side's.
+    pub(crate) local_port: Option<u16>,
+    pub(crate) remote_port: u16,
+    pub(crate) fds: BTreeMap<i64, Fd>,
+    /// What happened, line by line.
+    trace: Vec<String>,
+    /// A blocking call the script made that has not returned yet.
+    pub(crate) blocked: Option<Blocked>,
+}
+
+impl fmt::Debug for Runner {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runner {
+    fn new(settings: Settings, mode: Mode) -> Runner {
+        let config = StackConfig {
+            seed: 0x5eed,
+            ..StackConfig::default()
+        };
+        let mut stack = Stack::new(config, StackStorage::default_owned());
+        let caps = DeviceCapabilities::ethernet(settings.mtu, OUR_MAC);
+        let mut dev = ScriptDevice {
+            caps,
+            rx: VecDeque::new(),
+            sent: VecDeque::new(),
+        };
+        let slots: Vec<SocketSlot<'static>> = (0..16).map(|_| SocketSlot::new()).collect();
+        let mut sockets = SocketSet::new(slots, 0x5eed);
+        if let Ok(d) = stack.add_device(caps) {
+            let on_link = Ipv4Address::from_bits(settings.local.to_bits() & 0xffff_ff00);
+            let cidr = crate::wire::Ipv4Cidr::new(settings.local, 24);
+            if let Some(cidr) = cidr
+                && let Ok(iface) = stack.add_interface(d, cidr)
+            {
+                let same_subnet = settings.remote.to_bits() & 0xffff_ff00 == on_link.to_bits();
+                let next_hop = if same_subnet {
+                    settings.remote
+                } else {
+                    let _ = stack.set_default_gateway(settings.gateway, iface);
+                    settings.gateway
+                };
+                let _ = stack.add_static_neighbor(next_hop, PEER_MAC, d);
+            }
+        }
+        // The gratuitous ARP of the new interface goes before the script.
+        stack.poll(T0, &mut [&mut dev], &mut sockets);
+        dev.sent.clear();
+        let remote_port = settings.remote_port;
+        Runner {
+            settings,
+            mode,
+            stack,
+            sockets,
+            dev,
+            now: T0,
+            last: T0,
+            remote_isn: None,
+            local_isn: None,
+            local_port: None,
+            remote_port,
+            fds: BTreeMap::new(),
+            trace: Vec::new(),
+            blocked: None,
+        }
+    }
+
+    fn event(&mut self, event: &Event) -> Result<(), Stop> {
+        self.event_now(event)?;
+        self.check_blocked()
+    }
+
+    fn event_now(&mut self, event: &Event) -> Result<(), Stop> {
+        let (lo, hi) = self.window(event)?;
+        match &event.kind {
+            EventKind::Outbound(spec) => self.expect_outbound(spec, lo, hi),
+            kind => {
+                self.advance_to(lo)?;
+                self.check_nothing_unexpected(lo)?;
+                match kind {
+                    EventKind::Inbound(spec) => {
+                        self.inject(spec)?;
+                        self.last = lo;
+                        self.poll_now()
+                    }
+                    EventKind::Call(call) => {
+                        let returns = match event.time.returns_at {
+                            Some(t) => Some(self.resolve(t, lo)?),
+                            None => None,
+                        };
+                        self.call(call, returns)?;
+                        self.last = lo;
+                        self.poll_now()
+                    }
+                    EventKind::Command(c) => {
+                        self.command(c)?;
+                        self.last = lo;
+                        Ok(())
+                    }
+                    EventKind::Unsupported(why) => Err(Stop::Skip(why.clone())),
+                    EventKind::Outbound(_) => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// The earliest and latest instant the event may happen at.
+    fn window(&self, event: &Event) -> Result<(Instant, Instant), Stop> {
+        let tol = self.settings.tolerance;
+        if event.time.start == Time::Any {
+            if !matches!(event.kind, EventKind::Outbound(_)) {
+                return Err(Stop::Fail("'*' is only for outbound packets".to_string()));
+            }
+            return Ok((self.last, Instant::from_micros(i64::MAX / 2)));
+        }
+        let start = self.resolve(event.time.start, self.last)?;
+        match event.time.range_end {
+            Some(end) => Ok((start, self.resolve(end, start)? + tol)),
+            None if matches!(event.kind, EventKind::Outbound(_)) => {
+                Ok((start.max(T0 + tol) - tol, start + tol))
+            }
+            None => Ok((start, start)),
+        }
+    }
+
+    fn resolve(&self, t: Time, base: Instant) -> Result<Instant, Stop> {
+        match t {
+            Time::Absolute(us) => Ok(T0 + Duration::from_micros(us.max(0) as u64)),
+            Time::Relative(us) => Ok(base + Duration::from_micros(us.max(0) as u64)),
+            Time::Any => Err(Stop::Fail("'*' cannot end a range".to_string())),
+        }
+    }
+
+    /// Runs the stack at `now` until it has nothing more to do at once.
+    pub(crate) fn poll_now(&mut self) -> Result<(), Stop> {
+        for _ in 0..MAX_POLLS_PER_INSTANT {
+            let r = self
+                .stack
+                .poll(self.now, &mut [&mut self.dev], &mut self.sockets);
+            if !r.progressed() && !r.more_rx {
+                return Ok(());
+            }
+        }
+        Err(Stop::Fail(format!(
+            "the stack is still busy after {MAX_POLLS_PER_INSTANT} polls at {}",
+            self.now
+        )))
+    }
+
+    /// Moves the clock to `t`, running every deadline the stack has on the
+    /// way.
+    pub(crate) fn advance_to(&mut self, t: Instant) -> Result<(), Stop> {
+        self.advance_until(t, |_| false)
+    }
+
+    /// Moves the clock towards `t`, deadline by deadline, and stops early
+    /// once `done` holds.
+    pub(crate) fn advance_until(
+        &mut self,
+        t: Instant,
+        mut done: impl FnMut(&Runner) -> bool,
+    ) -> Result<(), Stop> {
+        let mut at_same_instant = 0;
+        loop {
+            if done(self) {
+                return Ok(());
+            }
+            let next = self
+                .stack
+                .poll_at(self.now, &self.sockets)
+                .map(|n| n.max(self.now));
+            match next {
+                Some(n) if n <= t => {
+                    at_same_instant = if n == self.now {
+                        at_same_instant + 1
+                    } else {
+                        0
+                    };
+                    if at_same_instant > MAX_POLLS_PER_INSTANT {
+                        return Err(Stop::Fail(format!(
+                            "the stack asks to be polled at {n} again and again"
+                        )));
+                    }
+                    self.now = n;
+                    self.poll_now()?;
+                    self.check_blocked()?;
+                }
+                _ => {
+                    if t > self.now {
+                        self.now = t;
+                        self.poll_now()?;
+                        self.check_blocked()?;
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// A segment the stack sent before `t` (less the tolerance) that no
+    /// script line expected.
+    fn check_nothing_unexpected(&mut self, t: Instant) -> Result<(), Stop> {
+        self.drop_non_tcp();
+        let tol = self.settings.tolerance;
+        if let Some((at, frame)) = self.dev.sent.front()
+            && *at + tol < t
+        {
+            let shown = self.show_frame(*at, frame);
+            return Err(Stop::Fail(format!(
+                "  the stack sent a segment the script does not expect:\n  sent:     {shown}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Frames that are not TCP over IPv4 (gratuitous ARP) are not the
+    /// script's business.
+    fn drop_non_tcp(&mut self) {
+        self.dev.sent.retain(|(_, f)| {
+            EthernetFrame::new_checked(&f[..]).is_ok_and(|e| {
+                e.ethertype() == EtherType::Ipv4
+                    && Ipv4Packet::new_checked(e.payload())
+                        .is_ok_and(|p| p.protocol() == IpProtocol::Tcp)
+            })
+        });
+    }
+
+    fn expect_outbound(&mut self, spec: &TcpSpec, lo: Instant, hi: Instant) -> Result<(), Stop> {
+        let mut got: Option<Sent> = None;
+        let mut seen_len = 0u32;
+        loop {
+            self.advance_until(hi, |r| r.has_tcp_frame())?;
+            self.drop_non_tcp();
+            let Some((at, frame)) = self.dev.sent.pop_front() else {
+                let want = self.show_spec(spec);
+                return Err(Stop::Fail(match &got {
+                    None => format!(
+                        "  expected: {want}\n  sent:     nothing by {}",
+                        script_time(hi)
+                    ),
+                    Some(g) => format!(
+                        "  expected: {want}\n  sent:     {} of it by {}, the first: {}",
+                        seen_len,
+                        script_time(hi),
+                        self.show_sent(g)
+                    ),
+                }));
+            };
+            let sent = match self.decode(at, &frame) {
+                Ok(s) => s,
+                Err(e) => return Err(Stop::Fail(format!("  the stack sent a bad frame: {e}"))),
+            };
+            if spec.flags.contains(TcpFlags::SYN) && self.local_isn.is_none() {
+                self.local_isn = Some(sent.seq.wrapping_sub(spec.seq));
+                self.local_port.get_or_insert(sent.src_port);
+            }
+            let sent = self.relative(sent);
+            if at < lo {
+                return Err(Stop::Fail(format!(
+                    "  expected: {} at {}..{}\n  sent:     {} (too early)",
+                    self.show_spec(spec),
+                    script_time(lo),
+                    script_time(hi),
+                    self.show_sent(&sent)
+                )));
+            }
+            // packetdrill aggregates consecutive data segments into one
+            // script segment (`> P. 1:10001(10000)`) unless told not to.
+            let aggregate = !self.settings.strict_segments
+                && spec.len > 0
+                && got
+                    .as_ref()
+                    .is_none_or(|g| g.seq.wrapping_add(seen_len) == sent.seq);
+            match got.as_mut() {
+                None => {
+                    seen_len = sent.len;
+                    got = Some(sent);
+                }
+                Some(g) if aggregate => {
+                    seen_len = seen_len.wrapping_add(sent.len);
+                    g.flags |= sent.flags;
+                    g.ack = sent.ack;
+                    g.win = sent.win;
+                }
+                Some(_) => {
+                    return Err(Stop::Fail(format!(
+                        "  expected: {} (the rest of it)\n  sent:     {}",
+                        self.show_spec(spec),
+                        self.show_sent(&sent)
+                    )));
+                }
+            }
+            if !aggregate || seen_len >= spec.len {
+                break;
+            }
+        }
+        let Some(mut got) = got else {
+            return Err(Stop::Fail("  nothing sent".to_string()));
+        };
+        got.len = seen_len;
+        if let Some(why) = self.mismatch(spec, &got) {
+            return Err(Stop::Fail(format!(
+                "  expected: {}\n  sent:     {}\n  ({why})",
+                self.show_spec(spec),
+                self.show_sent(&got)
+            )));
+        }
+        let shown = self.show_sent(&got);
+        self.trace.push(format!("                 sent: {shown}"));
+        self.last = got.at;
+        Ok(())
+    }
+
+    fn has_tcp_frame(&self) -> bool {
+        self.dev.sent.iter().any(|(_, f)| {
+            EthernetFrame::new_checked(&f[..]).is_ok_and(|e| {
+                e.ethertype() == EtherType::Ipv4
+                    && Ipv4Packet::new_checked(e.payload())
+                        .is_ok_and(|p| p.protocol() == IpProtocol::Tcp)
+            })
+        })
+    }
+
+    /// What differs between the script's segment and the one sent.
+    fn mismatch(&self, spec: &TcpSpec, got: &Sent) -> Option<String> {
+        if self.local_port.is_some_and(|p| p != got.src_port) || got.dst_port != self.remote_port {
+            return Some("ports: not the script's connection".to_string());
+        }
+        if got.flags != spec.flags {
+            return Some("flags".to_string());
+        }
+        if got.seq != spec.seq {
+            return Some("sequence number".to_string());
+        }
+        if got.len != spec.len {
+            return Some("length".to_string());
+        }
+        if let Some(ack) = spec.ack
+            && (got.ack != ack || !got.flags.contains(TcpFlags::ACK))
+        {
+            return Some("acknowledgment number".to_string());
+        }
+        if let Some(win) = spec.win {
+            let same = match self.mode {
+                Mode::Strict => u32::from(got.win) == win,
+                Mode::Portable => (got.win == 0) == (win == 0),
+            };
+            if !same {
+                return Some("window".to_string());
+            }
+        }
+        if let Some(urg) = spec.urg
+            && got.urg != urg
+        {
+            return Some("urgent pointer".to_string());
+        }
+        if let Some(opts) = &spec.options {
+            let same = match self.mode {
+                Mode::Strict => *opts == got.options,
+                Mode::Portable => portable_options_match(opts, &got.options),
+            };
+            if !same {
+                return Some("options".to_string());
+            }
+        }
+        None
+    }
+
+    /// Parses a frame the stack sent (checksums verified).
+    fn decode(&self, at: Instant, frame: &[u8]) -> Result<Sent, String> {
+        let eth = EthernetFrame::new_checked(frame).map_err(|e| e.to_string())?;
+        let ip = Ipv4Packet::new_checked(eth.payload()).map_err(|e| e.to_string())?;
+        let caps = ChecksumCapabilities::all();
+        let ip_repr = Ipv4Repr::parse(&ip, &caps).map_err(|e| format!("IPv4: {e}"))?;
+        let tcp = TcpPacket::new_checked(ip.payload()).map_err(|e| e.to_string())?;
+        let repr = TcpRepr::parse(&tcp, &ip_repr.src_addr, &ip_repr.dst_addr, &caps)
+            .map_err(|e| format!("TCP: {e}"))?;
+        Ok(Sent {
+            at,
+            src_port: repr.src_port,
+            dst_port: repr.dst_port,
+            flags: repr.flags,
+            seq: repr.seq_number.0,
+            ack: repr.ack_number.0,
+            win: repr.window_len,
+            urg: repr.urgent_pointer,
+            options: raw_options(tcp.options()),
+            len: repr.payload.len() as u32,
+        })
+    }
+
+    /// Turns wire numbers into the script's: our sequence numbers relative
+    /// to our ISN, our acknowledgments (and SACK blocks) relative to the
+    /// remote side's.
+    fn relative(&self, mut s: Sent) -> Sent {
+        let ours = self.local_isn.unwrap_or(0);
+        let theirs = self.remote_isn.unwrap_or(0);
+        s.seq = s.seq.wrapping_sub(ours);
+        s.ack = s.ack.wrapping_sub(theirs);
+        for o in &mut s.options {
+            if let OptionSpec::Sack(blocks) = o {
+                for (a, b) in blocks.iter_mut().flatten() {
+                    *a = a.wrapping_sub(theirs);
+                    *b = b.wrapping_sub(theirs);
+                }
+            }
+        }
+        s
+    }
+
+    /// Sends the script's segment to the stack.
+    fn inject(&mut self, spec: &TcpSpec) -> Result<(), Stop> {
+        // The first SYN's sequence number is literal and is the remote
+        // side's ISN; every later one counts from it.
+        let seq = match self.remote_isn {
+            None if spec.flags.contains(TcpFlags::SYN) => {
+                self.remote_isn = Some(spec.seq);
+                spec.seq
+            }
+            isn => isn.unwrap_or(0).wrapping_add(spec.seq),
+        };
+        let ours = self.local_isn.unwrap_or(0);
+        let ack = spec.ack.map_or(0, |a| ours.wrapping_add(a));
+        let mut raw = Vec::new();
+        for o in spec.options.iter().flatten() {
+            encode_option(o, ours, &mut raw);
+        }
+        if raw.len() > crate::wire::tcp::MAX_OPTIONS_LEN {
+            return Err(Stop::Fail("  more than 40 bytes of options".to_string()));
+        }
+        while raw.len() % 4 != 0 {
+            raw.push(0);
+        }
+        let local_port = match self.local_port {
+            Some(p) => p,
+            None => {
+                self.local_port = Some(self.settings.bind_port);
+                self.settings.bind_port
+            }
+        };
+        let payload = vec![0u8; spec.len as usize];
+        let header = crate::wire::tcp::HEADER_LEN + raw.len();
+        let mut tcp = vec![0u8; header + payload.len()];
+        {
+            let repr = TcpRepr {
+                src_port: self.remote_port,
+                dst_port: local_port,
+                seq_number: SeqNumber(seq),
+                ack_number: SeqNumber(ack),
+                flags: spec.flags,
+                window_len: spec.win.map_or(65535, |w| w.min(65535) as u16),
+                urgent_pointer: spec.urg.unwrap_or(0),
+                options: TcpOptions::new(),
+                payload: &payload,
+            };
+            let mut p = TcpPacket::new_unchecked(&mut tcp[..]);
+            repr.emit(
+                &mut p,
+                &self.settings.remote,
+                &self.settings.local,
+                &ChecksumCapabilities::ignored(),
+            );
+            p.set_header_len(header);
+            p.options_mut().copy_from_slice(&raw);
+            p.payload_mut().copy_from_slice(&payload);
+            p.fill_checksum(&self.settings.remote, &self.settings.local);
+        }
+        let ip = Ipv4Repr {
+            src_addr: self.settings.remote,
+            dst_addr: self.settings.local,
+            protocol: IpProtocol::Tcp,
+            payload_len: tcp.len(),
+            ttl: 64,
+            tos: 0,
+            ident: 0,
+            dont_frag: true,
+            more_frags: false,
+            frag_offset: 0,
+        };
+        let mut frame = vec![0u8; 14 + 20 + tcp.len()];
+        EthernetRepr {
+            src_addr: PEER_MAC,
+            dst_addr: OUR_MAC,
+            ethertype: EtherType::Ipv4,
+        }
+        .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+        let mut packet = Ipv4Packet::new_unchecked(frame.get_mut(14..).unwrap_or_default());
+        ip.emit(&mut packet, &ChecksumCapabilities::all());
+        packet.payload_mut().copy_from_slice(&tcp);
+        self.dev.rx.push_back(frame);
+        Ok(())
+    }
+
+    fn command(&mut self, c: &str) -> Result<(), Stop> {
+        let c = c.trim();
+        if c.is_empty() || c.ends_with("defaults.sh") {
+            // Linux's common profile: the sysctls at their defaults, which
+            // is what this stack runs with.
+            return Ok(());
+        }
+        Err(Stop::Skip(format!("command `{c}`")))
+    }
+
+    /// Every TCP socket's state, for a failure message.
+    pub(crate) fn describe_tcp(&self) -> String {
+        let mut out = String::new();
+        for (h, s) in self.sockets.iter() {
+            if let crate::socket::Socket::Tcp(t) = s {
+                let _ = write!(
+                    out,
+                    "\n    {h} {} {} -> {}",
+                    t.state(),
+                    t.local_endpoint(),
+                    t.remote_endpoint(),
+                );
+            }
+        }
+        if out.is_empty() {
+            out.push_str(" no sockets");
+        }
+        out
+    }
+
+    fn show_spec(&self, spec: &TcpSpec) -> String {
+        let mut s = format!(
+            "{} {}:{}({})",
+            flags_str(spec.flags),
+            spec.seq,
+            spec.seq_end,
+            spec.len
+        );
+        if let Some(a) = spec.ack {
+            let _ = write!(s, " ack {a}");
+        }
+        if let Some(w) = spec.win {
+            let _ = write!(s, " win {w}");
+        }
+        if let Some(o) = &spec.options {
+            let _ = write!(s, " {}", options_str(o));
+        }
+        s
+    }
+
+    fn show_sent(&self, g: &Sent) -> String {
+        let mut s = format!(
+            "{} {}:{}({})",
+            flags_str(g.flags),
+            g.seq,
+            g.seq.wrapping_add(g.len),
+            g.len
+        );
+        if g.flags.contains(TcpFlags::ACK) {
+            let _ = write!(s, " ack {}", g.ack);
+        }
+        let _ = write!(s, " win {}", g.win);
+        if !g.options.is_empty() {
+            let _ = write!(s, " {}", options_str(&g.options));
+        }
+        let _ = write!(s, " (at {})", script_time(g.at));
+        s
+    }
+
+    fn show_frame(&self, at: Instant, frame: &[u8]) -> String {
+        match self.decode(at, frame) {
+            Ok(s) => self.show_sent(&self.relative(s)),
+            Err(e) => e,
+        }
+    }
+
+    /// The TCP socket behind a handle.
+    pub(crate) fn tcp(
+        &mut self,
+        h: crate::socket::SocketHandle,
+    ) -> Option<&mut TcpSocket<'static>> {
+        self.sockets.get_mut::<TcpSocket>(h)
+    }
+}
+
+/// An instant as script time (seconds from the script's start).
+pub(crate) fn script_time(t: Instant) -> String {
+    format!("{:.6}", (t - T0).total_micros() as f64 / 1e6)
+}
+
+/// The options as packetdrill lists them, in wire order.
+fn raw_options(mut raw: &[u8]) -> Vec<OptionSpec> {
+    let mut out = Vec::new();
+    while !raw.is_empty() {
+        let Ok((rest, o)) = TcpOption::parse(raw) else {
+            break;
+        };
+        out.push(match o {
+            TcpOption::EndOfList => {
+                out.push(OptionSpec::Eol);
+                break;
+            }
+            TcpOption::NoOperation => OptionSpec::Nop,
+            TcpOption::MaxSegmentSize(m) => OptionSpec::Mss(m),
+            TcpOption::WindowScale(w) => OptionSpec::WindowScale(w),
+            TcpOption::SackPermitted => OptionSpec::SackPermitted,
+            TcpOption::SackRange(b) => OptionSpec::Sack(b),
+            TcpOption::Timestamps { tsval, tsecr } => OptionSpec::Timestamps {
+                val: tsval,
+                ecr: tsecr,
+            },
+            TcpOption::Unknown { .. } => OptionSpec::Eol,
+        });
+        raw = rest;
+    }
+    out
+}
+
+/// Writes a script option as wire bytes; SACK blocks are relative to our
+/// ISN.
+fn encode_option(o: &OptionSpec, ours: u32, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 40];
+    let option = match *o {
+        OptionSpec::Mss(m) => TcpOption::MaxSegmentSize(m),
+        OptionSpec::Nop => TcpOption::NoOperation,
+        OptionSpec::Eol => TcpOption::EndOfList,
+        OptionSpec::WindowScale(w) => TcpOption::WindowScale(w),
+        OptionSpec::SackPermitted => TcpOption::SackPermitted,
+        OptionSpec::Sack(b) => TcpOption::SackRange(
+            b.map(|x| x.map(|(l, r)| (ours.wrapping_add(l), ours.wrapping_add(r)))),
+        ),
+        OptionSpec::Timestamps { val, ecr } => TcpOption::Timestamps {
+            tsval: val,
+            tsecr: ecr,
+        },
+    };
+    let n = option.buffer_len();
+    option.emit(&mut buf);
+    out.extend_from_slice(buf.get(..n).unwrap_or(&[]));
+}
+
+fn portable_options_match(want: &[OptionSpec], got: &[OptionSpec]) -> bool {
+    let kinds = |l: &[OptionSpec]| {
+        let mut k: Vec<u8> = l
+            .iter()
+            .filter_map(|o| match o {
+                OptionSpec::Nop | OptionSpec::Eol => None,
+                OptionSpec::Mss(_) => Some(2),
+                OptionSpec::WindowScale(_) => Some(3),
+                OptionSpec::SackPermitted => Some(4),
+                OptionSpec::Sack(_) => Some(5),
+                OptionSpec::Timestamps { .. } => Some(8),
+            })
+            .collect();
+        k.sort_unstable();
+        k
+    };
+    let mss = |l: &[OptionSpec]| {
+        l.iter().find_map(|o| match o {
+            OptionSpec::Mss(m) => Some(*m),
+            _ => None,
+        })
+    };
+    kinds(want) == kinds(got) && mss(want) == mss(got)
+}
+
+fn flags_str(f: TcpFlags) -> String {
+    let mut s = String::new();
+    for (flag, c) in [
+        (TcpFlags::FIN, 'F'),
+        (TcpFlags::SYN, 'S'),
+        (TcpFlags::RST, 'R'),
+        (TcpFlags::PSH, 'P'),
+        (TcpFlags::ACK, '.'),
+        (TcpFlags::URG, 'U'),
+        (TcpFlags::ECE, 'E'),
+        (TcpFlags::CWR, 'W'),
+    ] {
+        if f.contains(flag) {
+            s.push(c);
+        }
+    }
+    s
+}
+
+fn options_str(opts: &[OptionSpec]) -> String {
+    let items: Vec<String> = opts
+        .iter()
+        .map(|o| match *o {
+            OptionSpec::Mss(m) => format!("mss {m}"),
+            OptionSpec::Nop => "nop".to_string(),
+            OptionSpec::Eol => "eol".to_string(),
+            OptionSpec::WindowScale(w) => format!("wscale {w}"),
+            OptionSpec::SackPermitted => "sackOK".to_string(),
+            OptionSpec::Sack(b) => {
+                let blocks: Vec<String> = b
+                    .iter()
+                    .flatten()
+                    .map(|(l, r)| format!("{l}:{r}"))
+                    .collect();
+                format!("sack {}", blocks.join(" "))
+            }
+            OptionSpec::Timestamps { val, ecr } => format!("TS val {val} ecr {ecr}"),
+        })
+        .collect();
+    format!("<{}>", items.join(","))
+}

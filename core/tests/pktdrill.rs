@@ -1,0 +1,181 @@
+//! The conformance corpus: every script in `tests/pktdrill/` runs in strict
+//! mode and must pass; and the runner itself fails a script whose stack
+//! does otherwise, with the line and both segments.
+
+use microps_core::pktdrill::{Mode, Outcome, run_script};
+
+#[test]
+fn the_corpus_passes_in_strict_mode() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pktdrill");
+    let mut scripts: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pkt"))
+        .collect();
+    scripts.sort();
+    assert!(scripts.len() >= 10, "the corpus is in {dir}");
+    let mut failures = Vec::new();
+    for path in &scripts {
+        let text = std::fs::read_to_string(path).unwrap();
+        let first = text.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with("// RFC"),
+            "{}: a script names the RFC sentence it checks first",
+            path.display()
+        );
+        match run_script(&text, Mode::Strict) {
+            Outcome::Passed => {}
+            other => failures.push(format!("{}: {other}", path.display())),
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+const HANDSHAKE: &str = "
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  bind(3, ..., ...) = 0
++0  listen(3, 1) = 0
++0  < S 0:0(0) win 65535 <mss 1460>
+";
+
+fn failed(script: &str) -> (usize, String) {
+    match run_script(script, Mode::Strict) {
+        Outcome::Failed(f) => (f.line, f.message),
+        other => panic!("expected a failure, got {other}"),
+    }
+}
+
+#[test]
+fn a_wrong_field_fails_with_both_segments() {
+    let script = format!("{HANDSHAKE}+0  > S. 0:0(0) ack 2 <mss 1460>\n");
+    let (line, message) = failed(&script);
+    assert_eq!(line, 6);
+    assert!(
+        message.contains("expected: S. 0:0(0) ack 2 <mss 1460>"),
+        "{message}"
+    );
+    assert!(
+        message.contains("sent:     S. 0:0(0) ack 1 win 65535 <mss 1460>"),
+        "{message}"
+    );
+    assert!(message.contains("(acknowledgment number)"), "{message}");
+    assert!(message.contains("SYN-RECEIVED"), "the TCP state: {message}");
+}
+
+#[test]
+fn each_field_is_compared() {
+    for (line, why) in [
+        ("> S 0:0(0) ack 1 <mss 1460>", "flags"),
+        ("> S. 0:0(0) ack 1 win 1000 <mss 1460>", "window"),
+        ("> S. 0:0(0) ack 1 <mss 536>", "options"),
+        ("> S. 0:0(0) ack 1 <nop,mss 1460>", "options"),
+    ] {
+        let (_, message) = failed(&format!("{HANDSHAKE}+0  {line}\n"));
+        assert!(message.contains(&format!("({why})")), "{line}: {message}");
+    }
+    // The SYN's sequence number gives our ISN; the others count from it.
+    let established = format!(
+        "{HANDSHAKE}+0  > S. 0:0(0) ack 1 <mss 1460>\n+.1 < . 1:1(0) ack 1 win 65535\n+0  accept(3, ..., ...) = 4\n+0  write(4, ..., 10) = 10\n"
+    );
+    for (line, why) in [
+        ("> P. 2:12(10) ack 1", "sequence number"),
+        ("> . 1:11(10) ack 1", "flags"),
+    ] {
+        let (_, message) = failed(&format!("{established}+0  {line}\n"));
+        assert!(message.contains(&format!("({why})")), "{line}: {message}");
+    }
+    // Segments aggregate up to the script's length (packetdrill's rule), so
+    // a short one is waited for, then reported.
+    let (_, message) = failed(&format!("{established}+0  > P. 1:12(11) ack 1\n"));
+    assert!(message.contains("10 of it by"), "{message}");
+    let right = format!("{established}+0  > P. 1:11(10) ack 1\n");
+    assert_eq!(run_script(&right, Mode::Strict), Outcome::Passed);
+}
+
+#[test]
+fn a_segment_at_the_wrong_time_fails() {
+    let late = format!("{HANDSHAKE}+1  > S. 0:0(0) ack 1 <mss 1460>\n");
+    assert!(failed(&late).1.contains("too early"));
+    let script = format!(
+        "{HANDSHAKE}+0  > S. 0:0(0) ack 1 <mss 1460>\n+.1 < . 1:1(0) ack 1 win 65535\n+0  accept(3, ..., ...) = 4\n+0  < P. 1:101(100) ack 1 win 65535\n+0  > . 1:1(0) ack 101\n"
+    );
+    let (line, message) = failed(&script);
+    assert_eq!(line, 10, "the delayed ACK is not immediate");
+    assert!(message.contains("nothing by"), "{message}");
+}
+
+#[test]
+fn a_segment_the_script_does_not_expect_fails() {
+    let (line, message) = failed(&format!("{HANDSHAKE}+1  close(3) = 0\n"));
+    assert_eq!(line, 6);
+    assert!(message.contains("does not expect"), "{message}");
+}
+
+#[test]
+fn results_and_errnos_are_compared() {
+    let (_, message) = failed(&format!("{HANDSHAKE}+0  listen(3, 1) = 7\n"));
+    assert!(
+        message.contains("expected: = 7") && message.contains("returned: = 0"),
+        "{message}"
+    );
+    let script = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 connect(3, ..., ...) = 0\n";
+    let (_, message) = failed(script);
+    assert!(message.contains("returned: = -1 EINPROGRESS"), "{message}");
+    let blocking = format!("{HANDSHAKE}+0  accept(3, ..., ...) = 4\n");
+    assert!(failed(&blocking).1.contains("blocks"));
+}
+
+#[test]
+fn what_the_runner_does_not_model_is_skipped_never_passed() {
+    for (script, why) in [
+        ("0 `sysctl -q net.ipv4.tcp_sack=0`\n", "command"),
+        (
+            "--mss=1000\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+            "option --mss",
+        ),
+        (
+            "0 < icmp unreachable frag_needed mtu 1000 [1:1(0)]\n",
+            "icmp",
+        ),
+        (
+            "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n",
+            "socket type",
+        ),
+        (
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 ioctl(3, SIOCINQ, [0]) = 0\n",
+            "ioctl",
+        ),
+    ] {
+        match run_script(script, Mode::Strict) {
+            Outcome::Skipped(w) => assert!(w.contains(why), "{script}: {w}"),
+            other => panic!("{script}: {other}"),
+        }
+    }
+}
+
+#[test]
+fn a_blocking_call_returns_when_the_script_says() {
+    let script = format!(
+        "{HANDSHAKE}+0  > S. 0:0(0) ack 1 <mss 1460>\n+0...0.2 accept(3, ..., ...) = 4\n+.2 < . 1:1(0) ack 1 win 65535\n"
+    );
+    assert_eq!(run_script(&script, Mode::Strict), Outcome::Passed);
+    let early = format!(
+        "{HANDSHAKE}+0  > S. 0:0(0) ack 1 <mss 1460>\n+0...0.5 accept(3, ..., ...) = 4\n+.2 < . 1:1(0) ack 1 win 65535\n"
+    );
+    assert!(failed(&early).1.contains("blocks until"));
+}
+
+#[test]
+fn portable_mode_ignores_the_window_value_not_its_being_zero() {
+    let script = format!("{HANDSHAKE}+0  > S. 0:0(0) ack 1 win 29200 <mss 1460>\n");
+    assert!(matches!(
+        run_script(&script, Mode::Strict),
+        Outcome::Failed(_)
+    ));
+    assert_eq!(run_script(&script, Mode::Portable), Outcome::Passed);
+    let zero = format!("{HANDSHAKE}+0  > S. 0:0(0) ack 1 win 0 <mss 1460>\n");
+    assert!(matches!(
+        run_script(&zero, Mode::Portable),
+        Outcome::Failed(_)
+    ));
+}
