@@ -102,6 +102,10 @@ pub(crate) struct Opts {
     nonblock: bool,
     nodelay: bool,
     keepalive: bool,
+    /// Linux's TCP_KEEPIDLE, TCP_KEEPINTVL (seconds) and TCP_KEEPCNT.
+    keepidle: u32,
+    keepintvl: u32,
+    keepcnt: u8,
     rcvbuf: usize,
     sndbuf: usize,
 }
@@ -212,6 +216,9 @@ impl Runner {
                         nonblock: false,
                         nodelay: false,
                         keepalive: false,
+                        keepidle: 7200,
+                        keepintvl: 75,
+                        keepcnt: 9,
                         rcvbuf: 65535,
                         sndbuf: 65535,
                     }),
@@ -288,6 +295,9 @@ impl Runner {
             "SO_REUSEADDR" | "SO_REUSEPORT" => {}
             "TCP_NODELAY" => o.nodelay = v != 0,
             "SO_KEEPALIVE" => o.keepalive = v != 0,
+            "TCP_KEEPIDLE" => o.keepidle = u32::try_from(v).unwrap_or(7200),
+            "TCP_KEEPINTVL" => o.keepintvl = u32::try_from(v).unwrap_or(75),
+            "TCP_KEEPCNT" => o.keepcnt = u8::try_from(v).unwrap_or(9),
             "SO_RCVBUF" if conn.is_none() => o.rcvbuf = (v.max(256) as usize).min(1 << 20),
             "SO_SNDBUF" if conn.is_none() => o.sndbuf = (v.max(256) as usize).min(1 << 20),
             other => return Err(Stop::Skip(format!("setsockopt {other}"))),
@@ -355,7 +365,12 @@ impl Runner {
     fn apply(&mut self, h: SocketHandle, o: Opts) {
         if let Some(s) = self.tcp(h) {
             s.set_nagle_enabled(!o.nodelay);
-            s.set_keep_alive(o.keepalive.then(|| Duration::from_secs(7200)));
+            s.set_keep_alive(
+                o.keepalive
+                    .then(|| Duration::from_secs(u64::from(o.keepidle))),
+            );
+            s.set_keep_alive_interval(Some(Duration::from_secs(u64::from(o.keepintvl))));
+            s.set_keep_alive_probes(o.keepcnt);
         }
     }
 
