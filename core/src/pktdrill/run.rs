@@ -118,9 +118,9 @@ fn run_events(script: &Script, mode: Mode, slot: &mut Option<Runner>) -> Outcome
         return Outcome::Skipped(why);
     }
     let runner = slot.insert(Runner::new(settings, mode));
-    for event in &script.events {
+    for (k, event) in script.events.iter().enumerate() {
         let mark = runner.trace.len();
-        let r = runner.event(event);
+        let r = runner.event(event, script.events.get(k + 1));
         let at = (runner.last - T0).total_micros() as f64 / 1e6;
         let line = format!("{:>4} {at:>10.6} {}", event.line, event.text);
         runner.trace.insert(mark, line);
@@ -323,6 +323,16 @@ pub(crate) struct Runner {
     trace: Vec<String>,
     /// A blocking call the script made that has not returned yet.
     pub(crate) blocked: Option<Blocked>,
+    /// Inbound segments are queued, not yet polled: the next event is
+    /// another one at the same instant.
+    batching: bool,
+}
+
+/// An inbound segment at `+0` after another: the two arrive together.
+fn arrives_with_the_previous(event: &Event) -> bool {
+    matches!(event.kind, EventKind::Inbound(_))
+        && event.time.start == Time::Relative(0)
+        && event.time.range_end.is_none()
 }
 
 impl fmt::Debug for Runner {
@@ -383,25 +393,35 @@ impl Runner {
             fds: BTreeMap::new(),
             trace: Vec::new(),
             blocked: None,
+            batching: false,
         }
     }
 
-    fn event(&mut self, event: &Event) -> Result<(), Stop> {
-        self.event_now(event)?;
+    fn event(&mut self, event: &Event, next: Option<&Event>) -> Result<(), Stop> {
+        self.event_now(event, next)?;
         self.check_blocked()
     }
 
-    fn event_now(&mut self, event: &Event) -> Result<(), Stop> {
+    fn event_now(&mut self, event: &Event, next: Option<&Event>) -> Result<(), Stop> {
         let (lo, hi) = self.window(event)?;
         match &event.kind {
             EventKind::Outbound(spec) => self.expect_outbound(spec, lo, hi),
             kind => {
-                self.advance_to(lo)?;
-                self.check_nothing_unexpected(lo)?;
+                if !self.batching {
+                    self.advance_to(lo)?;
+                    self.check_nothing_unexpected(lo)?;
+                }
                 match kind {
                     EventKind::Inbound(spec) => {
                         self.inject(spec)?;
                         self.last = lo;
+                        // Segments the script sends back to back (`+0`,
+                        // nothing between) reach the device together,
+                        // and one poll reads them all.
+                        self.batching = next.is_some_and(arrives_with_the_previous);
+                        if self.batching {
+                            return Ok(());
+                        }
                         self.poll_now()
                     }
                     EventKind::Call(call) => {
