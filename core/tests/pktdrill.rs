@@ -31,6 +31,24 @@ fn the_corpus_passes_in_strict_mode() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+#[test]
+fn every_defect_of_the_tcp_second_pass_has_a_script() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pktdrill");
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for defect in 1..=9 {
+        let prefix = format!("second-pass-{defect}-");
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with(&prefix) && n.ends_with(".pkt")),
+            "no script for the second pass's defect {defect} ({prefix}*.pkt)"
+        );
+    }
+}
+
 const HANDSHAKE: &str = "
 0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 +0  bind(3, ..., ...) = 0
