@@ -329,6 +329,21 @@ impl<'a> Stack<'a> {
         &self.inner.config
     }
 
+    /// The TCP settings, to change while the stack runs: every connection
+    /// uses the new values from its next event on (a timer already set
+    /// keeps its deadline).
+    ///
+    /// ```
+    /// use microps_core::iface::{Stack, StackConfig, StackStorage};
+    ///
+    /// let mut stack = Stack::new(StackConfig::default(), StackStorage::default_owned());
+    /// stack.tcp_config_mut().challenge_ack_limit = 100;
+    /// assert_eq!(stack.config().tcp.challenge_ack_limit, 100);
+    /// ```
+    pub fn tcp_config_mut(&mut self) -> &mut crate::socket::tcp::TcpConfig {
+        &mut self.inner.config.tcp
+    }
+
     /// Registers a device; its id is its index in the slice given to
     /// [`Stack::poll`]. Logged as microps's `net_device_register`.
     pub fn add_device(&mut self, caps: DeviceCapabilities) -> Result<DeviceId, ConfigError> {

@@ -67,7 +67,8 @@ impl TcpSocket<'_> {
     ) -> ControlFlow<Option<Reply>> {
         let ack = seg.arrived.ack_number;
         let oldest_ok = self.snd.una - (self.snd.max_wnd as usize).max(1);
-        if ack > self.snd.max || ack < oldest_ok {
+        let too_old = ack < oldest_ok && cx.config.rfc5961.ack_check;
+        if ack > self.snd.max || too_old {
             self.challenge_ack(cx.now, cx.config);
             return ControlFlow::Break(None);
         }

@@ -179,6 +179,9 @@ impl TcpSocket<'_> {
         // the form: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set to
         // ISS+1 and SND.UNA to ISS. The connection state should be changed
         // to SYN-RECEIVED."
+        if f.contains(TcpFlags::SYN | TcpFlags::FIN) && cx.config.drop_syn_fin {
+            return None;
+        }
         if f.contains(TcpFlags::SYN) {
             self.timers.reset(cx.now);
             self.timers.stamp(Stamp::LastRx, cx.now);
@@ -490,7 +493,7 @@ impl TcpSocket<'_> {
         if !seg.arrived.flags.contains(TcpFlags::RST) {
             return ControlFlow::Continue(seg);
         }
-        if seg.arrived.seq_number != self.rcv.nxt {
+        if seg.arrived.seq_number != self.rcv.nxt && cx.config.rfc5961.rst_challenge {
             self.challenge_ack(cx.now, cx.config);
             return ControlFlow::Break(None);
         }
@@ -540,8 +543,14 @@ impl TcpSocket<'_> {
             self.pending.set(Pending::SYN, true);
         } else if self.state == State::SynReceived && self.flags.has(Flags::PASSIVE) {
             self.back_to_listen();
-        } else {
+        } else if cx.config.rfc5961.syn_challenge {
             self.challenge_ack(cx.now, cx.config);
+        } else {
+            // RFC 793: "If the SYN is in the window it is an error, send a
+            // reset, ... enter the CLOSED state, delete the TCB, and
+            // return."
+            self.fail(TcpError::Reset);
+            return ControlFlow::Break(Reply::for_closed(seg.arrived));
         }
         ControlFlow::Break(None)
     }

@@ -310,6 +310,51 @@ pub struct TcpConfig {
     /// receiver keep a window closed for ever, and resource limits let an
     /// orphan end that.
     pub orphan_retries: u8,
+    /// RFC 5961's three mitigations, each on by default.
+    pub rfc5961: Rfc5961,
+    /// Drop a SYN that also carries FIN in LISTEN, as FreeBSD's
+    /// `net.inet.tcp.drop_synfin` (off: the SYN opens a connection and the
+    /// FIN is not kept, which RFC 9293 allows: "any other control or text
+    /// should be queued for processing later").
+    pub drop_syn_fin: bool,
+}
+
+/// Which of RFC 5961's mitigations run (all, by default). Each one off
+/// gives RFC 793's behaviour back, for tests that show the attack it
+/// stops and for comparison with stacks that lack it.
+///
+/// ```
+/// use microps_core::socket::tcp::{Rfc5961, TcpConfig};
+///
+/// let mut config = TcpConfig::default();
+/// assert_eq!(config.rfc5961, Rfc5961::default());
+/// config.rfc5961.rst_challenge = false; // any in-window RST resets
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub struct Rfc5961 {
+    /// Section 3: a RST in the window but not at RCV.NXT gets a challenge
+    /// ACK. Off: it resets the connection (RFC 793).
+    pub rst_challenge: bool,
+    /// Section 4: a SYN in a synchronized state gets a challenge ACK. Off:
+    /// an in-window SYN resets the connection and is answered with a RST
+    /// (RFC 793).
+    pub syn_challenge: bool,
+    /// Section 5: an ACK below SND.UNA - MAX.SND.WND drops its segment
+    /// with a challenge ACK. Off: it is an old duplicate, ignored, and the
+    /// segment's data is taken (RFC 793).
+    pub ack_check: bool,
+}
+
+impl Default for Rfc5961 {
+    fn default() -> Self {
+        Rfc5961 {
+            rst_challenge: true,
+            syn_challenge: true,
+            ack_check: true,
+        }
+    }
 }
 
 impl Default for TcpConfig {
@@ -327,6 +372,8 @@ impl Default for TcpConfig {
             sws_override: Duration::from_millis(200),
             fin_wait2_timeout: Some(Duration::from_secs(60)),
             orphan_retries: 8,
+            rfc5961: Rfc5961::default(),
+            drop_syn_fin: false,
         }
     }
 }

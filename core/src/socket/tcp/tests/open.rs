@@ -137,6 +137,25 @@ fn rfc9293_3_10_7_2_listen_syn_text_is_not_kept() {
 }
 
 #[test]
+fn a_syn_with_fin_in_listen_opens_unless_told_to_drop_it() {
+    // RFC 9293 3.10.7.2: "any other control or text should be queued for
+    // processing later"; FreeBSD's drop_synfin drops such a SYN instead.
+    let mut syn_fin = syn(100);
+    syn_fin.flags = TcpFlags::SYN | TcpFlags::FIN;
+    let mut h = H::new(1024, 1024);
+    h.s.listen(80.into()).must();
+    assert_eq!(h.rx(&syn_fin), None);
+    assert_eq!(h.s.state(), State::SynReceived);
+
+    let mut h = H::new(1024, 1024);
+    h.cfg.drop_syn_fin = true;
+    h.s.listen(80.into()).must();
+    assert_eq!(h.rx(&syn_fin), None);
+    assert_eq!(h.s.state(), State::Listen);
+    assert_eq!(h.out(), vec![]);
+}
+
+#[test]
 fn rfc9293_3_10_2_send_in_listen_is_refused() {
     // "LISTEN STATE: If the remote socket is specified, then change the
     // connection from passive to active ... If the foreign socket is

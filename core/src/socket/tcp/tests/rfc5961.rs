@@ -120,3 +120,58 @@ fn rfc5961_challenge_acks_are_rate_limited() {
     assert_eq!(h.out(), vec![exp_ack(ISS + 1, IRS + 1, 8192)]);
     assert_eq!(h.s.state(), State::Established);
 }
+
+#[test]
+fn rfc5961_3_without_the_mitigation_an_in_window_rst_resets() {
+    // RFC 793's rule, which section 3 replaces: "In all states except
+    // SYN-SENT, all reset (RST) segments are validated by checking their
+    // SEQ-fields. A reset is valid if its sequence number is in the
+    // window." A blind attacker needs to hit the window, not RCV.NXT.
+    let mut h = established();
+    h.cfg.rfc5961.rst_challenge = false;
+    assert_eq!(h.rx(&rst(IRS + 8193)), None, "beyond the window: dropped");
+    assert_eq!(h.s.state(), State::Established);
+    assert_eq!(h.rx(&rst(IRS + 1000)), None);
+    assert_eq!(h.out(), vec![]);
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(h.s.error(), Some(TcpError::Reset));
+}
+
+#[test]
+fn rfc5961_4_without_the_mitigation_an_in_window_syn_resets() {
+    // RFC 793: "If the SYN is in the window it is an error, send a reset,
+    // ... enter the CLOSED state, delete the TCB, and return."
+    let mut h = established();
+    h.cfg.rfc5961.syn_challenge = false;
+    assert_eq!(
+        h.rx(&syn(IRS + 500)),
+        Some(Reply {
+            seq: SeqNumber(0),
+            ack: SeqNumber(IRS + 501),
+            flags: TcpFlags::RST | TcpFlags::ACK,
+        })
+    );
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(h.s.error(), Some(TcpError::Reset));
+    // Outside the window it is an unacceptable segment as before.
+    let mut h = established();
+    h.cfg.rfc5961.syn_challenge = false;
+    assert_eq!(h.rx(&syn(IRS + 100_000)), None);
+    assert_eq!(h.out(), vec![exp_ack(ISS + 1, IRS + 1, 8192)]);
+    assert_eq!(h.s.state(), State::Established);
+}
+
+#[test]
+fn rfc5961_5_without_the_mitigation_data_with_an_old_ack_is_taken() {
+    // RFC 793: "If the ACK is a duplicate (SEG.ACK < SND.UNA), it can be
+    // ignored", and the segment goes on to its text: a blind attacker
+    // injects data with any ACK value half the sequence space behind.
+    let mut h = established();
+    h.cfg.rfc5961.ack_check = false;
+    let too_old = (ISS + 1) - 65535 - 1000;
+    assert_eq!(h.rx(&data(IRS + 1, too_old, b"hello")), None);
+    assert_eq!(h.s.recv_queue(), 5, "the forged data is taken");
+    // Ahead of SND.NXT stays "send an ACK, drop the segment".
+    assert_eq!(h.rx(&data(IRS + 6, ISS + 2, b"more")), None);
+    assert_eq!(h.s.recv_queue(), 5);
+}
