@@ -146,7 +146,7 @@ fn results_and_errnos_are_compared() {
 #[test]
 fn what_the_runner_does_not_model_is_skipped_never_passed() {
     for (script, why) in [
-        ("0 `sysctl -q net.ipv4.tcp_sack=0`\n", "command"),
+        ("0 `cat /proc/net/sockstat | grep TCP`\n", "command"),
         (
             "--mss=1000\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
             "option --mss",
@@ -194,6 +194,35 @@ fn portable_mode_ignores_the_window_value_not_its_being_zero() {
     let zero = format!("{HANDSHAKE}+0  > S. 0:0(0) ack 1 win 0 <mss 1460>\n");
     assert!(matches!(
         run_script(&zero, Mode::Portable),
+        Outcome::Failed(_)
+    ));
+}
+
+#[test]
+fn sysctls_map_to_the_stack_or_skip_the_script() {
+    let established = format!(
+        "{HANDSHAKE}+0  > S. 0:0(0) ack 1 <mss 1460>\n+.1 < . 1:1(0) ack 1 win 65535\n+0  accept(3, ..., ...) = 4\n"
+    );
+    // A knob this runner does not know: skipped, with its name.
+    let script = format!("0 `sysctl -q net.ipv4.tcp_nonsense=1`\n{established}");
+    match run_script(&script, Mode::Strict) {
+        Outcome::Skipped(why) => assert!(why.contains("net.ipv4.tcp_nonsense=1"), "{why}"),
+        other => panic!("{other}"),
+    }
+    // Linux's profile and a feature this stack lacks are accepted.
+    let script = format!(
+        "0 `../common/defaults.sh`\n+0 `sysctl -q net.ipv4.tcp_sack=1 net.ipv4.tcp_ecn=0`\n{established}"
+    );
+    assert_eq!(run_script(&script, Mode::Strict), Outcome::Passed);
+    // A mapped knob changes what the stack does: Linux's keep-alive time.
+    let script = format!(
+        "0 `sysctl -q net.ipv4.tcp_keepalive_time=10`\n{established}+0  setsockopt(4, SOL_SOCKET, SO_KEEPALIVE, [1], 4) = 0\n+10 > . 0:0(0) ack 1\n"
+    );
+    assert_eq!(run_script(&script, Mode::Strict), Outcome::Passed);
+    // The same script with Linux's default (two hours) fails.
+    let script = script.replace("tcp_keepalive_time=10", "tcp_keepalive_time=7200");
+    assert!(matches!(
+        run_script(&script, Mode::Strict),
         Outcome::Failed(_)
     ));
 }

@@ -41,6 +41,7 @@
 pub mod parse;
 mod run;
 mod syscall;
+mod sysctl;
 
 pub use run::{
     Failure, Mode, Outcome, run_parsed, run_parsed_traced, run_script, run_script_traced,

@@ -326,6 +326,8 @@ pub(crate) struct Runner {
     /// Inbound segments are queued, not yet polled: the next event is
     /// another one at the same instant.
     batching: bool,
+    /// What a new socket starts with (`sysctl` changes it).
+    pub(crate) socket_defaults: super::syscall::Opts,
 }
 
 /// An inbound segment at `+0` after another: the two arrive together.
@@ -394,6 +396,7 @@ impl Runner {
             trace: Vec::new(),
             blocked: None,
             batching: false,
+            socket_defaults: super::syscall::Opts::DEFAULT,
         }
     }
 
@@ -736,7 +739,15 @@ impl Runner {
     fn relative(&self, mut s: Sent) -> Sent {
         let ours = self.local_isn.unwrap_or(0);
         let theirs = self.remote_isn.unwrap_or(0);
-        s.seq = s.seq.wrapping_sub(ours);
+        // A RST,ACK from sequence number zero (RFC 9293's <SEQ=0><ACK=
+        // SEG.SEQ+SEG.LEN><CTL=RST,ACK>, for a segment without ACK) is no
+        // sequence number of the connection: written `R. 0:0(0)`.
+        let zero_rst = s.seq == 0 && s.flags.contains(TcpFlags::RST | TcpFlags::ACK);
+        s.seq = if zero_rst {
+            0
+        } else {
+            s.seq.wrapping_sub(ours)
+        };
         s.ack = s.ack.wrapping_sub(theirs);
         for o in &mut s.options {
             if let OptionSpec::Sack(blocks) = o {
@@ -830,16 +841,6 @@ impl Runner {
         packet.payload_mut().copy_from_slice(&tcp);
         self.dev.rx.push_back(frame);
         Ok(())
-    }
-
-    fn command(&mut self, c: &str) -> Result<(), Stop> {
-        let c = c.trim();
-        if c.is_empty() || c.ends_with("defaults.sh") {
-            // Linux's common profile: the sysctls at their defaults, which
-            // is what this stack runs with.
-            return Ok(());
-        }
-        Err(Stop::Skip(format!("command `{c}`")))
     }
 
     /// Every TCP socket's state, for a failure message.

@@ -99,15 +99,33 @@ pub(crate) enum Fd {
 /// The options set on a descriptor before it had a socket.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Opts {
-    nonblock: bool,
-    nodelay: bool,
-    keepalive: bool,
+    pub(crate) nonblock: bool,
+    pub(crate) nodelay: bool,
+    pub(crate) keepalive: bool,
     /// Linux's TCP_KEEPIDLE, TCP_KEEPINTVL (seconds) and TCP_KEEPCNT.
-    keepidle: u32,
-    keepintvl: u32,
-    keepcnt: u8,
-    rcvbuf: usize,
-    sndbuf: usize,
+    pub(crate) keepidle: u32,
+    pub(crate) keepintvl: u32,
+    pub(crate) keepcnt: u8,
+    pub(crate) rcvbuf: usize,
+    pub(crate) sndbuf: usize,
+}
+
+impl Opts {
+    /// A new socket's options: Linux's keep-alive defaults (2 h, 75 s, 9
+    /// probes) and 64 KiB buffers, until a `sysctl` says otherwise.
+    pub(crate) const DEFAULT: Opts = Opts {
+        nonblock: false,
+        nodelay: false,
+        keepalive: false,
+        keepidle: 7200,
+        keepintvl: 75,
+        keepcnt: 9,
+        rcvbuf: 65535,
+        sndbuf: 65535,
+    };
+
+    /// The largest socket buffer the shim gives.
+    pub(crate) const MAX_BUFFER: usize = 1 << 20;
 }
 
 impl Fd {
@@ -210,19 +228,7 @@ impl Runner {
                     return Err(Stop::Skip(format!("socket type {}", arg(1))));
                 }
                 let fd = (3..).find(|f| !self.fds.contains_key(f)).unwrap_or(3);
-                self.fds.insert(
-                    fd,
-                    Fd::Fresh(Opts {
-                        nonblock: false,
-                        nodelay: false,
-                        keepalive: false,
-                        keepidle: 7200,
-                        keepintvl: 75,
-                        keepcnt: 9,
-                        rcvbuf: 65535,
-                        sndbuf: 65535,
-                    }),
-                );
+                self.fds.insert(fd, Fd::Fresh(self.socket_defaults));
                 Ok(Some(Ok(fd)))
             }
             "setsockopt" => self.setsockopt(fd_arg(0)?, arg(2), arg(3)).map(Some),
@@ -298,8 +304,8 @@ impl Runner {
             "TCP_KEEPIDLE" => o.keepidle = u32::try_from(v).unwrap_or(7200),
             "TCP_KEEPINTVL" => o.keepintvl = u32::try_from(v).unwrap_or(75),
             "TCP_KEEPCNT" => o.keepcnt = u8::try_from(v).unwrap_or(9),
-            "SO_RCVBUF" if conn.is_none() => o.rcvbuf = (v.max(256) as usize).min(1 << 20),
-            "SO_SNDBUF" if conn.is_none() => o.sndbuf = (v.max(256) as usize).min(1 << 20),
+            "SO_RCVBUF" if conn.is_none() => o.rcvbuf = (v.max(256) as usize).min(Opts::MAX_BUFFER),
+            "SO_SNDBUF" if conn.is_none() => o.sndbuf = (v.max(256) as usize).min(Opts::MAX_BUFFER),
             other => return Err(Stop::Skip(format!("setsockopt {other}"))),
         }
         let o = *o;
