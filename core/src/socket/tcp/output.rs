@@ -213,11 +213,13 @@ impl TcpSocket<'_> {
         let fin_pending = self.flags.has(Flags::FIN_QUEUED) && self.snd.nxt <= self.fin_seq();
         let mut len = avail.min(usable).min(mss);
         let mut blocked = Blocked::No;
-        // After a timeout, what was sent before goes again whatever its
-        // size ("(5.4) Retransmit the earliest segment"): SWS avoidance
-        // holds back new data only. (Nagle still holds a small tail while
-        // the first retransmission is unacknowledged.)
+        // After a timeout or a smaller path MTU, what was sent before goes
+        // again whatever its size ("(5.4) Retransmit the earliest
+        // segment"): SWS avoidance and Nagle hold back new data only
+        // (RFC 1122 4.2.3.4: Nagle "buffers all user data" while some is
+        // unacknowledged; a tail that was sent once is no such data).
         let retransmitting = self.snd.nxt < self.snd.max;
+        let resent_tail = self.snd.nxt + len <= self.snd.max;
         if len > 0 && len < mss && !force {
             if len < avail {
                 // Sender SWS avoidance: a partial segment only if it fills
@@ -226,7 +228,7 @@ impl TcpSocket<'_> {
                     len = 0;
                     blocked = Blocked::Sws;
                 }
-            } else if self.nagle_enabled() && inflight > 0 && !fin_pending {
+            } else if self.nagle_enabled() && inflight > 0 && !fin_pending && !resent_tail {
                 // Nagle: small data waits while anything is unacknowledged.
                 len = 0;
             }

@@ -77,16 +77,51 @@ fn rfc1191_frag_needed_lowers_the_mss() {
     ));
     assert_eq!(h.s.send_mss(), 1460);
     assert_eq!(h.out(), vec![]);
-    // MTU 1000: MSS 960, and what no longer fits goes again at once.
+    // MTU 1000: MSS 960, and what no longer fits goes again at once, the
+    // small tail too: it was sent before, so Nagle does not hold it.
     assert!(h.s.handle_icmp_error(
         IcmpErrorKind::FragmentationNeeded { mtu: 1000 },
         SeqNumber(ISS + 1)
     ));
     assert_eq!(h.s.send_mss(), 960);
-    assert_eq!(h.out(), vec![exp(ISS + 1, IRS + 1, ACK, 8192, &d[..960])]);
-    h.rx(&ack(IRS + 1, ISS + 961, 65535));
     assert_eq!(
         h.out(),
-        vec![exp(ISS + 961, IRS + 1, PSH_ACK, 8192, &d[960..])]
+        vec![
+            exp(ISS + 1, IRS + 1, ACK, 8192, &d[..960]),
+            exp(ISS + 961, IRS + 1, PSH_ACK, 8192, &d[960..])
+        ]
+    );
+}
+
+#[test]
+fn rfc1122_4_2_3_4_nagle_holds_new_data_not_a_resent_tail() {
+    // "If there is unacknowledged data (i.e., SND.NXT > SND.UNA), then the
+    // sending TCP buffers all user data": new data. After a timeout the
+    // window of one segment sends the first; its ACK opens two, and the
+    // small tail, sent once before, goes with the next full one.
+    let mut h = connected_with(8192, 8192, ISS, IRS, Some(1000), 65535);
+    let d = bytes(2500);
+    h.s.set_nagle_enabled(false);
+    h.s.send_slice(&d).must();
+    assert_eq!(h.out().len(), 3);
+    h.s.set_nagle_enabled(true);
+    let deadline = h.s.poll_at(h.now).must_be("the retransmission timer runs");
+    assert_eq!(h.run_until(deadline).len(), 1);
+    h.advance(ms(10));
+    h.rx(&ack(IRS + 1, ISS + 1001, 65535));
+    assert_eq!(
+        h.out(),
+        vec![
+            exp(ISS + 1001, IRS + 1, ACK, 8192, &d[1000..2000]),
+            exp(ISS + 2001, IRS + 1, PSH_ACK, 8192, &d[2000..])
+        ]
+    );
+    // New small data behind it waits for the ACK, as Nagle says.
+    h.s.send_slice(b"more").must();
+    assert_eq!(h.out(), vec![]);
+    h.rx(&ack(IRS + 1, ISS + 2501, 65535));
+    assert_eq!(
+        h.out(),
+        vec![exp(ISS + 2501, IRS + 1, PSH_ACK, 8192, b"more")]
     );
 }
