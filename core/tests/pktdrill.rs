@@ -151,9 +151,10 @@ fn what_the_runner_does_not_model_is_skipped_never_passed() {
             "--mss=1000\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
             "option --mss",
         ),
+        ("0 < icmp echo_request [1:1(0)]\n", "ICMP type"),
         (
-            "0 < icmp unreachable frag_needed mtu 1000 [1:1(0)]\n",
-            "icmp",
+            "0 > icmp unreachable port_unreachable [1:1(0)]\n",
+            "packets of kind 'icmp'",
         ),
         (
             "0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n",

@@ -20,8 +20,11 @@
 //! packetdrill's convention: the remote side's are relative to its SYN's
 //! (which is written literally), ours to our initial sequence number.
 //!
-//! What the runner cannot model (ICMP or UDP lines, Python blocks, most shell
-//! commands, options and calls it does not know) makes the script
+//! Inbound ICMP errors (`< icmp unreachable frag_needed mtu 1200
+//! [1:1461(1460)]`) quote the segment of ours the bracket names. What the
+//! runner cannot model (outbound ICMP, UDP lines, Python blocks, shell
+//! commands other than `sysctl`, options and calls it does not know) makes
+//! the script
 //! [`Outcome::Skipped`] with the reason, never passed.
 //!
 //! ```

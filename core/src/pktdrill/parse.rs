@@ -74,6 +74,9 @@ pub struct Event {
 pub enum EventKind {
     /// `<`: a segment the script's remote side sends to the stack.
     Inbound(TcpSpec),
+    /// `< icmp ...`: an ICMP error the script's remote side sends about a
+    /// segment of ours.
+    InboundIcmp(IcmpSpec),
     /// `>`: a segment the stack must send.
     Outbound(TcpSpec),
     /// A system call and what it must return.
@@ -83,6 +86,22 @@ pub enum EventKind {
     /// Something parsed but not runnable here (ICMP lines, UDP, IPv6
     /// packets, `%{ }%` Python): the script is skipped with this reason.
     Unsupported(String),
+}
+
+/// An ICMP error as a script writes it: `icmp unreachable frag_needed mtu
+/// 1200 [1:1461(1460)]` (the quoted segment may also come first, as
+/// older scripts write it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpSpec {
+    /// The ICMP type (3 unreachable, 11 time exceeded, 4 source quench).
+    pub icmp_type: u8,
+    /// The code.
+    pub code: u8,
+    /// `mtu N`: the next-hop MTU of "fragmentation needed" (RFC 1191).
+    pub mtu: Option<u16>,
+    /// `[start:end(len)]`: the quoted segment's sequence numbers, ours,
+    /// relative to our ISN (0:0(0) when omitted).
+    pub quoted: (u32, u32, u32),
 }
 
 /// A TCP segment as a script writes it.
@@ -276,7 +295,11 @@ fn parse_event(line: usize, stmt: &str) -> Result<Event, ParseError> {
     let (time_token, rest) = split_first_word(stmt);
     let time = parse_event_time(line, time_token)?;
     let rest = rest.trim();
-    let kind = if let Some(r) = rest.strip_prefix('<') {
+    let kind = if let Some(r) = rest.strip_prefix('<')
+        && let Some(icmp) = parse_icmp(line, r.trim())?
+    {
+        icmp
+    } else if let Some(r) = rest.strip_prefix('<') {
         match parse_packet(line, r.trim())? {
             Ok(p) => EventKind::Inbound(p),
             Err(why) => EventKind::Unsupported(why),
@@ -455,6 +478,96 @@ fn parse_flags(token: &str) -> Option<TcpFlags> {
 }
 
 /// `start:end(len)`.
+/// `icmp TYPE [CODE] [mtu N] [[start:end(len)]]`, or the quoted segment
+/// first; `None` if the line is no ICMP packet.
+fn parse_icmp(line: usize, s: &str) -> Result<Option<EventKind>, ParseError> {
+    let (quoted_first, s) = match s.strip_prefix('[') {
+        Some(r) if r.contains("icmp") => {
+            let end = r.find(']').ok_or_else(|| err(line, "unterminated [...]"))?;
+            (
+                Some(r.get(..end).unwrap_or("")),
+                r.get(end + 1..).unwrap_or("").trim(),
+            )
+        }
+        _ => (None, s),
+    };
+    let Some(rest) = s.strip_prefix("icmp ") else {
+        return Ok(None);
+    };
+    let (body, quoted_last) = match rest.find('[') {
+        Some(i) => {
+            let q = rest.get(i + 1..).unwrap_or("");
+            let end = q.find(']').ok_or_else(|| err(line, "unterminated [...]"))?;
+            (
+                rest.get(..i).unwrap_or(""),
+                Some(q.get(..end).unwrap_or("")),
+            )
+        }
+        None => (rest, None),
+    };
+    let quoted = match quoted_first.or(quoted_last) {
+        None => (0, 0, 0),
+        Some(q) => {
+            // `[1:1461(1460)]`, perhaps with flags or `tcp` before it.
+            let range = q.split_whitespace().last().unwrap_or("");
+            parse_seq(range).ok_or_else(|| err(line, format_args_str("bad quoted segment", q)))?
+        }
+    };
+    let words: Vec<&str> = body.split_whitespace().collect();
+    let (icmp_type, codes): (u8, &[&str]) = match words.first().copied() {
+        Some("unreachable") => (3, &UNREACHABLE_CODES),
+        Some("time_exceeded") => (11, &["ttl_exceeded", "frag_reassembly_exceeded"]),
+        Some("source_quench") => (4, &[]),
+        other => {
+            let why = format_args_str("ICMP type", other.unwrap_or(""));
+            return Ok(Some(EventKind::Unsupported(why)));
+        }
+    };
+    let mut code = 0u8;
+    let mut mtu = None;
+    let mut rest = words.get(1..).unwrap_or_default().iter();
+    while let Some(w) = rest.next() {
+        if *w == "mtu" {
+            let v = rest.next().and_then(|v| v.parse().ok());
+            mtu = Some(v.ok_or_else(|| err(line, "mtu needs a number"))?);
+        } else if let Some(k) = codes.iter().position(|c| c == w) {
+            code = k as u8;
+        } else if let Ok(n) = w.parse() {
+            code = n;
+        } else {
+            let why = format_args_str("ICMP code", w);
+            return Ok(Some(EventKind::Unsupported(why)));
+        }
+    }
+    Ok(Some(EventKind::InboundIcmp(IcmpSpec {
+        icmp_type,
+        code,
+        mtu,
+        quoted,
+    })))
+}
+
+/// RFC 792's and RFC 1812's destination unreachable codes, by the names
+/// packetdrill gives them.
+const UNREACHABLE_CODES: [&str; 16] = [
+    "net_unreachable",
+    "host_unreachable",
+    "protocol_unreachable",
+    "port_unreachable",
+    "frag_needed",
+    "source_route_failed",
+    "net_unknown",
+    "host_unknown",
+    "source_host_isolated",
+    "net_prohibited",
+    "host_prohibited",
+    "net_tos",
+    "host_tos",
+    "packet_filtered",
+    "precedence_violation",
+    "precedence_cutoff",
+];
+
 fn parse_seq(token: &str) -> Option<(u32, u32, u32)> {
     let (range, len) = token.split_once('(')?;
     let len: u32 = len.strip_suffix(')')?.parse().ok()?;
@@ -669,5 +782,38 @@ mod tests {
         assert_eq!(s.events[0].line, 4);
         assert!(matches!(&s.events[1].kind, EventKind::Command(c) if c.contains("net.x=1")));
         assert!(parse("0 `never closed\n").is_err());
+    }
+
+    #[test]
+    fn icmp_errors_in_both_orders() {
+        let want = EventKind::InboundIcmp(IcmpSpec {
+            icmp_type: 3,
+            code: 4,
+            mtu: Some(1200),
+            quoted: (1, 1461, 1460),
+        });
+        for line in [
+            "0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]",
+            "0 < [1:1461(1460)] icmp unreachable frag_needed mtu 1200",
+        ] {
+            assert_eq!(parse(line).unwrap().events[0].kind, want, "{line}");
+        }
+        let s = parse("0 < icmp unreachable port_unreachable").unwrap();
+        let EventKind::InboundIcmp(spec) = &s.events[0].kind else {
+            panic!("{:?}", s.events[0].kind);
+        };
+        assert_eq!((spec.code, spec.mtu, spec.quoted), (3, None, (0, 0, 0)));
+        for (line, why) in [
+            ("0 < icmp echo_request", "ICMP type"),
+            ("0 < icmp unreachable sideways", "ICMP code"),
+        ] {
+            let kind = &parse(line).unwrap().events[0].kind;
+            assert!(
+                matches!(kind, EventKind::Unsupported(w) if w.contains(why)),
+                "{line}: {kind:?}"
+            );
+        }
+        assert!(parse("0 < icmp unreachable frag_needed mtu [1:1(0)]").is_err());
+        assert!(parse("0 < icmp unreachable [1:2(5)]").is_err());
     }
 }

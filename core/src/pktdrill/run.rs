@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::fmt::Write as _;
 
-use super::parse::{self, Event, EventKind, OptionSpec, Script, TcpSpec, Time};
+use super::parse::{self, Event, EventKind, IcmpSpec, OptionSpec, Script, TcpSpec, Time};
 use super::syscall::{Blocked, Fd};
 use crate::iface::{Stack, StackConfig, StackStorage};
 use crate::phy::{Device, DeviceCapabilities, DeviceError, RxMeta, TxMeta, TxSink};
@@ -441,6 +441,11 @@ impl Runner {
                         self.last = lo;
                         Ok(())
                     }
+                    EventKind::InboundIcmp(spec) => {
+                        self.inject_icmp(spec);
+                        self.last = lo;
+                        self.poll_now()
+                    }
                     EventKind::Unsupported(why) => Err(Stop::Skip(why.clone())),
                     EventKind::Outbound(_) => Ok(()),
                 }
@@ -817,11 +822,17 @@ impl Runner {
             p.payload_mut().copy_from_slice(&payload);
             p.fill_checksum(&self.settings.remote, &self.settings.local);
         }
+        self.queue_from_remote(IpProtocol::Tcp, &tcp);
+        Ok(())
+    }
+
+    /// Queues an IPv4 datagram from the script's remote side.
+    fn queue_from_remote(&mut self, protocol: IpProtocol, payload: &[u8]) {
         let ip = Ipv4Repr {
             src_addr: self.settings.remote,
             dst_addr: self.settings.local,
-            protocol: IpProtocol::Tcp,
-            payload_len: tcp.len(),
+            protocol,
+            payload_len: payload.len(),
             ttl: 64,
             tos: 0,
             ident: 0,
@@ -829,7 +840,7 @@ impl Runner {
             more_frags: false,
             frag_offset: 0,
         };
-        let mut frame = vec![0u8; 14 + 20 + tcp.len()];
+        let mut frame = vec![0u8; 14 + 20 + payload.len()];
         EthernetRepr {
             src_addr: PEER_MAC,
             dst_addr: OUR_MAC,
@@ -838,9 +849,49 @@ impl Runner {
         .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
         let mut packet = Ipv4Packet::new_unchecked(frame.get_mut(14..).unwrap_or_default());
         ip.emit(&mut packet, &ChecksumCapabilities::all());
-        packet.payload_mut().copy_from_slice(&tcp);
+        packet.payload_mut().copy_from_slice(payload);
         self.dev.rx.push_back(frame);
-        Ok(())
+    }
+
+    /// Sends the script's ICMP error to the stack: the header (with the
+    /// next-hop MTU of RFC 1191 for "fragmentation needed"), then the
+    /// quoted datagram as RFC 792 has it, "the internet header plus the
+    /// first 64 bits of the original datagram's data": our address to the
+    /// remote side's, and the ports and sequence number of the segment the
+    /// script names.
+    fn inject_icmp(&mut self, spec: &IcmpSpec) {
+        let (start, _, len) = spec.quoted;
+        let seq = self.local_isn.unwrap_or(0).wrapping_add(start);
+        let local_port = self.local_port.unwrap_or(self.settings.bind_port);
+        let quoted_ip = Ipv4Repr {
+            src_addr: self.settings.local,
+            dst_addr: self.settings.remote,
+            protocol: IpProtocol::Tcp,
+            payload_len: crate::wire::tcp::HEADER_LEN + len as usize,
+            ttl: 64,
+            tos: 0,
+            ident: 0,
+            dont_frag: true,
+            more_frags: false,
+            frag_offset: 0,
+        };
+        let mut quoted = [0u8; 20];
+        quoted_ip.emit(
+            &mut Ipv4Packet::new_unchecked(&mut quoted[..]),
+            &ChecksumCapabilities::all(),
+        );
+        let mut icmp = Vec::with_capacity(8 + 20 + 8);
+        icmp.extend_from_slice(&[spec.icmp_type, spec.code, 0, 0, 0, 0]);
+        icmp.extend_from_slice(&spec.mtu.unwrap_or(0).to_be_bytes());
+        icmp.extend_from_slice(&quoted);
+        icmp.extend_from_slice(&local_port.to_be_bytes());
+        icmp.extend_from_slice(&self.remote_port.to_be_bytes());
+        icmp.extend_from_slice(&seq.to_be_bytes());
+        let sum = crate::wire::checksum::finish(crate::wire::checksum::data(&icmp));
+        if let Some(field) = icmp.get_mut(2..4) {
+            field.copy_from_slice(&sum.to_be_bytes());
+        }
+        self.queue_from_remote(IpProtocol::Icmp, &icmp);
     }
 
     /// Every TCP socket's state, for a failure message.

@@ -10,8 +10,8 @@ use core::net::SocketAddrV4;
 
 use super::parse::Call;
 use super::run::{Runner, Stop, script_time};
-use crate::socket::SocketHandle;
 use crate::socket::tcp::{RecvError, SendError, SocketBuffer, State, TcpError, TcpSocket};
+use crate::socket::{IcmpErrorKind, SocketHandle};
 use crate::time::{Duration, Instant};
 
 /// Linux's errno values for the names scripts write.
@@ -28,6 +28,9 @@ fn errno(name: &str) -> Option<i64> {
         "ETIMEDOUT" => 110,
         "ECONNREFUSED" => 111,
         "EHOSTUNREACH" => 113,
+        "ENETUNREACH" => 101,
+        "ENOPROTOOPT" => 92,
+        "EMSGSIZE" => 90,
         "EALREADY" => 114,
         "EINPROGRESS" => 115,
         _ => return None,
@@ -39,7 +42,14 @@ fn errno_of(e: TcpError) -> &'static str {
         TcpError::Refused => "ECONNREFUSED",
         TcpError::Reset => "ECONNRESET",
         TcpError::TimedOut => "ETIMEDOUT",
-        TcpError::Unreachable(_) => "EHOSTUNREACH",
+        // As Linux's icmp_err_convert.
+        TcpError::Unreachable(k) => match k {
+            IcmpErrorKind::PortUnreachable => "ECONNREFUSED",
+            IcmpErrorKind::ProtocolUnreachable => "ENOPROTOOPT",
+            IcmpErrorKind::NetUnreachable => "ENETUNREACH",
+            IcmpErrorKind::FragmentationNeeded { .. } => "EMSGSIZE",
+            _ => "EHOSTUNREACH",
+        },
     }
 }
 
@@ -316,10 +326,13 @@ impl Runner {
     }
 
     fn getsockopt(&mut self, fd: i64, name: &str, value: &str) -> Result<CallResult, Stop> {
-        let want: i64 = value
-            .trim_matches(|c| c == '[' || c == ']')
+        // A number, or an errno name (`[ECONNREFUSED]`).
+        let v = value.trim_matches(|c| c == '[' || c == ']');
+        let want: i64 = v
             .parse()
-            .map_err(|_| Stop::Skip(format!("getsockopt value {value}")))?;
+            .ok()
+            .or_else(|| errno(v))
+            .ok_or_else(|| Stop::Skip(format!("getsockopt value {value}")))?;
         let Some(entry) = self.fds.get(&fd).cloned() else {
             return Ok(Err("EBADF"));
         };
