@@ -566,7 +566,16 @@ impl Runner {
         };
         for h in handles {
             if let Some(s) = self.tcp(h) {
-                s.close();
+                // As close(2) (and the Linux runtime's drop): RST if data
+                // arrived that nobody will read, else FIN after the queued
+                // data, and data arriving later resets (RFC 1122
+                // 4.2.2.13).
+                if s.recv_queue() > 0 {
+                    s.abort();
+                } else {
+                    s.close();
+                    s.shutdown_read();
+                }
                 s.orphan();
             }
         }
