@@ -227,3 +227,18 @@ fn sysctls_map_to_the_stack_or_skip_the_script() {
         Outcome::Failed(_)
     ));
 }
+
+#[test]
+fn tolerance_percent_widens_the_window_with_the_interval() {
+    // The retransmission is due 300 ms after the segment; the script says
+    // 320 ms: 4 ms of tolerance is too little, 10 % of 320 ms enough.
+    let script = format!(
+        "{HANDSHAKE}+0  > S. 0:0(0) ack 1 <mss 1460>\n+.1 < . 1:1(0) ack 1 win 65535\n+0  accept(3, ..., ...) = 4\n+0  write(4, ..., 10) = 10\n+0  > P. 1:11(10) ack 1\n+.32 > P. 1:11(10) ack 1\n"
+    );
+    assert!(matches!(
+        run_script(&script, Mode::Strict),
+        Outcome::Failed(_)
+    ));
+    let script = format!("--tolerance_percent=10\n{script}");
+    assert_eq!(run_script(&script, Mode::Strict), Outcome::Passed);
+}

@@ -161,6 +161,9 @@ pub(crate) enum Stop {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) tolerance: Duration,
+    /// `--tolerance_percent`: the timing tolerance as a share of the time
+    /// since the previous event, when that is more.
+    pub(crate) tolerance_percent: u64,
     pub(crate) local: Ipv4Address,
     pub(crate) remote: Ipv4Address,
     pub(crate) gateway: Ipv4Address,
@@ -175,6 +178,7 @@ impl Settings {
     fn from_options(script: &Script) -> Result<Settings, String> {
         let mut s = Settings {
             tolerance: Duration::from_micros(4000),
+            tolerance_percent: 0,
             local: Ipv4Address::new(192, 168, 0, 1),
             remote: Ipv4Address::new(192, 0, 2, 1),
             gateway: Ipv4Address::new(192, 168, 0, 2),
@@ -190,6 +194,13 @@ impl Settings {
             match o.name.as_str() {
                 "tolerance_usecs" => {
                     s.tolerance = Duration::from_micros(v.parse().map_err(|_| bad())?)
+                }
+                "tolerance_percent" => s.tolerance_percent = v.parse().map_err(|_| bad())?,
+                // Outbound `TS val` is compared only with a tick; this
+                // stack sends no timestamps yet, so a script that expects
+                // them fails at the option list either way.
+                "tcp_ts_tick_usecs" => {
+                    let _: u64 = v.parse().map_err(|_| bad())?;
                 }
                 "mtu" => s.mtu = v.parse().map_err(|_| bad())?,
                 "local_ip" => s.local = v.parse().map_err(|_| bad())?,
@@ -455,7 +466,7 @@ impl Runner {
 
     /// The earliest and latest instant the event may happen at.
     fn window(&self, event: &Event) -> Result<(Instant, Instant), Stop> {
-        let tol = self.settings.tolerance;
+        let mut tol = self.settings.tolerance;
         if event.time.start == Time::Any {
             if !matches!(event.kind, EventKind::Outbound(_)) {
                 return Err(Stop::Fail("'*' is only for outbound packets".to_string()));
@@ -463,6 +474,11 @@ impl Runner {
             return Ok((self.last, Instant::from_micros(i64::MAX / 2)));
         }
         let start = self.resolve(event.time.start, self.last)?;
+        if self.settings.tolerance_percent > 0 && start > self.last {
+            let delta = (start - self.last).total_micros();
+            let share = delta.saturating_mul(self.settings.tolerance_percent) / 100;
+            tol = tol.max(Duration::from_micros(share));
+        }
         match event.time.range_end {
             Some(end) => Ok((start, self.resolve(end, start)? + tol)),
             None if matches!(event.kind, EventKind::Outbound(_)) => {

@@ -118,6 +118,8 @@ pub(crate) struct Opts {
     pub(crate) keepcnt: u8,
     pub(crate) rcvbuf: usize,
     pub(crate) sndbuf: usize,
+    /// `SO_LINGER` on with a zero time: close(2) sends a RST.
+    pub(crate) linger_abort: bool,
 }
 
 impl Opts {
@@ -132,6 +134,7 @@ impl Opts {
         keepcnt: 9,
         rcvbuf: 65535,
         sndbuf: 65535,
+        linger_abort: false,
     };
 
     /// The largest socket buffer the shim gives.
@@ -295,6 +298,9 @@ impl Runner {
     }
 
     fn setsockopt(&mut self, fd: i64, name: &str, value: &str) -> Result<CallResult, Stop> {
+        if name == "SO_LINGER" {
+            return self.set_linger(fd, value);
+        }
         let v: i64 = value
             .trim_matches(|c| c == '[' || c == ']')
             .parse()
@@ -322,6 +328,31 @@ impl Runner {
         if let Some(h) = conn {
             self.apply(h, o);
         }
+        Ok(Ok(0))
+    }
+
+    /// `SO_LINGER` `{onoff=1, linger=0}`: close(2) aborts with a RST.
+    /// (A linger time makes close(2) block until the FIN is acknowledged;
+    /// not modelled.)
+    fn set_linger(&mut self, fd: i64, value: &str) -> Result<CallResult, Stop> {
+        let field = |name: &str| {
+            value
+                .trim_matches(|c| c == '{' || c == '}')
+                .split(',')
+                .filter_map(|f| f.split_once('='))
+                .find(|(k, _)| k.trim().trim_start_matches("l_") == name)
+                .and_then(|(_, v)| v.trim().parse::<i64>().ok())
+        };
+        let (Some(onoff), Some(linger)) = (field("onoff"), field("linger")) else {
+            return Err(Stop::Skip(format!("setsockopt SO_LINGER {value}")));
+        };
+        if onoff != 0 && linger != 0 {
+            return Err(Stop::Skip("SO_LINGER with a linger time".to_string()));
+        }
+        let Some(entry) = self.fds.get_mut(&fd) else {
+            return Ok(Err("EBADF"));
+        };
+        entry.opts().linger_abort = onoff != 0;
         Ok(Ok(0))
     }
 
@@ -559,13 +590,18 @@ impl Runner {
         let Some(entry) = self.fds.remove(&fd) else {
             return Err("EBADF");
         };
-        let handles = match entry {
-            Fd::Conn(_, h) => vec![h],
-            Fd::Listening(_, _, w) => w,
-            _ => vec::Vec::new(),
+        let (o, handles) = match entry {
+            Fd::Conn(o, h) => (o, vec![h]),
+            Fd::Listening(o, _, w) => (o, w),
+            Fd::Fresh(o) | Fd::Bound(o, _) => (o, vec::Vec::new()),
         };
         for h in handles {
             if let Some(s) = self.tcp(h) {
+                if o.linger_abort {
+                    s.abort();
+                    s.orphan();
+                    continue;
+                }
                 // As close(2) (and the Linux runtime's drop): RST if data
                 // arrived that nobody will read, else FIN after the queued
                 // data, and data arriving later resets (RFC 1122
