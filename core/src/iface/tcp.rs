@@ -314,6 +314,12 @@ impl Stack<'_> {
             .inner
             .route_for(remote.ip(), None)
             .ok_or(ConnectError::NoRoute)?;
+        // RFC 9293 3.9.1.1 (MUST-46): "A TCP implementation MUST reject as
+        // an error a local OPEN call for an invalid remote IP address (e.g.,
+        // a broadcast or multicast address)": a subnet's broadcast too.
+        if route.broadcast {
+            return Err(ConnectError::Unaddressable);
+        }
         let local_ip = route.src;
         let port = if local_port == 0 {
             sockets

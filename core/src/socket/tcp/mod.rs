@@ -233,7 +233,8 @@ impl core::error::Error for RecvError {}
 pub enum ConnectError {
     /// The socket is not closed.
     InvalidState,
-    /// The address or port is unspecified.
+    /// The address or port is unspecified, or the remote address is no
+    /// unicast host (broadcast, a subnet's broadcast, multicast).
     Unaddressable,
     /// No route to the remote address.
     NoRoute,
@@ -249,7 +250,7 @@ impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str(match self {
             ConnectError::InvalidState => "socket not closed",
-            ConnectError::Unaddressable => "address or port unspecified",
+            ConnectError::Unaddressable => "address or port unspecified, or not a unicast host",
             ConnectError::NoRoute => "no route to host",
             ConnectError::AddrInUse => "address in use",
             ConnectError::NoEphemeralPort => "no ephemeral port available",
