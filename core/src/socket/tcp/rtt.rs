@@ -155,6 +155,19 @@ mod tests {
     }
 
     #[test]
+    fn rfc6298_2_3_a_vanishing_variance_is_rounded_up_to_g() {
+        // "RTO <- SRTT + max (G, K*RTTVAR)": identical samples drive RTTVAR
+        // to zero; the variance term stays one clock tick (1 ms).
+        let mut e = est();
+        for _ in 0..100 {
+            e.sample(Duration::from_millis(100), Duration::ZERO, MAX);
+        }
+        assert_eq!(e.srtt(), Some(Duration::from_millis(100)));
+        assert!(e.rttvar() < Duration::from_micros(250));
+        assert_eq!(e.rto(), Duration::from_millis(101));
+    }
+
+    #[test]
     fn rfc6298_2_4_and_2_5_bounds() {
         let mut e = est();
         e.sample(Duration::from_micros(100), MIN, MAX);

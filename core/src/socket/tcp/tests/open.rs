@@ -569,3 +569,32 @@ fn rfc9293_3_10_7_3_text_and_fin_on_a_syn_ack_are_processed() {
     assert_eq!(h.out(), vec![exp_ack(ISS + 1, IRS + 7, 8187)]);
     assert_eq!(h.recv_all(), b"hello".to_vec());
 }
+
+#[test]
+fn rfc6528_3_isn_is_a_4_microsecond_clock_plus_a_keyed_hash_of_the_tuple() {
+    // "ISN = M + F(localip, localport, remoteip, remoteport, secretkey)
+    // where M is the 4 microsecond timer" (RFC 9293 3.4.1, MUST-8, SHLD-1).
+    let isn = |key: &SipKey, remote: SocketAddrV4, us: i64| {
+        TcpSocket::initial_sequence_number(key, LOCAL, remote, Instant::from_micros(us)).0
+    };
+    let t = 1_000_000_007;
+    let base = isn(&KEY, REMOTE, t);
+    // M: one step every 4 us, the same F.
+    assert_eq!(isn(&KEY, REMOTE, t + 4), base.wrapping_add(1));
+    assert_eq!(
+        isn(&KEY, REMOTE, t + 4_000_000),
+        base.wrapping_add(1_000_000)
+    );
+    // F: another tuple or another key moves the ISN by an unrelated amount
+    // (MUST-9: not computable without the key); neighbouring ports differ in
+    // about half their bits.
+    let other_port = SocketAddrV4::new(*REMOTE.ip(), REMOTE.port() + 1);
+    let other_key = SipKey::new(0x5eed_0001, 0xcafe_0003);
+    for other in [isn(&KEY, other_port, t), isn(&other_key, REMOTE, t)] {
+        let bits = (other ^ base).count_ones();
+        assert!(
+            (8..=24).contains(&bits),
+            "{other:#x} vs {base:#x}: {bits} bits"
+        );
+    }
+}

@@ -680,3 +680,48 @@ fn rfc1122_4_2_3_6_only_acceptable_segments_reset_keep_alive_idleness() {
     }
     assert!(probes >= 3, "{probes} keep-alive probes in 40 s");
 }
+
+#[test]
+fn rfc6298_3_one_rtt_sample_per_round_trip_in_a_bulk_transfer() {
+    // "TCP MUST use Karn's algorithm ... [and] SHOULD take at least one RTT
+    // measurement per RTT": the path's RTT rises to 250 ms under a
+    // transfer of one window per round trip; SRTT follows it every round
+    // trip (at most 7/8 of the old error left each time), none missed.
+    let mut h = established();
+    h.s.set_nagle_enabled(false);
+    let rtt = 250_000i64;
+    let mut srtt = h.s.srtt().must().total_micros() as i64;
+    assert!(srtt < rtt / 2, "the handshake's sample: {srtt} us");
+    for k in 0..6u32 {
+        let seq = ISS + 1 + 2000 * k;
+        h.s.send_slice(&bytes(2000)).must();
+        assert_eq!(h.out().len(), 2, "round trip {k}");
+        h.advance(ms(250));
+        assert_eq!(h.rx(&ack(IRS + 1, seq + 2000, 65535)), None);
+        assert_eq!(h.out(), vec![], "no timeout in round trip {k}");
+        let now = h.s.srtt().must().total_micros() as i64;
+        assert!(
+            (rtt - now) * 8 <= (rtt - srtt) * 7 + 8,
+            "round trip {k}: SRTT {srtt} -> {now} us"
+        );
+        srtt = now;
+    }
+}
+
+#[test]
+fn rfc9293_3_8_3_r1_is_3_retransmissions_and_r2_over_100_seconds() {
+    // "The value of R1 SHOULD correspond to at least 3 retransmissions, at
+    // the current RTO (SHLD-10). The value of R2 SHOULD correspond to at
+    // least 100 seconds (SHLD-11)." R2 counted in doublings from the
+    // smallest RTO reaches past 100 s.
+    let c = TcpConfig::default();
+    assert!(c.r1 >= 3);
+    let mut rto = c.rto_min;
+    let mut total = Duration::ZERO;
+    for _ in 0..=c.max_retransmissions {
+        total += rto;
+        rto = (rto + rto).min(c.rto_max);
+    }
+    assert!(total >= Duration::from_secs(100), "R2 = {total}");
+    assert!(c.max_retransmissions > c.r1);
+}
