@@ -194,8 +194,9 @@ impl TcpSocket<'_> {
             self.snd.nxt = ack;
         }
         let lost = self.flags.has(Flags::SYN_RETRANSMITTED);
-        if lost {
-            // RFC 6298 (5.7): data starts with an RTO of 3 s.
+        if self.retries > 0 {
+            // RFC 6298 (5.7): after a timeout on the SYN, data starts with
+            // an RTO of 3 s.
             self.rtt.syn_timed_out(config.rto_initial, config.rto_max);
         }
         self.cc.start(self.snd.iss, u32::from(self.snd_mss), lost);

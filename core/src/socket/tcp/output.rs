@@ -336,6 +336,12 @@ impl TcpSocket<'_> {
         if !self.emit_segment(&seg, emit) {
             return false;
         }
+        if self.snd.max != self.snd.iss {
+            // Sent before: the first one was lost (or the peer's answer
+            // was), and RFC 5681 3.1 cuts the initial window to one
+            // segment, whatever asked for this one.
+            self.flags.set(Flags::SYN_RETRANSMITTED, true);
+        }
         self.pending.set(Pending::SYN, false);
         self.sent(now, self.snd.iss, 1 + usize::from(fin), Kind::Data);
         if self.state != State::SynSent {
