@@ -488,3 +488,46 @@ fn rfc6093_urgent_mark_counts_data_only_after_the_fin() {
     assert_eq!(h.s.state(), State::CloseWait);
     assert_eq!(h.s.urgent_mark(), Some(3));
 }
+
+#[test]
+fn rfc9293_3_10_7_4_a_zero_window_still_takes_urg_and_rst() {
+    // "If the RCV.WND is zero, no segments will be acceptable, but special
+    // allowance should be made to accept valid ACKs, URGs, and RSTs"
+    // (MUST-66).
+    let mut h = connected_with(1000, 8192, ISS, IRS, Some(1460), 65535);
+    assert_eq!(h.rx(&data(IRS + 1, ISS + 1, &bytes(1000))), None);
+    let mut urg = ack(IRS + 1001, ISS + 1, 65535);
+    urg.flags |= URG;
+    urg.urgent_pointer = 20;
+    assert_eq!(h.rx(&urg), None);
+    assert_eq!(h.s.urgent_mark(), Some(1020), "the pointer is taken");
+    assert_eq!(h.rx(&rst(IRS + 1001)), None);
+    assert_eq!(h.s.state(), State::Closed);
+    assert_eq!(h.s.error(), Some(TcpError::Reset));
+}
+
+#[test]
+fn rfc9293_3_8_5_urgent_data_of_any_length() {
+    // "A TCP implementation MUST support a sequence of urgent data of any
+    // length" (MUST-31): sent, every segment before the pointer carries
+    // URG and points to the byte after the urgent data; received, a
+    // pointer beyond the segment is kept whole.
+    let mut h = established();
+    h.s.set_nagle_enabled(false);
+    h.s.send_slice(&bytes(3000)).must();
+    h.s.mark_urgent();
+    let out = h.out();
+    let urgent: Vec<_> = out
+        .iter()
+        .map(|o| (o.flags.contains(URG), o.urgent, o.payload.len()))
+        .collect();
+    assert_eq!(
+        urgent,
+        vec![(true, 3000, 1460), (true, 1540, 1460), (true, 80, 80)]
+    );
+    let mut s = data(IRS + 1, ISS + 1, b"0123456789");
+    s.flags |= URG;
+    s.urgent_pointer = 5000;
+    assert_eq!(h.rx(&s), None);
+    assert_eq!(h.s.urgent_mark(), Some(5000));
+}
