@@ -242,3 +242,28 @@ fn tolerance_percent_widens_the_window_with_the_interval() {
     let script = format!("--tolerance_percent=10\n{script}");
     assert_eq!(run_script(&script, Mode::Strict), Outcome::Passed);
 }
+
+#[test]
+fn a_syns_numbers_are_absolute_and_the_others_relative() {
+    // packetdrill's numbering with ISNs other than 0 (as Linux's Fast Open
+    // scripts write them): the SYN's sequence number and the SYN,ACK's
+    // numbers as written, everything after relative to the two ISNs.
+    let script = "
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  bind(3, ..., ...) = 0
++0  listen(3, 1) = 0
++0  < S 999000:999000(0) win 65535 <mss 1460>
++0  > S. 1234:1234(0) ack 999001 <mss 1460>
++.1 < . 1:1(0) ack 1 win 65535
++0  accept(3, ..., ...) = 4
++0  < P. 1:11(10) ack 1 win 65535
++0  write(4, ..., 10) = 10
++0  > P. 1:11(10) ack 11
+";
+    assert_eq!(run_script(script, Mode::Strict), Outcome::Passed);
+    let wrong = script.replace("ack 999001", "ack 1");
+    assert!(matches!(
+        run_script(&wrong, Mode::Strict),
+        Outcome::Failed(_)
+    ));
+}

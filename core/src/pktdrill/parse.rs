@@ -8,6 +8,7 @@
 //! stack. What the runner cannot honour it reports as unsupported, so the
 //! script is skipped, never passed.
 
+use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -272,9 +273,12 @@ fn statements(text: &str) -> Result<Vec<(usize, String)>, ParseError> {
         open = match open {
             Some("`") if kept.contains('`') => None,
             Some("}%") if kept.contains("}%") => None,
+            Some(")") if nesting(&current) <= 0 => None,
             Some(o) => Some(o),
             None if kept.matches('`').count() % 2 == 1 => Some("`"),
             None if kept.contains("%{") && !kept.contains("}%") => Some("}%"),
+            // A call's arguments (a struct, an iovec) may go on for lines.
+            None if nesting(&current) > 0 => Some(")"),
             None => None,
         };
         if open.is_none() {
@@ -290,10 +294,38 @@ fn statements(text: &str) -> Result<Vec<(usize, String)>, ParseError> {
     Ok(out)
 }
 
+/// Brackets opened and not closed yet: `(`, `[` and `{`.
+fn nesting(s: &str) -> i32 {
+    s.chars().fold(0, |n, c| match c {
+        '(' | '[' | '{' => n + 1,
+        ')' | ']' | '}' => n - 1,
+        _ => n,
+    })
+}
+
 fn parse_event(line: usize, stmt: &str) -> Result<Event, ParseError> {
+    // A backtick command may go without a time (`+0`, as packetdrill
+    // reads it); `+ 0.1` spells a time in two words.
+    let (time, rest) = match split_first_word(stmt) {
+        _ if stmt.trim_start().starts_with('`') => (parse_event_time(line, "+0")?, stmt),
+        ("+", rest) => {
+            let (n, rest) = split_first_word(rest);
+            (parse_event_time(line, &format!("+{n}"))?, rest)
+        }
+        // `start ... end` with spaces around the dots.
+        (token, rest) if token.ends_with("...") || split_first_word(rest).0.starts_with("...") => {
+            let (next, after) = split_first_word(rest);
+            let (joined, rest) = if next == "..." {
+                let (end, after) = split_first_word(after);
+                (format!("{token}...{end}"), after)
+            } else {
+                (format!("{token}{next}"), after)
+            };
+            (parse_event_time(line, &joined)?, rest)
+        }
+        (token, rest) => (parse_event_time(line, token)?, rest),
+    };
     let text = stmt.lines().next().unwrap_or("").trim().to_string();
-    let (time_token, rest) = split_first_word(stmt);
-    let time = parse_event_time(line, time_token)?;
     let rest = rest.trim();
     let kind = if let Some(r) = rest.strip_prefix('<')
         && let Some(icmp) = parse_icmp(line, r.trim())?
@@ -437,7 +469,18 @@ fn parse_packet(line: usize, s: &str) -> Result<Result<TcpSpec, String>, ParseEr
             let end = r
                 .find('>')
                 .ok_or_else(|| err(line, "unterminated option list"))?;
-            spec.options = Some(parse_options(line, r.get(..end).unwrap_or(""))?);
+            let list = r.get(..end).unwrap_or("");
+            if list.trim() == "..." {
+                // `<...>`: whatever options the segment has.
+                spec.options = None;
+                rest = r.get(end + 1..).unwrap_or("");
+                continue;
+            }
+            match parse_options(line, list)? {
+                Ok(options) => spec.options = Some(options),
+                // Fast Open, MD5, experimental options: not modelled.
+                Err(why) => return Ok(Err(why)),
+            }
             rest = r.get(end + 1..).unwrap_or("");
             continue;
         }
@@ -576,7 +619,7 @@ fn parse_seq(token: &str) -> Option<(u32, u32, u32)> {
     (b.wrapping_sub(a) == len).then_some((a, b, len))
 }
 
-fn parse_options(line: usize, s: &str) -> Result<Vec<OptionSpec>, ParseError> {
+fn parse_options(line: usize, s: &str) -> Result<Result<Vec<OptionSpec>, String>, ParseError> {
     let mut out = Vec::new();
     for item in s.split(',') {
         let words: Vec<&str> = item.split_whitespace().collect();
@@ -617,11 +660,11 @@ fn parse_options(line: usize, s: &str) -> Result<Vec<OptionSpec>, ParseError> {
                 },
                 _ => return Err(err(line, format_args_str("bad option", item.trim()))),
             },
-            Some(_) => return Err(err(line, format_args_str("unknown option", item.trim()))),
+            Some(_) => return Ok(Err(format_args_str("TCP option", item.trim()))),
         };
         out.push(opt);
     }
-    Ok(out)
+    Ok(Ok(out))
 }
 
 /// `name(args) = ret [ERRNO (text)]`.
@@ -642,11 +685,15 @@ fn parse_call(line: usize, s: &str) -> Result<Call, ParseError> {
         .ok_or_else(|| err(line, "expected '= result' after the call"))?
         .trim();
     let (ret, rest) = split_first_word(tail);
-    let ret: i64 = ret
-        .parse()
-        .map_err(|_| err(line, format_args_str("bad return value", ret)))?;
+    let value = match ret.strip_prefix("0x") {
+        Some(hex) => i64::from_str_radix(hex, 16).ok(),
+        None => ret.parse().ok(),
+    };
+    let ret = value.ok_or_else(|| err(line, format_args_str("bad return value", ret)))?;
+    // `= -1 EINPROGRESS (Operation now in progress)`; a comment alone in
+    // parentheses (`= 0x02 (flags O_RDWR)`) names no errno.
     let (errno, _) = split_first_word(rest);
-    let errno = (!errno.is_empty()).then(|| errno.to_string());
+    let errno = (!errno.is_empty() && !errno.starts_with('(')).then(|| errno.to_string());
     Ok(Call {
         name: name.to_string(),
         args,
@@ -815,5 +862,26 @@ mod tests {
         }
         assert!(parse("0 < icmp unreachable frag_needed mtu [1:1(0)]").is_err());
         assert!(parse("0 < icmp unreachable [1:2(5)]").is_err());
+    }
+
+    #[test]
+    fn the_public_scripts_dialect() {
+        // As Linux's and FreeBSD's scripts write it: a command without a
+        // time, `+ 0.1`, `a ... b`, a hexadecimal result with a comment, a
+        // call over several lines, `<...>`, and options not modelled.
+        let s = parse(
+            "`../common/defaults.sh`\n+ 0.1 close(3) = 0\n+.002 ... 0.052 connect(4, ..., ...) = 0\n+0 fcntl(3, F_GETFL) = 0x02 (flags O_RDWR)\n+0 sendmsg(4, {msg_name(...)=...,\n     msg_iov(1)=[{..., 1000}]}, 0) = 1000\n+0 > S. 0:0(0) ack 1 <...>\n+0 < S 0:0(0) win 1000 <mss 1460,FO abcd>\n",
+        )
+        .unwrap();
+        let e = &s.events;
+        assert_eq!(e.len(), 7);
+        assert_eq!(e[0].time.start, Time::Relative(0));
+        assert!(matches!(&e[0].kind, EventKind::Command(c) if c.ends_with("defaults.sh")));
+        assert_eq!(e[1].time.start, Time::Relative(100_000));
+        assert_eq!(e[2].time.returns_at, Some(Time::Absolute(52_000)));
+        assert!(matches!(&e[3].kind, EventKind::Call(c) if c.ret == 2 && c.errno.is_none()));
+        assert!(matches!(&e[4].kind, EventKind::Call(c) if c.name == "sendmsg" && c.ret == 1000));
+        assert!(matches!(&e[5].kind, EventKind::Outbound(p) if p.options.is_none()));
+        assert!(matches!(&e[6].kind, EventKind::Unsupported(w) if w.contains("FO")));
     }
 }

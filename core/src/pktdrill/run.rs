@@ -13,7 +13,7 @@ use super::parse::{self, Event, EventKind, IcmpSpec, OptionSpec, Script, TcpSpec
 use super::syscall::{Blocked, Fd};
 use crate::iface::{Stack, StackConfig, StackStorage};
 use crate::phy::{Device, DeviceCapabilities, DeviceError, RxMeta, TxMeta, TxSink};
-use crate::socket::tcp::TcpSocket;
+use crate::socket::tcp::{State, TcpSocket};
 use crate::socket::{SocketSet, SocketSlot};
 use crate::time::{Duration, Instant};
 use crate::wire::{
@@ -324,8 +324,10 @@ pub(crate) struct Runner {
     last: Instant,
     /// The remote side's initial sequence number (its SYN's, as written).
     remote_isn: Option<u32>,
-    /// Ours, from the first SYN we send.
+    /// Ours, from the SYN we send.
     local_isn: Option<u32>,
+    /// The number the script gives our ISN (in the `>` line of our SYN).
+    script_local_isn: u32,
     /// The connection's ports: ours and the script's remote side's.
     pub(crate) local_port: Option<u16>,
     pub(crate) remote_port: u16,
@@ -401,6 +403,7 @@ impl Runner {
             last: T0,
             remote_isn: None,
             local_isn: None,
+            script_local_isn: 0,
             local_port: None,
             remote_port,
             fds: BTreeMap::new(),
@@ -615,8 +618,12 @@ impl Runner {
                 Ok(s) => s,
                 Err(e) => return Err(Stop::Fail(format!("  the stack sent a bad frame: {e}"))),
             };
-            if spec.flags.contains(TcpFlags::SYN) && self.local_isn.is_none() {
-                self.local_isn = Some(sent.seq.wrapping_sub(spec.seq));
+            if spec.flags.contains(TcpFlags::SYN) && sent.flags.contains(TcpFlags::SYN) {
+                // Our SYN says what our ISN is, and the number the script
+                // gives it (packetdrill writes a SYN's numbers absolute,
+                // every other segment's relative to the ISNs).
+                self.local_isn = Some(sent.seq);
+                self.script_local_isn = spec.seq;
                 self.local_port.get_or_insert(sent.src_port);
             }
             let sent = self.relative(sent);
@@ -756,10 +763,18 @@ impl Runner {
 
     /// Turns wire numbers into the script's: our sequence numbers relative
     /// to our ISN, our acknowledgments (and SACK blocks) relative to the
-    /// remote side's.
+    /// remote side's; in a SYN, the numbers the script writes absolute (our
+    /// ISN as the script numbered it, the remote side's as it is).
     fn relative(&self, mut s: Sent) -> Sent {
+        let syn = s.flags.contains(TcpFlags::SYN);
         let ours = self.local_isn.unwrap_or(0);
+        let ours = if syn {
+            ours.wrapping_sub(self.script_local_isn)
+        } else {
+            ours
+        };
         let theirs = self.remote_isn.unwrap_or(0);
+        let theirs = if syn { 0 } else { theirs };
         // A RST,ACK from sequence number zero (RFC 9293's <SEQ=0><ACK=
         // SEG.SEQ+SEG.LEN><CTL=RST,ACK>, for a segment without ACK) is no
         // sequence number of the connection: written `R. 0:0(0)`.
@@ -783,17 +798,24 @@ impl Runner {
 
     /// Sends the script's segment to the stack.
     fn inject(&mut self, spec: &TcpSpec) -> Result<(), Stop> {
-        // The first SYN's sequence number is literal and is the remote
-        // side's ISN; every later one counts from it.
-        let seq = match self.remote_isn {
-            None if spec.flags.contains(TcpFlags::SYN) => {
-                self.remote_isn = Some(spec.seq);
-                spec.seq
-            }
-            isn => isn.unwrap_or(0).wrapping_add(spec.seq),
+        // A SYN that opens a connection has a literal sequence number, the
+        // remote side's ISN; every other segment's counts from it (a SYN
+        // into a synchronized connection too). Acknowledgments count from
+        // our ISN; in a SYN,ACK from the number the script gave it.
+        let syn = spec.flags.contains(TcpFlags::SYN) && !self.connection_is_open();
+        let seq = if syn {
+            self.remote_isn = Some(spec.seq);
+            spec.seq
+        } else {
+            self.remote_isn.unwrap_or(0).wrapping_add(spec.seq)
         };
         let ours = self.local_isn.unwrap_or(0);
-        let ack = spec.ack.map_or(0, |a| ours.wrapping_add(a));
+        let ack_base = if syn {
+            ours.wrapping_sub(self.script_local_isn)
+        } else {
+            ours
+        };
+        let ack = spec.ack.map_or(0, |a| ack_base.wrapping_add(a));
         let mut raw = Vec::new();
         for o in spec.options.iter().flatten() {
             encode_option(o, ours, &mut raw);
@@ -840,6 +862,20 @@ impl Runner {
         }
         self.queue_from_remote(IpProtocol::Tcp, &tcp);
         Ok(())
+    }
+
+    /// Whether the script's connection exists on our side, synchronized or
+    /// being opened (a SYN then belongs to it; otherwise it opens a new
+    /// one, as after TIME-WAIT).
+    fn connection_is_open(&self) -> bool {
+        let remote = self.remote_port;
+        self.sockets.iter().any(|(_, s)| match s {
+            crate::socket::Socket::Tcp(t) => {
+                t.remote_endpoint().port() == remote
+                    && !matches!(t.state(), State::Closed | State::Listen | State::TimeWait)
+            }
+            _ => false,
+        })
     }
 
     /// Queues an IPv4 datagram from the script's remote side.

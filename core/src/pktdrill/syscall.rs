@@ -124,7 +124,8 @@ pub(crate) struct Opts {
 
 impl Opts {
     /// A new socket's options: Linux's keep-alive defaults (2 h, 75 s, 9
-    /// probes) and 64 KiB buffers, until a `sysctl` says otherwise.
+    /// probes) and 64 KiB buffers (FreeBSD's `recvspace` and `sendspace`),
+    /// until a `sysctl` says otherwise.
     pub(crate) const DEFAULT: Opts = Opts {
         nonblock: false,
         nodelay: false,
@@ -132,8 +133,8 @@ impl Opts {
         keepidle: 7200,
         keepintvl: 75,
         keepcnt: 9,
-        rcvbuf: 65535,
-        sndbuf: 65535,
+        rcvbuf: 65536,
+        sndbuf: 65536,
         linger_abort: false,
     };
 
@@ -142,6 +143,12 @@ impl Opts {
 }
 
 impl Fd {
+    fn opts_copy(&self) -> Opts {
+        match self {
+            Fd::Fresh(o) | Fd::Bound(o, _) | Fd::Listening(o, _, _) | Fd::Conn(o, _) => *o,
+        }
+    }
+
     fn opts(&mut self) -> &mut Opts {
         match self {
             Fd::Fresh(o) | Fd::Bound(o, _) | Fd::Listening(o, _, _) | Fd::Conn(o, _) => o,
@@ -375,6 +382,10 @@ impl Runner {
                     .map_or(0, |e| errno(errno_of(e)).unwrap_or(0)),
                 _ => 0,
             },
+            "SO_RCVBUF" => entry.opts_copy().rcvbuf as i64,
+            "SO_SNDBUF" => entry.opts_copy().sndbuf as i64,
+            "TCP_NODELAY" => i64::from(entry.opts_copy().nodelay),
+            "SO_KEEPALIVE" => i64::from(entry.opts_copy().keepalive),
             other => return Err(Stop::Skip(format!("getsockopt {other}"))),
         };
         if got != want {

@@ -57,17 +57,22 @@ const ABSENT_HERE: &[&str] = &[
     "net.inet.tcp.tolerate_missing_ts",
     "net.inet.tcp.hostcache.purgenow",
     "net.inet.tcp.cc.algorithm",
+    // The largest socket buffer; the shim's is 1 MiB.
+    "kern.ipc.maxsockbuf",
 ];
 
 impl Runner {
     /// A backtick line.
     pub(crate) fn command(&mut self, line: &str) -> Result<(), Stop> {
+        let line = line.replace("\\\n", " ");
         for command in line.split([';', '\n']).flat_map(|c| c.split("&&")) {
             let words = shell_words(command)?;
+            let args = words.get(1..).unwrap_or_default();
             match words.first().map(String::as_str) {
                 None => {}
                 Some(w) if w.ends_with("defaults.sh") => self.linux_defaults()?,
-                Some("sysctl") => self.sysctl_command(words.get(1..).unwrap_or_default())?,
+                Some("sysctl") => self.sysctl_command(args)?,
+                Some(w) if w.ends_with("set_sysctls.py") => self.set_sysctls(args)?,
                 Some(_) => return Err(Stop::Skip(format!("command `{}`", command.trim()))),
             }
         }
@@ -84,6 +89,20 @@ impl Runner {
                 return Err(Stop::Skip(format!("sysctl read or flag `{a}`")));
             };
             self.sysctl(name, value)?;
+        }
+        Ok(())
+    }
+
+    /// packetdrill's `set_sysctls.py /proc/sys/net/ipv4/NAME=VALUE...`.
+    fn set_sysctls(&mut self, args: &[String]) -> Result<(), Stop> {
+        for a in args {
+            let Some((path, value)) = a.split_once('=') else {
+                return Err(Stop::Skip(format!("set_sysctls.py argument `{a}`")));
+            };
+            let Some(name) = path.strip_prefix("/proc/sys/") else {
+                return Err(Stop::Skip(format!("set_sysctls.py argument `{a}`")));
+            };
+            self.sysctl(&name.replace('/', "."), value)?;
         }
         Ok(())
     }
@@ -209,6 +228,8 @@ fn shell_words(command: &str) -> Result<Vec<String>, Stop> {
                 quote = Some(c);
                 in_word = true;
             }
+            // A comment runs to the end of the line.
+            (None, '#') if !in_word => break,
             (None, c) if c.is_whitespace() => {
                 if in_word {
                     words.push(core::mem::take(&mut word));
@@ -257,6 +278,10 @@ mod tests {
         assert_eq!(w, ["sysctl", "-q", "net.ipv4.tcp_rmem=4096 87380 6291456"]);
         assert!(shell_words("cat /proc/net/sockstat | grep TCP").is_err());
         assert!(shell_words("sysctl -q x=\"unterminated").is_err());
+        let w = shell_words("set_sysctls.py /proc/sys/net/ipv4/tcp_tw_reuse=1 # global enable")
+            .ok()
+            .unwrap_or_default();
+        assert_eq!(w, ["set_sysctls.py", "/proc/sys/net/ipv4/tcp_tw_reuse=1"]);
     }
 
     #[test]
