@@ -802,7 +802,8 @@ impl Runner {
         // remote side's ISN; every other segment's counts from it (a SYN
         // into a synchronized connection too). Acknowledgments count from
         // our ISN; in a SYN,ACK from the number the script gave it.
-        let syn = spec.flags.contains(TcpFlags::SYN) && !self.connection_is_open();
+        let syn = spec.flags.contains(TcpFlags::SYN)
+            && (self.remote_isn.is_none() || !self.connection_is_open());
         let seq = if syn {
             self.remote_isn = Some(spec.seq);
             spec.seq
@@ -864,15 +865,15 @@ impl Runner {
         Ok(())
     }
 
-    /// Whether the script's connection exists on our side, synchronized or
-    /// being opened (a SYN then belongs to it; otherwise it opens a new
-    /// one, as after TIME-WAIT).
+    /// Whether the script's connection exists on our side, being opened,
+    /// synchronized or in TIME-WAIT (a SYN then belongs to it and counts
+    /// from its ISN; otherwise it opens a new one).
     fn connection_is_open(&self) -> bool {
         let remote = self.remote_port;
         self.sockets.iter().any(|(_, s)| match s {
             crate::socket::Socket::Tcp(t) => {
                 t.remote_endpoint().port() == remote
-                    && !matches!(t.state(), State::Closed | State::Listen | State::TimeWait)
+                    && !matches!(t.state(), State::Closed | State::Listen)
             }
             _ => false,
         })
