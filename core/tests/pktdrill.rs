@@ -267,3 +267,33 @@ fn a_syns_numbers_are_absolute_and_the_others_relative() {
         Outcome::Failed(_)
     ));
 }
+
+#[test]
+fn a_segment_nobody_expects_at_the_end_fails_the_script() {
+    // An out-of-order segment gets an immediate duplicate ACK; a script
+    // that ends there without saying so fails.
+    let script = format!(
+        "{HANDSHAKE}+0  > S. 0:0(0) ack 1 <mss 1460>\n+.1 < . 1:1(0) ack 1 win 65535\n+0  accept(3, ..., ...) = 4\n+0  < . 101:201(100) ack 1 win 65535\n"
+    );
+    let (line, message) = failed(&script);
+    assert_eq!(line, 0, "{message}");
+    assert!(
+        message.contains("does not expect") && message.contains("ack 1"),
+        "{message}"
+    );
+    let script = format!("{script}+0  > . 1:1(0) ack 1\n");
+    assert_eq!(run_script(&script, Mode::Strict), Outcome::Passed);
+}
+
+#[test]
+fn the_corpus_passes_in_portable_mode_too() {
+    // What strict mode accepts, portable mode accepts: it compares less,
+    // and checks that our right edge never moves left.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pktdrill");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let outcome = run_script(&text, Mode::Portable);
+        assert_eq!(outcome, Outcome::Passed, "{}", path.display());
+    }
+}

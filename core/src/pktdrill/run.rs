@@ -137,7 +137,10 @@ fn run_events(script: &Script, mode: Mode, slot: &mut Option<Runner>) -> Outcome
             Err(Stop::Skip(why)) => return Outcome::Skipped(why),
         }
     }
-    if let Err(stop) = runner.finish_blocked() {
+    if let Err(stop) = runner
+        .finish_blocked()
+        .and_then(|()| runner.check_nothing_left())
+    {
         return match stop {
             Stop::Fail(message) => Outcome::Failed(Failure {
                 line: 0,
@@ -341,6 +344,8 @@ pub(crate) struct Runner {
     batching: bool,
     /// What a new socket starts with (`sysctl` changes it).
     pub(crate) socket_defaults: super::syscall::Opts,
+    /// The right edge of the window we last advertised (`--portable`).
+    right_edge: Option<u32>,
 }
 
 /// An inbound segment at `+0` after another: the two arrive together.
@@ -411,6 +416,7 @@ impl Runner {
             blocked: None,
             batching: false,
             socket_defaults: super::syscall::Opts::DEFAULT,
+            right_edge: None,
         }
     }
 
@@ -581,6 +587,23 @@ impl Runner {
         Ok(())
     }
 
+    /// At the end of the script: a segment the stack sent by the last
+    /// event (and its tolerance) that no line expected fails the script,
+    /// as it would have before any later event.
+    fn check_nothing_left(&mut self) -> Result<(), Stop> {
+        let end = self.last.max(self.now) + self.settings.tolerance;
+        self.drop_non_tcp();
+        if let Some((at, frame)) = self.dev.sent.front()
+            && *at <= end
+        {
+            let shown = self.show_frame(*at, frame);
+            return Err(Stop::Fail(format!(
+                "  the stack sent a segment the script does not expect:\n  sent:     {shown}"
+            )));
+        }
+        Ok(())
+    }
+
     /// Frames that are not TCP over IPv4 (gratuitous ARP) are not the
     /// script's business.
     fn drop_non_tcp(&mut self) {
@@ -627,6 +650,7 @@ impl Runner {
                 self.local_port.get_or_insert(sent.src_port);
             }
             let sent = self.relative(sent);
+            self.check_right_edge(&sent)?;
             if at < lo {
                 return Err(Stop::Fail(format!(
                     "  expected: {} at {}..{}\n  sent:     {} (too early)",
@@ -681,6 +705,33 @@ impl Runner {
         self.trace.push(format!("                 sent: {shown}"));
         self.last = got.at;
         Ok(())
+    }
+
+    /// `--portable`: whatever window a stack chooses, the right edge it
+    /// advertises (RCV.NXT + RCV.WND) never moves left (RFC 9293 3.8.6,
+    /// SHLD-14); a new SYN starts again.
+    fn check_right_edge(&mut self, sent: &Sent) -> Result<(), Stop> {
+        if sent.flags.contains(TcpFlags::SYN) {
+            self.right_edge = None;
+        }
+        if self.mode != Mode::Portable
+            || !sent.flags.contains(TcpFlags::ACK)
+            || sent.flags.contains(TcpFlags::RST)
+        {
+            return Ok(());
+        }
+        let edge = sent.ack.wrapping_add(u32::from(sent.win));
+        match self.right_edge {
+            Some(e) if (edge.wrapping_sub(e) as i32) < 0 => Err(Stop::Fail(format!(
+                "  sent:     {}
+  (window: the right edge moved left, from {e} to {edge})",
+                self.show_sent(sent)
+            ))),
+            _ => {
+                self.right_edge = Some(edge);
+                Ok(())
+            }
+        }
     }
 
     fn has_tcp_frame(&self) -> bool {
