@@ -200,10 +200,19 @@ impl Controller {
     }
 }
 
-/// RFC 5681 3.1's initial window: "IW = min (4*SMSS, max (2*SMSS, 4380
-/// bytes))" (RFC 3390).
+/// RFC 5681 3.1's initial window, in whole segments: "If SMSS > 2190
+/// bytes: IW = 2 * SMSS bytes and MUST NOT be more than 2 segments; If
+/// (SMSS > 1095 bytes) and (SMSS <= 2190 bytes): IW = 3 * SMSS bytes and
+/// MUST NOT be more than 3 segments; if SMSS <= 1095 bytes: IW = 4 * SMSS
+/// bytes and MUST NOT be more than 4 segments." (RFC 3390's byte formula,
+/// min(4*SMSS, max(2*SMSS, 4380)), allows 3.65 segments of 1200 bytes.)
 pub(crate) fn initial_window(mss: u32) -> u32 {
-    (4 * mss).min((2 * mss).max(4380))
+    let segments = match mss {
+        0..=1095 => 4,
+        1096..=2190 => 3,
+        _ => 2,
+    };
+    segments * mss
 }
 
 #[cfg(test)]
@@ -223,6 +232,12 @@ mod tests {
         assert_eq!(initial_window(1460), 4380);
         assert_eq!(initial_window(536), 2144);
         assert_eq!(initial_window(9000), 18000);
+        // Whole segments at the boundaries, never RFC 3390's 4380 bytes.
+        assert_eq!(initial_window(1095), 4380);
+        assert_eq!(initial_window(1096), 3288);
+        assert_eq!(initial_window(1200), 3600);
+        assert_eq!(initial_window(2190), 6570);
+        assert_eq!(initial_window(2191), 4382);
     }
 
     #[test]
