@@ -1,6 +1,7 @@
 //! Keeps docs/CONFORMANCE.md honest: every row marked `met` names evidence
 //! that exists (a script of `tests/pktdrill/`, which must pass, or a
-//! `#[test]` function under `core/`), every MUST-n, SHLD-n and MAY-n id of
+//! `#[test]` function under `core/` or `drivers-linux/`), every MUST-n,
+//! SHLD-n and MAY-n id of
 //! RFC 9293 Appendix B has a row, and the counts at the end are what the
 //! rows say.
 
@@ -123,8 +124,14 @@ fn every_met_row_names_evidence_that_exists_and_passes() {
     let rows = rows(&text);
     assert!(rows.len() > 150, "the matrix has its rows");
     let mut tests = BTreeSet::new();
-    test_names(&core_dir().join("src"), &mut tests);
-    test_names(&core_dir().join("tests"), &mut tests);
+    for dir in [
+        "src",
+        "tests",
+        "../drivers-linux/src",
+        "../drivers-linux/tests",
+    ] {
+        test_names(&core_dir().join(dir), &mut tests);
+    }
     let scripts = core_dir().join("tests/pktdrill");
     let mut problems = Vec::new();
     for row in &rows {

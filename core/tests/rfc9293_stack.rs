@@ -33,6 +33,21 @@ fn syn_segment(src: Ipv4Address, dst: Ipv4Address) -> Vec<u8> {
     syn
 }
 
+/// An ACK from `src`:1234 to `dst`:80 with 10 bytes of data.
+fn ack_with_data(src: Ipv4Address, dst: Ipv4Address) -> Vec<u8> {
+    let mut seg = syn_segment(src, dst);
+    seg[13] = 0x18; // PSH, ACK
+    seg.extend_from_slice(b"0123456789");
+    seg[16..18].copy_from_slice(&[0, 0]);
+    let len = seg.len() as u32;
+    let sum = checksum::combine(&[
+        checksum::pseudo_header(&src, &dst, 6, len),
+        checksum::data(&seg),
+    ]);
+    seg[16..18].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+    seg
+}
+
 const PEER_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 9, 9]);
 
 /// The TCP segments A sent, as (IPv4 header fields, TCP flags).
@@ -72,12 +87,11 @@ fn must_57_a_syn_to_a_broadcast_address_is_silently_discarded() {
                 EthernetAddress([1, 0, 0x5e, 0, 0, 1]),
             ),
         ] {
-            let syn = syn_segment(src, dst);
-            net.inject(
-                a,
-                da,
-                &ipv4_frame(PEER_MAC, mac, ip(src, dst, IpProtocol::Tcp, 0, 1), &syn),
-            );
+            // A SYN, and an ACK with data (MUST-57's "segment" row).
+            for segment in [syn_segment(src, dst), ack_with_data(src, dst)] {
+                let header = ip(src, dst, IpProtocol::Tcp, 0, 1);
+                net.inject(a, da, &ipv4_frame(PEER_MAC, mac, header, &segment));
+            }
         }
         net.run_for(Duration::from_millis(10));
         assert_eq!(
@@ -95,8 +109,8 @@ fn must_57_a_syn_to_a_broadcast_address_is_silently_discarded() {
         let stats = net.node(a).stack.stats();
         // Broadcasts reach TCP and are dropped there; the multicast frame
         // is for a group this host has not joined.
-        assert_eq!(stats.tcp.drop_broadcast.get(), 2, "{stats}");
-        assert_eq!(stats.link.drop_multicast.get(), 1, "{stats}");
+        assert_eq!(stats.tcp.drop_broadcast.get(), 4, "{stats}");
+        assert_eq!(stats.link.drop_multicast.get(), 2, "{stats}");
     }
 }
 
@@ -255,4 +269,23 @@ fn must_42_a_port_keeps_listening_while_one_of_its_connections_is_half_open() {
         states.contains(&State::SynReceived) && states.contains(&State::Established),
         "{states:?}"
     );
+}
+
+#[test]
+fn must_41_a_passive_open_does_not_touch_an_existing_connection() {
+    // RFC 9293 3.9.1.1 (MUST-41): a passive OPEN "MUST NOT affect any
+    // previously created connection record". LISTEN on a socket that is
+    // ESTABLISHED is refused, and the connection carries on.
+    let (mut net, a, b, da, db) = pair(1, LinkConfig::default());
+    known_to_each_other_without_a_queue(&mut net, (a, da), (b, db));
+    let (client, server) = common::tcp::open_connection(&mut net, a, b);
+    net.run_for(Duration::from_millis(100));
+    assert_eq!(tcp(&mut net, a, client).state(), State::Established);
+    let r = net.node_mut(a).sockets.tcp_listen(client, 7000);
+    assert_eq!(r, Err(ConnectError::InvalidState));
+    tcp(&mut net, a, client).send_slice(b"still here").unwrap();
+    net.run_for(Duration::from_millis(100));
+    let mut buf = [0u8; 32];
+    let n = tcp(&mut net, b, server).recv_slice(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"still here");
 }

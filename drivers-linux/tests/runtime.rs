@@ -242,3 +242,26 @@ fn a_listener_that_cannot_be_built_leaves_nothing_behind() {
     let (_s, peer) = l.accept().unwrap();
     assert_eq!(peer, c.local_addr().unwrap());
 }
+
+#[test]
+fn dropping_a_stream_with_unread_data_resets_the_connection() {
+    // RFC 1122 4.2.2.13 (RFC 9293 SHLD-3): a close after which nothing can
+    // read "while received data is still pending in TCP ... SHOULD send a
+    // RST to show that data was lost"; with nothing unread it is a FIN.
+    let rt = rt();
+    let mut l = TcpListener::bind(&rt, SocketAddrV4::new(LO, 7203)).unwrap();
+    let mut c = TcpStream::connect(&rt, SocketAddrV4::new(LO, 7203)).unwrap();
+    let (s, _) = l.accept().unwrap();
+    c.write_all(b"never read").unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    drop(s);
+    c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let e = c.read(&mut [0u8; 4]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionReset);
+
+    let mut c = TcpStream::connect(&rt, SocketAddrV4::new(LO, 7203)).unwrap();
+    let (s, _) = l.accept().unwrap();
+    drop(s);
+    c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    assert_eq!(c.read(&mut [0u8; 4]).unwrap(), 0, "a FIN: end of stream");
+}

@@ -94,7 +94,8 @@ pub enum EventKind {
 /// older scripts write it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IcmpSpec {
-    /// The ICMP type (3 unreachable, 11 time exceeded, 4 source quench).
+    /// The ICMP type (3 unreachable, 11 time exceeded, 4 source quench, 12
+    /// parameter problem).
     pub icmp_type: u8,
     /// The code.
     pub code: u8,
@@ -561,6 +562,7 @@ fn parse_icmp(line: usize, s: &str) -> Result<Option<EventKind>, ParseError> {
         Some("unreachable") => (3, &UNREACHABLE_CODES),
         Some("time_exceeded") => (11, &["ttl_exceeded", "frag_reassembly_exceeded"]),
         Some("source_quench") => (4, &[]),
+        Some("parameter_problem") => (12, &["pointer_indicates_error", "missing_option"]),
         other => {
             let why = format_args_str("ICMP type", other.unwrap_or(""));
             return Ok(Some(EventKind::Unsupported(why)));

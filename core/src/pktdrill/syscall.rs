@@ -130,7 +130,7 @@ impl Opts {
         nonblock: false,
         nodelay: false,
         keepalive: false,
-        keepidle: 7200,
+        keepidle: (TcpSocket::DEFAULT_KEEP_ALIVE_IDLE.total_micros() / 1_000_000) as u32,
         keepintvl: 75,
         keepcnt: 9,
         rcvbuf: 65536,

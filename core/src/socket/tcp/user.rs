@@ -22,6 +22,12 @@ impl TcpSocket<'_> {
         self.flags.set(Flags::NO_DELAY, !on);
     }
 
+    /// The keep-alive idle time for an application that turns keep-alive
+    /// on without choosing one (as `SO_KEEPALIVE` alone): two hours, as RFC
+    /// 1122 4.2.3.6 says, "This interval MUST be configurable and MUST
+    /// default to no less than two hours" (MUST-28).
+    pub const DEFAULT_KEEP_ALIVE_IDLE: Duration = Duration::from_secs(7200);
+
     /// Keep-alive (RFC 1122 4.2.3.6, off by default): after this much time
     /// without a segment from the peer (`TCP_KEEPIDLE`), with nothing in
     /// flight and nothing queued, a probe goes out; `None` turns it off.

@@ -182,3 +182,22 @@ fn rfc5681_3_1_a_lost_syn_gives_one_segment_but_keeps_ssthresh() {
     }
     assert_eq!(h.s.congestion_window(), 16_000);
 }
+
+#[test]
+fn rfc6582_3_2_step_1_recover_starts_at_the_iss() {
+    // "When the TCP connection is established, the variable recover MUST
+    // be initialized to the initial send sequence number": with an ISS half
+    // the sequence space from 0, three duplicate ACKs of the first segment
+    // (no new ACK ever moved recover) start a fast retransmit.
+    let iss = 0x9000_0000;
+    let mut h = connected_with(8192, 16384, iss, IRS, Some(1000), 65535);
+    h.s.send_slice(&bytes(4000)).must();
+    assert_eq!(h.out().len(), 4);
+    for _ in 0..3 {
+        h.rx(&ack(IRS + 1, iss + 1, 65535));
+    }
+    assert!(h.s.in_fast_recovery());
+    let o = h.out();
+    assert_eq!(o.len(), 1, "{o:?}");
+    assert_eq!(o[0].seq, iss + 1);
+}

@@ -725,3 +725,20 @@ fn rfc9293_3_8_3_r1_is_3_retransmissions_and_r2_over_100_seconds() {
     assert!(total >= Duration::from_secs(100), "R2 = {total}");
     assert!(c.max_retransmissions > c.r1);
 }
+
+#[test]
+fn rfc1122_4_2_3_6_keep_alive_is_turned_on_and_off_per_connection() {
+    // "an application MUST be able to turn them on or off for each TCP
+    // connection" (MUST-24), and the idle time "MUST default to no less
+    // than two hours" (MUST-28) where the application names none.
+    assert!(TcpSocket::DEFAULT_KEEP_ALIVE_IDLE >= Duration::from_secs(7200));
+    let mut h = established();
+    h.s.set_keep_alive(Some(Duration::from_secs(10)));
+    let probe = exp_ack(ISS, IRS + 1, 8192);
+    assert_eq!(h.run_until(at_ms(10_100)), vec![(at_ms(10_100), probe)]);
+    h.s.set_keep_alive(None);
+    assert_eq!(h.out(), vec![], "the next poll takes the change");
+    assert_eq!(h.s.poll_at(h.now), None, "off: no timer");
+    assert_eq!(h.run_until(at_ms(3_600_000)), vec![]);
+    assert_eq!(h.s.state(), State::Established);
+}
