@@ -297,3 +297,27 @@ fn the_corpus_passes_in_portable_mode_too() {
         assert_eq!(outcome, Outcome::Passed, "{}", path.display());
     }
 }
+
+#[test]
+fn a_stack_with_one_rule_flipped_fails_the_scripts_line_readably() {
+    // The corpus's RFC 5961 3.2 script against a stack that takes any RST
+    // in the window (the mitigation off, as RFC 793 had it): the
+    // challenge ACK never comes, and the failure says where and why.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/pktdrill/rfc5961-3.2-in-window-rst-gets-a-challenge-ack.pkt"
+    );
+    let script = std::fs::read_to_string(path).unwrap();
+    assert_eq!(run_script(&script, Mode::Strict), Outcome::Passed);
+    let flipped = format!("`sysctl -w microps.tcp.rfc5961_rst=0`\n{script}");
+    let Outcome::Failed(f) = run_script(&flipped, Mode::Strict) else {
+        panic!("the flipped rule must fail the script");
+    };
+    assert_eq!(f.text, "+0  > . 1:1(0) ack 1", "{f}");
+    assert!(f.message.contains("expected: . 1:1(0) ack 1"), "{f}");
+    assert!(f.message.contains("sent:     nothing"), "{f}");
+    assert!(
+        f.message.contains("CLOSED"),
+        "the connection was reset: {f}"
+    );
+}
