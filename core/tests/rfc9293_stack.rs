@@ -289,3 +289,41 @@ fn must_41_a_passive_open_does_not_touch_an_existing_connection() {
     let n = tcp(&mut net, b, server).recv_slice(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"still here");
 }
+
+#[test]
+fn must_43_an_active_open_may_name_its_local_address() {
+    // RFC 9293 3.9.1.1 (MUST-43): "The OPEN call ... MUST support an
+    // optional local IP address". A has 192.0.2.1 and 192.0.2.9 on one
+    // link: a connect from .9 leaves from .9; one from an address A does
+    // not have is refused.
+    let (mut net, a, b, da, db) = pair(1, LinkConfig::default());
+    known_to_each_other_without_a_queue(&mut net, (a, da), (b, db));
+    let nine = Ipv4Address::new(192, 0, 2, 9);
+    net.node_mut(a)
+        .stack
+        .add_interface(da, "192.0.2.9/24".parse().unwrap())
+        .unwrap();
+    let server = tcp_socket(&mut net, b, 4096);
+    net.node_mut(b).sockets.tcp_listen(server, 80).unwrap();
+    let h = tcp_socket(&mut net, a, 4096);
+    let now = net.now();
+    let n = net.node_mut(a);
+    let r = n.stack.tcp_connect_from(
+        now,
+        &mut n.sockets,
+        h,
+        ep(Ipv4Address::new(192, 0, 2, 50), 0),
+        ep(B, 80),
+    );
+    assert_eq!(r, Err(ConnectError::AddrNotAvailable));
+    let local = n
+        .stack
+        .tcp_connect_from(now, &mut n.sockets, h, ep(nine, 0), ep(B, 80))
+        .unwrap();
+    assert_eq!(*local.ip(), nine);
+    // (Without the pending queue B's first SYN,ACK to .9 waits for ARP and
+    // goes again a second later.)
+    net.run_for(Duration::from_secs(3));
+    assert_eq!(tcp(&mut net, a, h).state(), State::Established);
+    assert_eq!(*tcp(&mut net, b, server).remote_endpoint().ip(), nine);
+}

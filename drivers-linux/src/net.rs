@@ -364,7 +364,9 @@ fn tcp_error_to_io(e: TcpError) -> io::Error {
 fn connect_error_to_io(e: ConnectError) -> io::Error {
     let kind = match e {
         ConnectError::AddrInUse => io::ErrorKind::AddrInUse,
-        ConnectError::NoEphemeralPort => io::ErrorKind::AddrNotAvailable,
+        ConnectError::NoEphemeralPort | ConnectError::AddrNotAvailable => {
+            io::ErrorKind::AddrNotAvailable
+        }
         ConnectError::NoRoute => io::ErrorKind::NetworkUnreachable,
         _ => io::ErrorKind::InvalidInput,
     };

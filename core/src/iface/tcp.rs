@@ -13,7 +13,9 @@ use crate::socket::tcp::{ConnectError, Segment, TcpSocket};
 use crate::socket::{DispatchError, SocketHandle, SocketSet};
 use crate::time::Instant;
 use crate::wire::tcp::{CHECKSUM_OFFSET, MAX_HEADER_LEN};
-use crate::wire::{IpProtocol, Ipv4AddressExt, TcpFlags, TcpOptions, TcpPacket, TcpRepr, checksum};
+use crate::wire::{
+    IpProtocol, Ipv4Address, Ipv4AddressExt, TcpFlags, TcpOptions, TcpPacket, TcpRepr, checksum,
+};
 
 /// What [`Inner::tcp_output`] does when the device has no buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,6 +300,28 @@ impl Stack<'_> {
         remote: SocketAddrV4,
         local_port: u16,
     ) -> Result<SocketAddrV4, ConnectError> {
+        let local = SocketAddrV4::new(Ipv4Address::UNSPECIFIED, local_port);
+        self.tcp_connect_from(now, sockets, handle, local, remote)
+    }
+
+    /// [`Stack::tcp_connect`] from a local address of the caller's choice
+    /// (RFC 9293 3.9.1.1, MUST-43: "The OPEN call ... MUST support an
+    /// optional local IP address"), which must be one of this stack's
+    /// interfaces'; the unspecified address lets the route choose. The
+    /// SYN leaves through the route to `remote` with that source.
+    pub fn tcp_connect_from(
+        &mut self,
+        now: Instant,
+        sockets: &mut SocketSet<'_>,
+        handle: SocketHandle,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+    ) -> Result<SocketAddrV4, ConnectError> {
+        let chosen = (!local.ip().is_unspecified()).then_some(*local.ip());
+        if chosen.is_some_and(|ip| self.inner.iface_by_addr(&ip).is_none()) {
+            return Err(ConnectError::AddrNotAvailable);
+        }
+        let local_port = local.port();
         if remote.port() == 0
             || remote.ip().is_unspecified()
             || remote.ip().is_broadcast()
@@ -312,7 +336,7 @@ impl Stack<'_> {
         }
         let route = self
             .inner
-            .route_for(remote.ip(), None)
+            .route_for(remote.ip(), chosen)
             .ok_or(ConnectError::NoRoute)?;
         // RFC 9293 3.9.1.1 (MUST-46): "A TCP implementation MUST reject as
         // an error a local OPEN call for an invalid remote IP address (e.g.,

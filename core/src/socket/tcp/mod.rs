@@ -244,6 +244,8 @@ pub enum ConnectError {
     NoEphemeralPort,
     /// The handle is not a TCP socket.
     InvalidHandle,
+    /// The local address asked for is none of this stack's.
+    AddrNotAvailable,
 }
 
 impl fmt::Display for ConnectError {
@@ -255,6 +257,7 @@ impl fmt::Display for ConnectError {
             ConnectError::AddrInUse => "address in use",
             ConnectError::NoEphemeralPort => "no ephemeral port available",
             ConnectError::InvalidHandle => "not a TCP socket",
+            ConnectError::AddrNotAvailable => "local address not configured here",
         })
     }
 }
