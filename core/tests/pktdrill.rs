@@ -77,6 +77,10 @@ fn a_wrong_field_fails_with_both_segments() {
         "{message}"
     );
     assert!(message.contains("(acknowledgment number)"), "{message}");
+    assert!(
+        message.contains("as the logs decode it") && message.contains("flg: 0x12 (---A--S-)"),
+        "the headers decoded: {message}"
+    );
     assert!(message.contains("SYN-RECEIVED"), "the TCP state: {message}");
 }
 

@@ -222,6 +222,24 @@ impl Settings {
     }
 }
 
+/// A frame's IPv4 and TCP headers as the logs print them (microps's
+/// `ip_dump` and `tcp_dump`), indented.
+fn decoded(frame: &[u8]) -> String {
+    let dump = format!(
+        "{}",
+        crate::wire::dump::FrameDump::new(crate::phy::Medium::Ethernet, frame)
+    );
+    let mut out = String::new();
+    let from_ip = dump
+        .find("\nip:")
+        .map_or(dump.as_str(), |i| dump.get(i + 1..).unwrap_or(""));
+    for line in from_ip.lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
 /// The MAC addresses on the scripted link.
 const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 1]);
 const PEER_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 2]);
@@ -618,6 +636,7 @@ impl Runner {
 
     fn expect_outbound(&mut self, spec: &TcpSpec, lo: Instant, hi: Instant) -> Result<(), Stop> {
         let mut got: Option<Sent> = None;
+        let mut first_frame = Vec::new();
         let mut seen_len = 0u32;
         loop {
             self.advance_until(hi, |r| r.has_tcp_frame())?;
@@ -637,6 +656,9 @@ impl Runner {
                     ),
                 }));
             };
+            if got.is_none() {
+                first_frame.clone_from(&frame);
+            }
             let sent = match self.decode(at, &frame) {
                 Ok(s) => s,
                 Err(e) => return Err(Stop::Fail(format!("  the stack sent a bad frame: {e}"))),
@@ -696,9 +718,10 @@ impl Runner {
         got.len = seen_len;
         if let Some(why) = self.mismatch(spec, &got) {
             return Err(Stop::Fail(format!(
-                "  expected: {}\n  sent:     {}\n  ({why})",
+                "  expected: {}\n  sent:     {}\n  ({why})\n  the segment sent, as the logs decode it:\n{}",
                 self.show_spec(spec),
-                self.show_sent(&got)
+                self.show_sent(&got),
+                decoded(&first_frame)
             )));
         }
         let shown = self.show_sent(&got);
