@@ -429,8 +429,10 @@ impl TcpSocket<'_> {
             && seg.seq_number == self.rcv.irs
         {
             // (Also in FIN-WAIT-1 entered from SYN-RECEIVED: our SYN,ACK is
-            // what the peer still waits for.)
+            // what the peer still waits for.) Ours was lost: RFC 5681 3.1's
+            // initial window of one segment.
             self.pending.set(Pending::SYN, true);
+            self.flags.set(Flags::SYN_RETRANSMITTED, true);
         } else {
             self.pending.set(Pending::ACK, true);
         }
@@ -539,8 +541,9 @@ impl TcpSocket<'_> {
         if self.state == State::SynReceived && seg.arrived.seq_number == self.rcv.irs {
             // The peer's SYN again, with data on it this time (a bare one
             // failed the acceptability test): a retransmission, answered
-            // like one, with our SYN,ACK.
+            // like one, with our SYN,ACK (and ours was lost).
             self.pending.set(Pending::SYN, true);
+            self.flags.set(Flags::SYN_RETRANSMITTED, true);
         } else if self.state == State::SynReceived && self.flags.has(Flags::PASSIVE) {
             self.back_to_listen();
         } else if cx.config.rfc5961.syn_challenge {

@@ -219,7 +219,6 @@ impl TcpSocket<'_> {
         // (RFC 1122 4.2.3.4: Nagle "buffers all user data" while some is
         // unacknowledged; a tail that was sent once is no such data).
         let retransmitting = self.snd.nxt < self.snd.max;
-        let resent_tail = self.snd.nxt + len <= self.snd.max;
         if len > 0 && len < mss && !force {
             if len < avail {
                 // Sender SWS avoidance: a partial segment only if it fills
@@ -228,7 +227,7 @@ impl TcpSocket<'_> {
                     len = 0;
                     blocked = Blocked::Sws;
                 }
-            } else if self.nagle_enabled() && inflight > 0 && !fin_pending && !resent_tail {
+            } else if self.nagle_enabled() && inflight > 0 && !fin_pending && !retransmitting {
                 // Nagle: small data waits while anything is unacknowledged.
                 len = 0;
             }
@@ -335,12 +334,6 @@ impl TcpSocket<'_> {
         seg.options.mss = Some(self.rcv_mss);
         if !self.emit_segment(&seg, emit) {
             return false;
-        }
-        if self.snd.max != self.snd.iss {
-            // Sent before: the first one was lost (or the peer's answer
-            // was), and RFC 5681 3.1 cuts the initial window to one
-            // segment, whatever asked for this one.
-            self.flags.set(Flags::SYN_RETRANSMITTED, true);
         }
         self.pending.set(Pending::SYN, false);
         self.sent(now, self.snd.iss, 1 + usize::from(fin), Kind::Data);
