@@ -321,6 +321,10 @@ pub struct TcpConfig {
     /// FIN is not kept, which RFC 9293 allows: "any other control or text
     /// should be queued for processing later").
     pub drop_syn_fin: bool,
+    /// RFC 5681 4.1: after an idle period longer than the RTO, cwnd starts
+    /// again from the restart window (on, as Linux's
+    /// `tcp_slow_start_after_idle`; the RFC's SHOULD).
+    pub restart_after_idle: bool,
 }
 
 /// Which of RFC 5961's mitigations run (all, by default). Each one off
@@ -378,6 +382,7 @@ impl Default for TcpConfig {
             orphan_retries: 8,
             rfc5961: Rfc5961::default(),
             drop_syn_fin: false,
+            restart_after_idle: true,
         }
     }
 }

@@ -150,7 +150,7 @@ impl TcpSocket<'_> {
             refused |= r.is_err();
             r
         };
-        let sent = self.dispatch_one(now, emit);
+        let sent = self.dispatch_one(now, config, emit);
         if !sent {
             self.schedule(now, config);
             self.pending.set(Pending::SCHEDULE, false);
@@ -168,7 +168,7 @@ impl TcpSocket<'_> {
         sent
     }
 
-    fn dispatch_one(&mut self, now: Instant, emit: Emit<'_>) -> bool {
+    fn dispatch_one(&mut self, now: Instant, config: &TcpConfig, emit: Emit<'_>) -> bool {
         // RFC 9293 3.10.5, ABORT: "<SEQ=SND.NXT><CTL=RST>" (the highest
         // SND.NXT reached: a retransmission timeout pulls ours back).
         if self.pending.has(Pending::RST) {
@@ -180,7 +180,7 @@ impl TcpSocket<'_> {
         if self.pending.has(Pending::SYN) {
             return self.send_syn(now, emit);
         }
-        if let Some(sent) = self.send_data(now, emit) {
+        if let Some(sent) = self.send_data(now, config, emit) {
             return sent;
         }
         if self.pending.has(Pending::ACK) {
@@ -416,7 +416,7 @@ impl TcpSocket<'_> {
 
     /// Data, a FIN, a retransmission or a probe, if any is due (`None`:
     /// nothing to send; the flags that asked for one are cleared).
-    fn send_data(&mut self, now: Instant, emit: Emit<'_>) -> Option<bool> {
+    fn send_data(&mut self, now: Instant, config: &TcpConfig, emit: Emit<'_>) -> Option<bool> {
         if self.pending.has(Pending::REXMIT)
             && let Some(sent) = self.retransmit_una(now, emit)
         {
@@ -433,7 +433,9 @@ impl TcpSocket<'_> {
             self.pending.set(Pending::FORCE, false);
             return None;
         }
-        self.restart_after_idle(now);
+        if config.restart_after_idle {
+            self.restart_after_idle(now);
+        }
         let sent = self.emit_data(now, plan.len, plan.fin, Kind::Data, emit);
         if sent {
             self.pending.set(Pending::FORCE, false);
