@@ -74,16 +74,23 @@ fn test_names(dir: &Path, names: &mut BTreeSet<String>) {
             test_names(&path, names);
         } else if path.extension().is_some_and(|x| x == "rs") {
             let text = std::fs::read_to_string(&path).unwrap();
+            // A `#[test]` that is not `#[ignore]`d: evidence runs.
             let mut after_test = false;
+            let mut ignored = false;
             for line in text.lines().map(str::trim) {
                 if line.starts_with("#[test]") {
                     after_test = true;
+                    ignored = false;
+                } else if line.starts_with("#[ignore") {
+                    ignored = true;
                 } else if after_test && let Some(rest) = line.strip_prefix("fn ") {
                     let name: String = rest
                         .chars()
                         .take_while(|c| c.is_alphanumeric() || *c == '_')
                         .collect();
-                    names.insert(name);
+                    if !ignored {
+                        names.insert(name);
+                    }
                     after_test = false;
                 } else if !line.starts_with("#[") && !line.starts_with("//") {
                     after_test = false;

@@ -251,9 +251,11 @@ fn dropping_a_stream_with_unread_data_resets_the_connection() {
     let rt = rt();
     let mut l = TcpListener::bind(&rt, SocketAddrV4::new(LO, 7203)).unwrap();
     let mut c = TcpStream::connect(&rt, SocketAddrV4::new(LO, 7203)).unwrap();
-    let (s, _) = l.accept().unwrap();
+    let (mut s, _) = l.accept().unwrap();
     c.write_all(b"never read").unwrap();
-    std::thread::sleep(Duration::from_millis(50));
+    // One byte read: the rest has arrived and stays unread.
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    s.read_exact(&mut [0u8; 1]).unwrap();
     drop(s);
     c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     let e = c.read(&mut [0u8; 4]).unwrap_err();
