@@ -17,13 +17,16 @@
 //! and compared with the next `>` line, and the clock jumps from one event
 //! (or one of the stack's own deadlines) to the next, so a script of minutes
 //! runs in milliseconds, the same way every time. Sequence numbers follow
-//! packetdrill's convention: the remote side's are relative to its SYN's
-//! (which is written literally), ours to our initial sequence number.
+//! packetdrill's convention: a SYN's numbers (and the acknowledgment in a
+//! SYN,ACK) are written absolute, every other segment's relative to the two
+//! initial sequence numbers. Backtick lines may run `sysctl`, packetdrill's
+//! `set_sysctls.py` and Linux's `defaults.sh`, mapped onto the stack's
+//! configuration.
 //!
 //! Inbound ICMP errors (`< icmp unreachable frag_needed mtu 1200
 //! [1:1461(1460)]`) quote the segment of ours the bracket names. What the
-//! runner cannot model (outbound ICMP, UDP lines, Python blocks, shell
-//! commands other than `sysctl`, options and calls it does not know) makes
+//! runner cannot model (outbound ICMP, UDP lines, Python blocks, other
+//! shell commands, options and calls it does not know) makes
 //! the script
 //! [`Outcome::Skipped`] with the reason, never passed.
 //!

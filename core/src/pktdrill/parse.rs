@@ -229,6 +229,8 @@ fn statements(text: &str) -> Result<Vec<(usize, String)>, ParseError> {
     let mut start = 1;
     let mut in_block_comment = false;
     let mut open: Option<&'static str> = None;
+    // Brackets open in the statement so far (a call's arguments).
+    let mut depth = 0;
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let mut rest = raw;
@@ -244,7 +246,7 @@ fn statements(text: &str) -> Result<Vec<(usize, String)>, ParseError> {
                 }
                 continue;
             }
-            if open.is_none() {
+            if matches!(open, None | Some(")")) {
                 let slash = rest.find("//");
                 let block = rest.find("/*");
                 match (slash, block) {
@@ -271,17 +273,23 @@ fn statements(text: &str) -> Result<Vec<(usize, String)>, ParseError> {
             current.push('\n');
         }
         current.push_str(&kept);
+        if matches!(open, None | Some(")")) {
+            depth += nesting(&kept);
+        }
         open = match open {
             Some("`") if kept.contains('`') => None,
             Some("}%") if kept.contains("}%") => None,
-            Some(")") if nesting(&current) <= 0 => None,
+            Some(")") if depth <= 0 => None,
             Some(o) => Some(o),
             None if kept.matches('`').count() % 2 == 1 => Some("`"),
             None if kept.contains("%{") && !kept.contains("}%") => Some("}%"),
             // A call's arguments (a struct, an iovec) may go on for lines.
-            None if nesting(&current) > 0 => Some(")"),
+            None if depth > 0 && is_call(&current) => Some(")"),
             None => None,
         };
+        if open.is_none() {
+            depth = 0;
+        }
         if open.is_none() {
             out.push((start, core::mem::take(&mut current)));
         }
@@ -293,6 +301,14 @@ fn statements(text: &str) -> Result<Vec<(usize, String)>, ParseError> {
         return Err(err(start, "unterminated command or %{ block"));
     }
     Ok(out)
+}
+
+/// Whether a statement is a system call (`TIME name(...`), whose
+/// arguments may go on for lines.
+fn is_call(stmt: &str) -> bool {
+    let (_, rest) = split_first_word(stmt);
+    rest.trim_start()
+        .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
 }
 
 /// Brackets opened and not closed yet: `(`, `[` and `{`.
@@ -885,5 +901,21 @@ mod tests {
         assert!(matches!(&e[4].kind, EventKind::Call(c) if c.name == "sendmsg" && c.ret == 1000));
         assert!(matches!(&e[5].kind, EventKind::Outbound(p) if p.options.is_none()));
         assert!(matches!(&e[6].kind, EventKind::Unsupported(w) if w.contains("FO")));
+    }
+
+    #[test]
+    fn only_a_call_goes_on_for_lines_and_comments_stay_comments() {
+        // A comment on a call's continuation line, and a stray bracket in
+        // a comment or a packet line, do not join the lines that follow.
+        let s = parse(
+            "0 sendmsg(4, {msg_iov(1)=[{..., 10}], // the iovec\n  msg_flags=0}, 0) = 10 // sent\n// :-(\n+0 < . 1:1(0 ack 1 win 5\n+0 close(4) = 0\n",
+        );
+        let err = s.expect_err("the broken packet line is an error of its own");
+        assert_eq!(err.line, 4, "{err:?}");
+        let s = parse("0 sendmsg(4, {msg_iov(1)=[{..., 10}], // (\n  msg_flags=0}, 0) = 10\n+0 close(4) = 0\n").unwrap();
+        assert_eq!(s.events.len(), 2);
+        assert!(
+            matches!(&s.events[0].kind, EventKind::Call(c) if c.ret == 10 && c.errno.is_none())
+        );
     }
 }

@@ -31,7 +31,8 @@ pub enum Mode {
     /// acknowledgment numbers, lengths, results and timing exactly; the
     /// option order, the window's exact value and the values of `TS val`
     /// and `wscale` not (the window's being zero or not, the option kinds
-    /// and the MSS value are).
+    /// and the MSS value are). Our advertised right edge must never move
+    /// left.
     Portable,
 }
 
@@ -345,8 +346,8 @@ pub(crate) struct Runner {
     last: Instant,
     /// The remote side's initial sequence number (its SYN's, as written).
     remote_isn: Option<u32>,
-    /// Ours, from the SYN we send.
-    local_isn: Option<u32>,
+    /// Ours, from the SYN we send (forgotten when a new connection starts).
+    pub(crate) local_isn: Option<u32>,
     /// The number the script gives our ISN (in the `>` line of our SYN).
     script_local_isn: u32,
     /// The connection's ports: ours and the script's remote side's.
@@ -466,9 +467,14 @@ impl Runner {
                         self.poll_now()
                     }
                     EventKind::Call(call) => {
-                        let returns = match event.time.returns_at {
-                            Some(t) => Some(self.resolve(t, lo)?),
-                            None => None,
+                        // `+a...b`: the end counts from the previous event
+                        // too (packetdrill's adjust_relative_event_times).
+                        let returns = match (event.time.start, event.time.returns_at) {
+                            (Time::Relative(_), Some(Time::Absolute(us))) => {
+                                Some(self.resolve(Time::Relative(us), self.last)?)
+                            }
+                            (_, Some(t)) => Some(self.resolve(t, lo)?),
+                            (_, None) => None,
                         };
                         self.call(call, returns)?;
                         self.last = lo;
@@ -606,14 +612,12 @@ impl Runner {
     }
 
     /// At the end of the script: a segment the stack sent by the last
-    /// event (and its tolerance) that no line expected fails the script,
-    /// as it would have before any later event.
+    /// event that no line expected fails the script, as it would have
+    /// before any later event. (The clock goes no further: what timers
+    /// would send later is not the script's business.)
     fn check_nothing_left(&mut self) -> Result<(), Stop> {
-        let end = self.last.max(self.now) + self.settings.tolerance;
         self.drop_non_tcp();
-        if let Some((at, frame)) = self.dev.sent.front()
-            && *at <= end
-        {
+        if let Some((at, frame)) = self.dev.sent.front() {
             let shown = self.show_frame(*at, frame);
             return Err(Stop::Fail(format!(
                 "  the stack sent a segment the script does not expect:\n  sent:     {shown}"
@@ -663,16 +667,20 @@ impl Runner {
                 Ok(s) => s,
                 Err(e) => return Err(Stop::Fail(format!("  the stack sent a bad frame: {e}"))),
             };
-            if spec.flags.contains(TcpFlags::SYN) && sent.flags.contains(TcpFlags::SYN) {
-                // Our SYN says what our ISN is, and the number the script
-                // gives it (packetdrill writes a SYN's numbers absolute,
-                // every other segment's relative to the ISNs).
+            if spec.flags.contains(TcpFlags::SYN)
+                && sent.flags.contains(TcpFlags::SYN)
+                && self.local_isn.is_none()
+            {
+                // A new connection's first SYN of ours says what our ISN is,
+                // and the number the script gives it (packetdrill writes a
+                // SYN's numbers absolute, every other segment's relative to
+                // the ISNs); a SYN sent again must carry the same.
                 self.local_isn = Some(sent.seq);
                 self.script_local_isn = spec.seq;
                 self.local_port.get_or_insert(sent.src_port);
             }
-            let sent = self.relative(sent);
             self.check_right_edge(&sent)?;
+            let sent = self.relative(sent);
             if at < lo {
                 return Err(Stop::Fail(format!(
                     "  expected: {} at {}..{}\n  sent:     {} (too early)",
@@ -731,8 +739,8 @@ impl Runner {
     }
 
     /// `--portable`: whatever window a stack chooses, the right edge it
-    /// advertises (RCV.NXT + RCV.WND) never moves left (RFC 9293 3.8.6,
-    /// SHLD-14); a new SYN starts again.
+    /// advertises (RCV.NXT + RCV.WND, in wire numbers) never moves left
+    /// (RFC 9293 3.8.6, SHLD-14); a new SYN starts again.
     fn check_right_edge(&mut self, sent: &Sent) -> Result<(), Stop> {
         if sent.flags.contains(TcpFlags::SYN) {
             self.right_edge = None;
@@ -746,9 +754,9 @@ impl Runner {
         let edge = sent.ack.wrapping_add(u32::from(sent.win));
         match self.right_edge {
             Some(e) if (edge.wrapping_sub(e) as i32) < 0 => Err(Stop::Fail(format!(
-                "  sent:     {}
-  (window: the right edge moved left, from {e} to {edge})",
-                self.show_sent(sent)
+                "  sent:     {}\n  (window: the right edge moved left by {})",
+                self.show_sent(&self.relative(sent.clone())),
+                e.wrapping_sub(edge)
             ))),
             _ => {
                 self.right_edge = Some(edge);
@@ -872,14 +880,18 @@ impl Runner {
 
     /// Sends the script's segment to the stack.
     fn inject(&mut self, spec: &TcpSpec) -> Result<(), Stop> {
-        // A SYN that opens a connection has a literal sequence number, the
-        // remote side's ISN; every other segment's counts from it (a SYN
-        // into a synchronized connection too). Acknowledgments count from
-        // our ISN; in a SYN,ACK from the number the script gave it.
-        let syn = spec.flags.contains(TcpFlags::SYN)
-            && (self.remote_isn.is_none() || !self.connection_is_open());
-        let seq = if syn {
+        // A SYN's numbers are written absolute (packetdrill's
+        // `remote_seq_script_to_live_offset`), every other segment's
+        // relative to the ISNs. A SYN that opens a new connection gives the
+        // remote side's ISN, and one without ACK also means ours is new.
+        let syn = spec.flags.contains(TcpFlags::SYN);
+        if syn && (self.remote_isn.is_none() || !self.connection_is_open()) {
             self.remote_isn = Some(spec.seq);
+            if !spec.flags.contains(TcpFlags::ACK) {
+                self.local_isn = None;
+            }
+        }
+        let seq = if syn {
             spec.seq
         } else {
             self.remote_isn.unwrap_or(0).wrapping_add(spec.seq)
@@ -891,6 +903,13 @@ impl Runner {
             ours
         };
         let ack = spec.ack.map_or(0, |a| ack_base.wrapping_add(a));
+        // An IPv4 datagram holds at most 65,535 bytes.
+        if spec.len > 65_535 - 20 - 60 {
+            return Err(Stop::Fail(format!(
+                "  a segment of {} bytes does not fit an IPv4 datagram",
+                spec.len
+            )));
+        }
         let mut raw = Vec::new();
         for o in spec.options.iter().flatten() {
             encode_option(o, ours, &mut raw);

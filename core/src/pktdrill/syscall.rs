@@ -487,6 +487,8 @@ impl Runner {
             Some(Fd::Fresh(o)) | Some(Fd::Bound(o, _)) => {
                 let h = self.new_socket(o)?;
                 let remote = SocketAddrV4::new(self.settings.remote, self.settings.connect_port);
+                // A new connection: our next SYN gives our ISN.
+                self.local_isn = None;
                 if self
                     .stack
                     .tcp_connect(self.now, &mut self.sockets, h, remote, 0)

@@ -40,7 +40,6 @@ const ABSENT_HERE: &[&str] = &[
     "net.ipv4.tcp_recovery",
     "net.ipv4.tcp_reordering",
     "net.ipv4.tcp_congestion_control",
-    "net.ipv4.tcp_slow_start_after_idle",
     "net.ipv4.tcp_tso_win_divisor",
     "net.ipv4.tcp_min_tso_segs",
     "net.ipv4.tcp_autocorking",
@@ -115,6 +114,7 @@ impl Runner {
             ("net.ipv4.tcp_wmem", "4096 262144 4194304"),
             ("net.ipv4.tcp_syn_retries", "5"),
             ("net.ipv4.tcp_synack_retries", "5"),
+            ("net.ipv4.tcp_slow_start_after_idle", "0"),
         ] {
             self.sysctl(name, value)?;
         }
@@ -144,7 +144,13 @@ impl Runner {
                 tcp.fin_wait2_timeout = Some(Duration::from_secs(number()?))
             }
             // Linux reads 0 as 8.
-            "net.ipv4.tcp_orphan_retries" => tcp.orphan_retries = small()?.max(1),
+            "net.ipv4.tcp_orphan_retries" => {
+                tcp.orphan_retries = match small()? {
+                    0 => 8,
+                    n => n,
+                }
+            }
+            "net.ipv4.tcp_slow_start_after_idle" => tcp.restart_after_idle = flag()?,
             "net.ipv4.tcp_keepalive_time" => defaults.keepidle = secs()?,
             "net.ipv4.tcp_keepalive_intvl" => defaults.keepintvl = secs()?,
             "net.ipv4.tcp_keepalive_probes" => defaults.keepcnt = small()?,
@@ -160,8 +166,10 @@ impl Runner {
             "net.inet.tcp.insecure_rst" => tcp.rfc5961.rst_challenge = !flag()?,
             "net.inet.tcp.insecure_syn" => tcp.rfc5961.syn_challenge = !flag()?,
             "net.inet.tcp.drop_synfin" => tcp.drop_syn_fin = flag()?,
-            "net.inet.tcp.rexmit_initial" => tcp.rto_initial = ms()?,
-            "net.inet.tcp.rexmit_min" => tcp.rto_min = ms()?,
+            // At least the clock's granularity: an RTO of 0 would resend
+            // at the same instant.
+            "net.inet.tcp.rexmit_initial" => tcp.rto_initial = ms()?.max(Duration::from_millis(1)),
+            "net.inet.tcp.rexmit_min" => tcp.rto_min = ms()?.max(Duration::from_millis(1)),
             "net.inet.tcp.delacktime" => tcp.ack_delay = Some(ms()?),
             "net.inet.tcp.delayed_ack" => {
                 let default = tcp.ack_delay.unwrap_or(Duration::from_millis(40));
