@@ -186,6 +186,10 @@ fn a_blocking_call_returns_when_the_script_says() {
         "{HANDSHAKE}+0  > S. 0:0(0) ack 1 <mss 1460>\n+0...0.5 accept(3, ..., ...) = 4\n+.2 < . 1:1(0) ack 1 win 65535\n"
     );
     assert!(failed(&early).1.contains("blocks until"));
+    // `+a...b` after an event at 1 s: the call returns at 1.2 s (b counts
+    // from the previous event, as packetdrill's adjust_relative_event_times).
+    let later = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n+1 < S 0:0(0) win 65535 <mss 1460>\n+0 > S. 0:0(0) ack 1 <mss 1460>\n+0...0.2 accept(3, ..., ...) = 4\n+.2 < . 1:1(0) ack 1 win 65535\n";
+    assert_eq!(run_script(later, Mode::Strict), Outcome::Passed);
 }
 
 #[test]
