@@ -616,10 +616,15 @@ impl TcpSocket<'_> {
                 net_debug!("out-of-order segment dropped: too many holes");
             }
             // "A TCP receiver SHOULD send an immediate duplicate ACK when an
-            // out-of-order segment arrives" (RFC 5681 4.2).
+            // out-of-order segment arrives" (RFC 5681 4.2): one for each,
+            // also for several read in one poll (three at most, which is
+            // what the sender's fast retransmit counts).
             self.pending.set(Pending::ACK, true);
+            self.dup_acks_owed = (self.dup_acks_owed + 1).min(3);
             return;
         }
+        // In order: what is owed now is a new ACK, not duplicates.
+        self.dup_acks_owed = 0;
         let had_holes = !self.assembler.is_empty();
         let mut n = self
             .assembler

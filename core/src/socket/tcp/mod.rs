@@ -634,6 +634,8 @@ pub struct TcpSocket<'a> {
     pub(crate) unacked_segments: u8,
     /// Challenge ACKs sent in the current second.
     pub(crate) challenge_acks: u8,
+    /// Duplicate ACKs owed for out-of-order segments not answered yet.
+    pub(crate) dup_acks_owed: u8,
     /// The IP identifier of the next segment (see [`Segment::ident`]).
     pub(crate) ip_ident: u16,
     pub(crate) error: Option<TcpError>,
@@ -682,6 +684,7 @@ impl<'a> TcpSocket<'a> {
             persist_backoff: 0,
             unacked_segments: 0,
             challenge_acks: 0,
+            dup_acks_owed: 0,
             ip_ident: 0,
             error: None,
             soft_error: None,

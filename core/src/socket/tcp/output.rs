@@ -378,6 +378,11 @@ impl TcpSocket<'_> {
 
     fn ack_sent(&mut self) {
         self.pending.set(Pending::ACK, false);
+        if self.dup_acks_owed > 0 {
+            // Duplicate ACKs still owed for out-of-order segments go next.
+            self.dup_acks_owed -= 1;
+            self.pending.set(Pending::ACK, self.dup_acks_owed > 0);
+        }
         self.timers.stop(Timer::DelayedAck);
         self.unacked_segments = 0;
     }

@@ -167,6 +167,7 @@ impl TcpSocket<'_> {
         self.persist_backoff = 0;
         self.unacked_segments = 0;
         self.challenge_acks = 0;
+        self.dup_acks_owed = 0;
         self.error = None;
         self.soft_error = None;
         self.remote = SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0);

@@ -201,3 +201,19 @@ fn rfc6582_3_2_step_1_recover_starts_at_the_iss() {
     assert_eq!(o.len(), 1, "{o:?}");
     assert_eq!(o[0].seq, iss + 1);
 }
+
+#[test]
+fn rfc5681_4_2_one_duplicate_ack_per_out_of_order_segment_in_one_poll() {
+    // "A TCP receiver SHOULD send an immediate duplicate ACK when an
+    // out-of-order segment arrives": four read in one poll (a burst behind
+    // a loss) give three duplicate ACKs, which is what the sender's fast
+    // retransmit waits for; the segment that fills the gap, one new ACK.
+    let mut h = established();
+    for k in 1..=4u32 {
+        assert_eq!(h.rx(&data(IRS + 1 + 100 * k, ISS + 1, &bytes(100))), None);
+    }
+    assert_eq!(h.out(), vec![exp_ack(ISS + 1, IRS + 1, 8192); 3]);
+    assert_eq!(h.out(), vec![]);
+    assert_eq!(h.rx(&data(IRS + 1, ISS + 1, &bytes(100))), None);
+    assert_eq!(h.out(), vec![exp_ack(ISS + 1, IRS + 501, 8192 - 500)]);
+}
