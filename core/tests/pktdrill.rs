@@ -349,3 +349,48 @@ fn a_stack_with_one_rule_flipped_fails_the_scripts_line_readably() {
         "the connection was reset: {f}"
     );
 }
+
+#[test]
+fn mangled_scripts_never_panic_the_parser_or_the_runner() {
+    // Scripts with characters replaced, dropped or repeated, and lines cut
+    // short: each parses, or fails to with a line number; some run. None
+    // may panic or hang.
+    use microps_core::pktdrill::parse::parse;
+    use microps_core::rand::Rng;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pktdrill");
+    let mut scripts: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    scripts.sort();
+    let alphabet = b" \n+-.:,()[]{}<>`%=/0123456789SFRPUEW.acklwinmss...";
+    let mut rng = Rng::new(0x5eed);
+    let mut ran = 0;
+    for round in 0..3000u32 {
+        let base = scripts[round as usize % scripts.len()].as_bytes();
+        let mut text = base.to_vec();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(text.len() as u32) as usize;
+            match rng.below(4) {
+                0 => text[at] = alphabet[rng.below(alphabet.len() as u32) as usize],
+                1 => {
+                    text.remove(at);
+                }
+                2 => {
+                    let c = text[at];
+                    text.insert(at, c);
+                }
+                _ => text.truncate(at),
+            }
+            if text.is_empty() {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&text);
+        if parse(&text).is_ok() && round % 10 == 0 {
+            let _ = run_script(&text, Mode::Portable);
+            ran += 1;
+        }
+    }
+    assert!(ran > 50, "enough mangled scripts parsed to run: {ran}");
+}
