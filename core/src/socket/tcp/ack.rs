@@ -176,7 +176,14 @@ impl TcpSocket<'_> {
 
     /// The window of a segment: SND.WND, SND.WL1, SND.WL2.
     pub(crate) fn update_window(&mut self, seg: &TcpRepr<'_>) {
-        self.snd.wnd = u32::from(seg.window_len);
+        // RFC 7323 2.2: "The window field in a segment where the SYN bit is
+        // set ... MUST NOT be scaled"; every other one is shifted by
+        // Snd.Wind.Shift.
+        let shift = match self.wscale {
+            Some(w) if !seg.flags.contains(TcpFlags::SYN) => w.snd,
+            _ => 0,
+        };
+        self.snd.wnd = u32::from(seg.window_len) << shift;
         self.snd.max_wnd = self.snd.max_wnd.max(self.snd.wnd);
         self.snd.wl1 = seg.seq_number;
         self.snd.wl2 = seg.ack_number;

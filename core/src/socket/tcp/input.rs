@@ -14,7 +14,7 @@ use core::net::SocketAddrV4;
 use core::ops::ControlFlow;
 
 use super::timer::Stamp;
-use super::{Flags, Pending, State, TcpConfig, TcpError, TcpSocket};
+use super::{Flags, Pending, State, TcpConfig, TcpError, TcpSocket, WindowScale};
 use crate::rand::SipKey;
 use crate::time::Instant;
 use crate::wire::{SeqNumber, TcpFlags, TcpOptions, TcpRepr};
@@ -220,6 +220,31 @@ impl TcpSocket<'_> {
         self.rcv_mss = cx.mss.clamp(64, 65535) as u16;
         let peer = options.mss.map_or(536, usize::from);
         self.set_snd_mss(peer.min(cx.mss));
+        self.take_window_scale(cx, options);
+    }
+
+    /// RFC 7323 2.2: window scaling applies only when both SYNs carry the
+    /// option ("If a Window Scale option is received with a shift.cnt value
+    /// larger than 14, the TCP SHOULD log the error but MUST use 14
+    /// instead"). In LISTEN we offer it back only if the peer offered it;
+    /// in SYN-SENT ours went in the SYN if the configuration allowed.
+    fn take_window_scale(&mut self, cx: &RxContext<'_>, options: &TcpOptions) {
+        let offered = match self.state {
+            State::Listen => cx.config.window_scaling,
+            _ => self.wscale.is_some(),
+        };
+        self.wscale = match options.window_scale {
+            Some(shift) if offered => {
+                if shift > WindowScale::MAX_SHIFT {
+                    net_debug!("window scale {} from {}: used as 14", shift, self.remote);
+                }
+                Some(WindowScale {
+                    snd: shift.min(WindowScale::MAX_SHIFT),
+                    rcv: WindowScale::for_buffer(self.rx.capacity()),
+                })
+            }
+            _ => None,
+        };
     }
 
     /// 3.10.7.3, SYN-SENT STATE.

@@ -261,19 +261,24 @@ impl TcpSocket<'_> {
     /// but never a shrunken edge, and (receiver SWS avoidance, RFC 1122
     /// 4.2.3.3) no small increases.
     fn window_to_advertise(&self) -> (u16, SeqNumber) {
+        let shift = self.rcv_shift();
+        let max = 65535usize << shift;
         let free = self.rcv_window();
         let old = self.rcv.adv_edge - self.rcv.nxt;
         let threshold = (self.rx.capacity() / 2)
             .min(usize::from(self.rcv_mss))
             .max(1);
-        let win = if free >= old.saturating_add(threshold) || free == self.rx.capacity().min(65535)
-        {
+        let win = if free >= old.saturating_add(threshold) || free == self.rx.capacity().min(max) {
             free
         } else {
             old.max(free.min(old))
         };
-        let win = win.min(65535);
-        (win as u16, self.rcv.nxt + win)
+        // In units of 2^shift (RFC 7323 2.3), rounded so that the right
+        // edge does not move left of the one advertised before (2.4: the
+        // granularity is no excuse for shrinking the window).
+        let unit = 1usize << shift;
+        let field = (win >> shift).max(old.div_ceil(unit)).min(65535);
+        (field as u16, self.rcv.nxt + (field << shift))
     }
 
     /// A segment with only sequence, flags and the addresses.
@@ -316,17 +321,19 @@ impl TcpSocket<'_> {
     /// goes with it), with our MSS. SND.NXT moves past it, the timer
     /// starts, and the first transmission is timed (Karn).
     fn send_syn(&mut self, now: Instant, emit: Emit<'_>) -> bool {
-        let (window, edge) = self.window_to_advertise();
         let mut seg = self.bare(self.snd.iss, TcpFlags::SYN);
         // The window field is "the number of data octets ... that the sender
         // of this segment is willing to accept" (RFC 9293 3.1), in a SYN
         // too: our free receive buffer, not zero.
-        seg.window = self.rcv_window() as u16;
+        seg.window = self.rcv_window().min(65535) as u16;
         if self.state != State::SynSent {
             seg.flags |= TcpFlags::ACK;
             seg.ack = self.rcv.nxt;
-            seg.window = window;
         }
+        // RFC 7323 2.2: the window scale option goes in the SYN (and in the
+        // SYN,ACK when the peer's SYN had it); the window of a SYN is
+        // never scaled.
+        seg.options.window_scale = self.wscale.map(|w| w.rcv);
         let fin = self.flags.has(Flags::FIN_SENT);
         if fin {
             seg.flags |= TcpFlags::FIN;
@@ -338,7 +345,10 @@ impl TcpSocket<'_> {
         self.pending.set(Pending::SYN, false);
         self.sent(now, self.snd.iss, 1 + usize::from(fin), Kind::Data);
         if self.state != State::SynSent {
-            self.rcv.adv_edge = edge;
+            let edge = self.rcv.nxt + usize::from(seg.window);
+            if edge > self.rcv.adv_edge {
+                self.rcv.adv_edge = edge;
+            }
             self.ack_sent();
         }
         true

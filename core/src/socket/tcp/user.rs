@@ -10,7 +10,7 @@ use core::net::SocketAddrV4;
 
 use super::{
     Congestion, ConnectError, Flags, Pending, RecvError, RecvVars, SendError, SendVars, State,
-    TcpConfig, TcpSocket, to_ms,
+    TcpConfig, TcpSocket, WindowScale, to_ms,
 };
 use crate::socket::ListenEndpoint;
 use crate::time::{Duration, Instant};
@@ -137,6 +137,12 @@ impl TcpSocket<'_> {
         self.remote = remote;
         self.rcv_mss = mss.clamp(64, 65535) as u16;
         self.set_snd_mss(mss);
+        // RFC 7323 2.2: the option is offered in the SYN; the shift follows
+        // the receive buffer the caller gave.
+        self.wscale = config.window_scaling.then(|| WindowScale {
+            snd: 0,
+            rcv: WindowScale::for_buffer(self.rx.capacity()),
+        });
         // "Issue a SYN segment ... Set SND.UNA to ISS, SND.NXT to ISS+1,
         // enter SYN-SENT state" (SND.NXT advances when the SYN is sent).
         self.snd.iss = iss;
@@ -168,6 +174,7 @@ impl TcpSocket<'_> {
         self.unacked_segments = 0;
         self.challenge_acks = 0;
         self.dup_acks_owed = 0;
+        self.wscale = None;
         self.error = None;
         self.soft_error = None;
         self.remote = SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0);

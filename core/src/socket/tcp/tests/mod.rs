@@ -8,7 +8,8 @@
 //! text, urgent data, ACK policy, Nagle and SWS), `close.rs` (figure 5,
 //! CLOSE, ABORT, TIME-WAIT), `timers.rs` (RFC 6298, R2, the user timeout,
 //! persist, keep-alive, SWS override, FIN-WAIT-2), `rfc5961.rs`,
-//! `icmp.rs`, `congestion.rs` (RFC 5681, 6582).
+//! `icmp.rs`, `congestion.rs` (RFC 5681, 6582), `rfc7323.rs` (window
+//! scaling).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -23,6 +24,7 @@ mod data;
 mod icmp;
 mod open;
 mod rfc5961;
+mod rfc7323;
 mod timers;
 use crate::rand::SipKey;
 use crate::socket::{DispatchError, IcmpErrorKind};

@@ -186,6 +186,9 @@ fn rfc9293_3_10_1_active_open_sends_syn_with_mss_and_window() {
     assert_eq!(h.s.state(), State::SynSent);
     let mut want = exp(ISS, 0, SYN, 3000, &[]);
     want.options.mss = Some(1200);
+    // RFC 7323 2.2: window scaling offered in every SYN (a 3000-byte buffer
+    // needs no shift).
+    want.options.window_scale = Some(0);
     assert_eq!(h.out(), vec![want]);
     assert_eq!(h.out(), vec![], "one SYN until the timer fires");
     assert_eq!(
@@ -293,6 +296,7 @@ fn rfc9293_3_10_7_3_simultaneous_open() {
     h.connect(ISS).must();
     let mut syn_out = exp(ISS, 0, SYN, 8192, &[]);
     syn_out.options.mss = Some(MSS as u16);
+    syn_out.options.window_scale = Some(0);
     assert_eq!(h.out(), vec![syn_out]);
     // 3. The peer's SYN crosses ours: "Otherwise, enter SYN-RECEIVED, form a
     // SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it."
