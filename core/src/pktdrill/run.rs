@@ -365,6 +365,10 @@ pub(crate) struct Runner {
     pub(crate) socket_defaults: super::syscall::Opts,
     /// The right edge of the window we last advertised (`--portable`).
     right_edge: Option<u32>,
+    /// The window scale shift our last SYN offered, and whether the
+    /// remote side's SYN offered one.
+    our_wscale: Option<u8>,
+    peer_wscale: bool,
 }
 
 /// An inbound segment at `+0` after another: the two arrive together.
@@ -436,6 +440,8 @@ impl Runner {
             batching: false,
             socket_defaults: super::syscall::Opts::DEFAULT,
             right_edge: None,
+            our_wscale: None,
+            peer_wscale: false,
         }
     }
 
@@ -742,8 +748,13 @@ impl Runner {
     /// advertises (RCV.NXT + RCV.WND, in wire numbers) never moves left
     /// (RFC 9293 3.8.6, SHLD-14); a new SYN starts again.
     fn check_right_edge(&mut self, sent: &Sent) -> Result<(), Stop> {
-        if sent.flags.contains(TcpFlags::SYN) {
+        let syn = sent.flags.contains(TcpFlags::SYN);
+        if syn {
             self.right_edge = None;
+            self.our_wscale = sent.options.iter().find_map(|o| match o {
+                OptionSpec::WindowScale(w) => Some(*w),
+                _ => None,
+            });
         }
         if self.mode != Mode::Portable
             || !sent.flags.contains(TcpFlags::ACK)
@@ -751,7 +762,13 @@ impl Runner {
         {
             return Ok(());
         }
-        let edge = sent.ack.wrapping_add(u32::from(sent.win));
+        // RFC 7323: our window counts in units of our shift once both SYNs
+        // offered scaling (a SYN's window never).
+        let shift = match self.our_wscale {
+            Some(w) if self.peer_wscale && !syn => w.min(14),
+            _ => 0,
+        };
+        let edge = sent.ack.wrapping_add(u32::from(sent.win) << shift);
         match self.right_edge {
             Some(e) if (edge.wrapping_sub(e) as i32) < 0 => Err(Stop::Fail(format!(
                 "  sent:     {}\n  (window: the right edge moved left by {})",
@@ -885,6 +902,13 @@ impl Runner {
         // relative to the ISNs. A SYN that opens a new connection gives the
         // remote side's ISN, and one without ACK also means ours is new.
         let syn = spec.flags.contains(TcpFlags::SYN);
+        if syn {
+            self.peer_wscale = spec
+                .options
+                .iter()
+                .flatten()
+                .any(|o| matches!(o, OptionSpec::WindowScale(_)));
+        }
         if syn && (self.remote_isn.is_none() || !self.connection_is_open()) {
             self.remote_isn = Some(spec.seq);
             if !spec.flags.contains(TcpFlags::ACK) {

@@ -8,7 +8,7 @@
 //! Three kinds of knob:
 //! - mapped: the value changes the stack or the sockets created after it;
 //! - absent here, accepted: the feature does not exist in this stack yet
-//!   (SACK, timestamps, window scaling, ECN, Fast Open, SYN cookies,
+//!   (SACK, timestamps, ECN, Fast Open, SYN cookies,
 //!   RACK, F-RTO, pacing, CUBIC) or means nothing without it (TSO, the
 //!   metrics cache). Turning one on changes nothing, so a script that
 //!   depends on it fails at the first segment that shows it, which is the
@@ -30,7 +30,6 @@ const ABSENT_HERE: &[&str] = &[
     "net.ipv4.tcp_dsack",
     "net.ipv4.tcp_fack",
     "net.ipv4.tcp_timestamps",
-    "net.ipv4.tcp_window_scaling",
     "net.ipv4.tcp_ecn",
     "net.ipv4.tcp_fastopen",
     "net.ipv4.tcp_fastopen_key",
@@ -50,7 +49,6 @@ const ABSENT_HERE: &[&str] = &[
     "net.ipv4.tcp_moderate_rcvbuf",
     "net.mptcp.enabled",
     "net.inet.tcp.sack.enable",
-    "net.inet.tcp.rfc1323",
     "net.inet.tcp.ecn.enable",
     "net.inet.tcp.syncookies",
     "net.inet.tcp.tolerate_missing_ts",
@@ -151,6 +149,7 @@ impl Runner {
                 }
             }
             "net.ipv4.tcp_slow_start_after_idle" => tcp.restart_after_idle = flag()?,
+            "net.ipv4.tcp_window_scaling" => tcp.window_scaling = flag()?,
             "net.ipv4.tcp_keepalive_time" => defaults.keepidle = secs()?,
             "net.ipv4.tcp_keepalive_intvl" => defaults.keepintvl = secs()?,
             "net.ipv4.tcp_keepalive_probes" => defaults.keepcnt = small()?,
@@ -166,6 +165,8 @@ impl Runner {
             "net.inet.tcp.insecure_rst" => tcp.rfc5961.rst_challenge = !flag()?,
             "net.inet.tcp.insecure_syn" => tcp.rfc5961.syn_challenge = !flag()?,
             "net.inet.tcp.drop_synfin" => tcp.drop_syn_fin = flag()?,
+            // Window scaling and timestamps; only the first exists here.
+            "net.inet.tcp.rfc1323" => tcp.window_scaling = flag()?,
             // At least the clock's granularity: an RTO of 0 would resend
             // at the same instant.
             "net.inet.tcp.rexmit_initial" => tcp.rto_initial = ms()?.max(Duration::from_millis(1)),
