@@ -746,7 +746,8 @@ impl Runner {
 
     /// `--portable`: whatever window a stack chooses, the right edge it
     /// advertises (RCV.NXT + RCV.WND, in wire numbers) never moves left
-    /// (RFC 9293 3.8.6, SHLD-14); a new SYN starts again.
+    /// (RFC 9293 3.8.6, SHLD-14), except by less than one unit of its
+    /// window scale (RFC 7323 2.4); a new SYN starts again.
     fn check_right_edge(&mut self, sent: &Sent) -> Result<(), Stop> {
         let syn = sent.flags.contains(TcpFlags::SYN);
         if syn {
@@ -769,12 +770,18 @@ impl Runner {
             _ => 0,
         };
         let edge = sent.ack.wrapping_add(u32::from(sent.win) << shift);
+        // RFC 7323 2.4: rounding to the unit may pull it back by less
+        // than one unit.
+        let slack = (1u32 << shift) - 1;
         match self.right_edge {
-            Some(e) if (edge.wrapping_sub(e) as i32) < 0 => Err(Stop::Fail(format!(
-                "  sent:     {}\n  (window: the right edge moved left by {})",
-                self.show_sent(&self.relative(sent.clone())),
-                e.wrapping_sub(edge)
-            ))),
+            Some(e) if (edge.wrapping_add(slack).wrapping_sub(e) as i32) < 0 => {
+                Err(Stop::Fail(format!(
+                    "  sent:     {}\n  (window: the right edge moved left by {})",
+                    self.show_sent(&self.relative(sent.clone())),
+                    e.wrapping_sub(edge)
+                )))
+            }
+            Some(e) if (edge.wrapping_sub(e) as i32) <= 0 => Ok(()),
             _ => {
                 self.right_edge = Some(edge);
                 Ok(())
@@ -902,14 +909,19 @@ impl Runner {
         // relative to the ISNs. A SYN that opens a new connection gives the
         // remote side's ISN, and one without ACK also means ours is new.
         let syn = spec.flags.contains(TcpFlags::SYN);
-        if syn {
-            self.peer_wscale = spec
-                .options
-                .iter()
-                .flatten()
-                .any(|o| matches!(o, OptionSpec::WindowScale(_)));
+        let offers_wscale = spec
+            .options
+            .iter()
+            .flatten()
+            .any(|o| matches!(o, OptionSpec::WindowScale(_)));
+        // Whether the remote side scales: its SYN that opens a connection
+        // or answers ours says so (a SYN into a connection that exists
+        // changes nothing).
+        if syn && spec.flags.contains(TcpFlags::ACK) {
+            self.peer_wscale = offers_wscale;
         }
         if syn && (self.remote_isn.is_none() || !self.connection_is_open()) {
+            self.peer_wscale = offers_wscale;
             self.remote_isn = Some(spec.seq);
             if !spec.flags.contains(TcpFlags::ACK) {
                 self.local_isn = None;

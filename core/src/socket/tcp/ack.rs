@@ -98,7 +98,7 @@ impl TcpSocket<'_> {
             && seg.payload.is_empty()
             && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
             && seg.ack_number == self.snd.una
-            && u32::from(seg.window_len) == self.snd.wnd
+            && u32::from(seg.window_len) << self.wscale.map_or(0, |w| w.snd) == self.snd.wnd
             && self.snd.wnd > 0
     }
 

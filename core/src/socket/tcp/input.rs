@@ -365,9 +365,14 @@ impl TcpSocket<'_> {
         repeated.then(|| {
             let mut flags = seg.flags;
             flags.remove(TcpFlags::SYN);
+            // Its window is a SYN's, unscaled (RFC 7323 2.2); as the window
+            // of the ACK it becomes, it is counted in the peer's units,
+            // rounded down.
+            let shift = self.wscale.map_or(0, |w| w.snd);
             TcpRepr {
                 seq_number: seg.seq_number + 1,
                 flags,
+                window_len: seg.window_len >> shift,
                 ..*seg
             }
         })
@@ -455,9 +460,14 @@ impl TcpSocket<'_> {
         {
             // (Also in FIN-WAIT-1 entered from SYN-RECEIVED: our SYN,ACK is
             // what the peer still waits for.) Ours was lost: RFC 5681 3.1's
-            // initial window of one segment.
+            // initial window of one segment. A SYN sent again without the
+            // window scale option (some stacks drop options when they
+            // retry) takes the offer back.
             self.pending.set(Pending::SYN, true);
             self.flags.set(Flags::SYN_RETRANSMITTED, true);
+            if seg.options.window_scale.is_none() {
+                self.wscale = None;
+            }
         } else {
             self.pending.set(Pending::ACK, true);
         }
@@ -569,6 +579,9 @@ impl TcpSocket<'_> {
             // like one, with our SYN,ACK (and ours was lost).
             self.pending.set(Pending::SYN, true);
             self.flags.set(Flags::SYN_RETRANSMITTED, true);
+            if seg.arrived.options.window_scale.is_none() {
+                self.wscale = None;
+            }
         } else if self.state == State::SynReceived && self.flags.has(Flags::PASSIVE) {
             self.back_to_listen();
         } else if cx.config.rfc5961.syn_challenge {

@@ -273,11 +273,12 @@ impl TcpSocket<'_> {
         } else {
             old.max(free.min(old))
         };
-        // In units of 2^shift (RFC 7323 2.3), rounded so that the right
-        // edge does not move left of the one advertised before (2.4: the
-        // granularity is no excuse for shrinking the window).
-        let unit = 1usize << shift;
-        let field = (win >> shift).max(old.div_ceil(unit)).min(65535);
+        // In units of 2^shift (RFC 7323 2.3), rounded down: never more
+        // than the buffer holds, so a full buffer says 0. The right edge may
+        // then fall short of the one advertised before by less than a unit,
+        // which 2.4 allows; what was advertised stays acceptable (the
+        // callers keep the larger edge).
+        let field = (win >> shift).min(65535);
         (field as u16, self.rcv.nxt + (field << shift))
     }
 
@@ -409,7 +410,9 @@ impl TcpSocket<'_> {
         if !self.emit_segment(&seg, emit) {
             return false;
         }
-        self.rcv.adv_edge = edge;
+        if edge > self.rcv.adv_edge {
+            self.rcv.adv_edge = edge;
+        }
         self.ack_sent();
         true
     }
@@ -424,7 +427,9 @@ impl TcpSocket<'_> {
         if !self.emit_segment(&seg, emit) {
             return false;
         }
-        self.rcv.adv_edge = edge;
+        if edge > self.rcv.adv_edge {
+            self.rcv.adv_edge = edge;
+        }
         self.pending.set(Pending::KEEPALIVE, false);
         true
     }
@@ -569,7 +574,9 @@ impl TcpSocket<'_> {
         if fin {
             self.fin_sent();
         }
-        self.rcv.adv_edge = edge;
+        if edge > self.rcv.adv_edge {
+            self.rcv.adv_edge = edge;
+        }
         self.ack_sent();
         true
     }

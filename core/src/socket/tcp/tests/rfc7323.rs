@@ -103,25 +103,78 @@ fn rfc7323_2_2_a_large_buffer_is_advertised_whole_after_the_handshake() {
 }
 
 #[test]
-fn rfc7323_2_4_the_right_edge_never_moves_left_by_the_granularity() {
-    // "the receive window ... MUST NOT shrink": one byte at a time into a
-    // 256 KiB buffer (a shift of 3), unread; each ACK's right edge, in
-    // units of 8 bytes, is never left of the one before.
+fn rfc7323_2_4_rounding_never_advertises_more_than_the_buffer_and_a_full_one_says_zero() {
+    // The window in units of 2^shift is rounded down: the right edge may
+    // fall back by less than a unit ("the receiver MAY shrink by less than
+    // one unit", section 2.4), never by a unit or more, and it never runs
+    // past the buffer, so a full one advertises 0 and the peer probes. One
+    // 100-byte segment at a time into a 256 KiB buffer (a shift of 3),
+    // unread.
     let (mut h, syn_ack) = passive(256 * 1024, Some(0));
-    let mut edge = 0u32;
-    for k in 0..40u32 {
-        assert_eq!(h.rx(&data(IRS + 1 + k, syn_ack.seq + 1, b"x")), None);
+    let mut edge: Option<u32> = None;
+    let mut seq = IRS + 1;
+    let mut last_window = u16::MAX;
+    for _ in 0..(256 * 1024 / 100 + 10) {
+        let _ = h.rx(&data(seq, syn_ack.seq + 1, &bytes(100)));
+        seq = IRS + 1 + h.s.recv_queue() as u32;
         h.advance(ms(200));
         for o in h.out() {
             let e = o.ack.wrapping_add(u32::from(o.window) << 3);
-            assert!(
-                e.wrapping_sub(edge) as i32 >= 0 || edge == 0,
-                "byte {k}: {e} < {edge}"
-            );
-            edge = e;
+            let free = (256 * 1024 - h.s.recv_queue()) as u32;
+            assert!(u32::from(o.window) << 3 <= free, "beyond the buffer");
+            if let Some(prev) = edge {
+                assert!(prev.wrapping_sub(e) as i32 <= 7, "{e} retreats from {prev}");
+            }
+            edge = Some(edge.map_or(e, |p| if (e.wrapping_sub(p) as i32) > 0 { e } else { p }));
+            last_window = o.window;
         }
     }
-    assert_ne!(edge, 0);
+    assert_eq!(h.s.recv_queue(), 256 * 1024, "the buffer is full");
+    assert_eq!(last_window, 0, "and says so");
+}
+
+#[test]
+fn rfc7323_duplicate_acks_compare_the_scaled_window() {
+    // RFC 5681's duplicate ACK has "the advertised window ... unchanged":
+    // with the peer's shift of 7 its field of 500 is our SND.WND of
+    // 64000, and three such ACKs start a fast retransmit.
+    let (mut h, syn_ack) = passive(8192, Some(7));
+    let iss = syn_ack.seq;
+    assert_eq!(h.rx(&ack(IRS + 1, iss + 1, 500)), None);
+    assert_eq!(h.s.snd.wnd, 64000);
+    h.s.send_slice(&bytes(4380)).must();
+    assert_eq!(h.out().len(), 3);
+    for _ in 0..3 {
+        assert_eq!(h.rx(&ack(IRS + 1, iss + 1, 500)), None);
+    }
+    assert!(h.s.in_fast_recovery());
+    assert_eq!(h.out()[0].seq, iss + 1, "the first segment again");
+}
+
+#[test]
+fn rfc7323_2_2_simultaneous_open_with_both_offers_leaves_the_syn_ack_window_unscaled() {
+    // Both SYNs offer scaling; the peer's SYN,ACK that completes the
+    // simultaneous open has a SYN's window, not scaled by its shift.
+    let mut h = H::new(8192, 8192);
+    h.connect(ISS).must();
+    h.out();
+    let mut s = syn(IRS);
+    s.options.window_scale = Some(4);
+    s.window_len = 1000;
+    assert_eq!(h.rx(&s), None);
+    assert_eq!(h.s.state(), State::SynReceived);
+    assert_eq!(h.out()[0].options.window_scale, Some(0));
+    let mut sa = syn_ack(IRS, ISS + 1);
+    sa.options.window_scale = Some(4);
+    sa.window_len = 1000;
+    assert_eq!(h.rx(&sa), None);
+    assert_eq!(h.s.state(), State::Established);
+    assert!(
+        h.s.snd.wnd <= 1000,
+        "unscaled, at most rounded down: {}",
+        h.s.snd.wnd
+    );
+    assert_eq!(h.s.window_scale(), Some((4, 0)));
 }
 
 #[test]
