@@ -278,6 +278,7 @@ impl TcpSocket<'_> {
         // then fall short of the one advertised before by less than a unit,
         // which 2.4 allows; what was advertised stays acceptable (the
         // callers keep the larger edge).
+        let win = if shift > 0 { win.min(free) } else { win };
         let field = (win >> shift).min(65535);
         (field as u16, self.rcv.nxt + (field << shift))
     }
