@@ -28,7 +28,6 @@ use microps_core::socket::{SocketSet, SocketSlot};
 use microps_core::time::{Duration, Instant};
 use microps_core::wire::{
     EthernetAddress, IpProtocol, Ipv4Address, Ipv4Repr, TcpFlags, TcpOptions, TcpPacket, TcpRepr,
-    checksum,
 };
 
 /// A stack at 192.0.2.2/24 on a `BudgetDevice`, 192.0.2.1 its gateway and
@@ -311,18 +310,7 @@ fn an_unanswered_syn_ack_returns_the_listener_to_listen() {
     net.run_for(Duration::from_millis(10));
     // A SYN from 192.0.2.77, which will never answer the SYN-ACK.
     let src = Ipv4Address::new(192, 0, 2, 77);
-    let mut syn = vec![0u8; 20];
-    syn[0..2].copy_from_slice(&1234u16.to_be_bytes());
-    syn[2..4].copy_from_slice(&80u16.to_be_bytes());
-    syn[4..8].copy_from_slice(&1000u32.to_be_bytes());
-    syn[12] = 5 << 4;
-    syn[13] = 0x02;
-    syn[14..16].copy_from_slice(&65535u16.to_be_bytes());
-    let sum = checksum::combine(&[
-        checksum::pseudo_header(&src, &A, 6, 20),
-        checksum::data(&syn),
-    ]);
-    syn[16..18].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+    let syn = common::tcp::raw_segment(src, A, 0x02, &[]);
     net.inject(
         a,
         da,

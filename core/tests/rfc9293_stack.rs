@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::tcp::{tcp, tcp_socket};
+use common::tcp::{raw_segment, tcp, tcp_socket};
 use common::*;
 use microps_core::iface::StackConfig;
 use microps_core::sim::LinkConfig;
@@ -13,39 +13,16 @@ use microps_core::socket::tcp::{ConnectError, State};
 use microps_core::time::Duration;
 use microps_core::wire::{
     EthernetAddress, EthernetFrame, IpProtocol, Ipv4Address, Ipv4Packet, TcpFlags, TcpPacket,
-    checksum,
 };
 
-/// A bare SYN from `src`:1234 to `dst`:80, checksummed.
+/// A bare SYN from `src`:1234 to `dst`:80.
 fn syn_segment(src: Ipv4Address, dst: Ipv4Address) -> Vec<u8> {
-    let mut syn = vec![0u8; 20];
-    syn[0..2].copy_from_slice(&1234u16.to_be_bytes());
-    syn[2..4].copy_from_slice(&80u16.to_be_bytes());
-    syn[4..8].copy_from_slice(&1000u32.to_be_bytes());
-    syn[12] = 5 << 4;
-    syn[13] = 0x02;
-    syn[14..16].copy_from_slice(&65535u16.to_be_bytes());
-    let sum = checksum::combine(&[
-        checksum::pseudo_header(&src, &dst, 6, 20),
-        checksum::data(&syn),
-    ]);
-    syn[16..18].copy_from_slice(&checksum::finish(sum).to_be_bytes());
-    syn
+    raw_segment(src, dst, 0x02, &[])
 }
 
 /// An ACK from `src`:1234 to `dst`:80 with 10 bytes of data.
 fn ack_with_data(src: Ipv4Address, dst: Ipv4Address) -> Vec<u8> {
-    let mut seg = syn_segment(src, dst);
-    seg[13] = 0x18; // PSH, ACK
-    seg.extend_from_slice(b"0123456789");
-    seg[16..18].copy_from_slice(&[0, 0]);
-    let len = seg.len() as u32;
-    let sum = checksum::combine(&[
-        checksum::pseudo_header(&src, &dst, 6, len),
-        checksum::data(&seg),
-    ]);
-    seg[16..18].copy_from_slice(&checksum::finish(sum).to_be_bytes());
-    seg
+    raw_segment(src, dst, 0x18, b"0123456789")
 }
 
 const PEER_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 9, 9]);

@@ -21,6 +21,32 @@ pub fn tcp(net: &mut Network, node: NodeId, h: SocketHandle) -> &mut TcpSocket<'
     net.node_mut(node).sockets.get_mut::<TcpSocket>(h).unwrap()
 }
 
+/// A TCP segment written by hand, from `src`:1234 to `dst`:80, sequence
+/// number 1000, window 65535, with `flags` (the byte of the header) and
+/// `payload`, checksummed.
+pub fn raw_segment(
+    src: microps_core::wire::Ipv4Address,
+    dst: microps_core::wire::Ipv4Address,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    use microps_core::wire::checksum;
+    let mut seg = vec![0u8; 20];
+    seg[0..2].copy_from_slice(&1234u16.to_be_bytes());
+    seg[2..4].copy_from_slice(&80u16.to_be_bytes());
+    seg[4..8].copy_from_slice(&1000u32.to_be_bytes());
+    seg[12] = 5 << 4;
+    seg[13] = flags;
+    seg[14..16].copy_from_slice(&65535u16.to_be_bytes());
+    seg.extend_from_slice(payload);
+    let sum = checksum::combine(&[
+        checksum::pseudo_header(&src, &dst, 6, seg.len() as u32),
+        checksum::data(&seg),
+    ]);
+    seg[16..18].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+    seg
+}
+
 /// The byte at position `i` of a test stream.
 pub fn stream_byte(stream: u64, i: usize) -> u8 {
     let x = (i as u64)
