@@ -241,6 +241,23 @@ fn decoded(frame: &[u8]) -> String {
     out
 }
 
+/// The IPv4 header of a datagram the runner writes: TTL 64, DF, no
+/// identifier.
+fn script_ip(src: Ipv4Address, dst: Ipv4Address, protocol: IpProtocol, len: usize) -> Ipv4Repr {
+    Ipv4Repr {
+        src_addr: src,
+        dst_addr: dst,
+        protocol,
+        payload_len: len,
+        ttl: 64,
+        tos: 0,
+        ident: 0,
+        dont_frag: true,
+        more_frags: false,
+        frag_offset: 0,
+    }
+}
+
 /// The MAC addresses on the scripted link.
 const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 1]);
 const PEER_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 2]);
@@ -1010,18 +1027,12 @@ impl Runner {
 
     /// Queues an IPv4 datagram from the script's remote side.
     fn queue_from_remote(&mut self, protocol: IpProtocol, payload: &[u8]) {
-        let ip = Ipv4Repr {
-            src_addr: self.settings.remote,
-            dst_addr: self.settings.local,
+        let ip = script_ip(
+            self.settings.remote,
+            self.settings.local,
             protocol,
-            payload_len: payload.len(),
-            ttl: 64,
-            tos: 0,
-            ident: 0,
-            dont_frag: true,
-            more_frags: false,
-            frag_offset: 0,
-        };
+            payload.len(),
+        );
         let mut frame = vec![0u8; 14 + 20 + payload.len()];
         EthernetRepr {
             src_addr: PEER_MAC,
@@ -1045,18 +1056,12 @@ impl Runner {
         let (start, _, len) = spec.quoted;
         let seq = self.local_isn.unwrap_or(0).wrapping_add(start);
         let local_port = self.local_port.unwrap_or(self.settings.bind_port);
-        let quoted_ip = Ipv4Repr {
-            src_addr: self.settings.local,
-            dst_addr: self.settings.remote,
-            protocol: IpProtocol::Tcp,
-            payload_len: crate::wire::tcp::HEADER_LEN + len as usize,
-            ttl: 64,
-            tos: 0,
-            ident: 0,
-            dont_frag: true,
-            more_frags: false,
-            frag_offset: 0,
-        };
+        let quoted_ip = script_ip(
+            self.settings.local,
+            self.settings.remote,
+            IpProtocol::Tcp,
+            crate::wire::tcp::HEADER_LEN + len as usize,
+        );
         let mut quoted = [0u8; 20];
         quoted_ip.emit(
             &mut Ipv4Packet::new_unchecked(&mut quoted[..]),
