@@ -261,6 +261,12 @@ fn a_socket_reset_during_fast_retransmit_goes_quiet() {
         .1;
     let seg = TcpPacket::new_checked(&f[34..]).unwrap();
     let (una, rcv_nxt) = (seg.seq_number(), seg.ack_number());
+    // The stacks agreed on RFC 7323 timestamps: B's segments echo A's
+    // TSval and carry the TSval A echoes (its TS.Recent).
+    let ts = TcpOptions::parse(seg.options())
+        .unwrap()
+        .timestamps
+        .unwrap();
     let key = SipKey::new(0, 0);
     let now = net.now();
     let config = microps_core::socket::tcp::TcpConfig::default();
@@ -274,7 +280,10 @@ fn a_socket_reset_during_fast_retransmit_goes_quiet() {
         flags: TcpFlags::ACK,
         window_len: 4096,
         urgent_pointer: 0,
-        options: TcpOptions::new(),
+        options: TcpOptions {
+            timestamps: Some((ts.1, ts.0)),
+            ..TcpOptions::new()
+        },
         payload: &[],
     };
     // Three duplicate ACKs start a fast retransmit; a RST ends it unsent.

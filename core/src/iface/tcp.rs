@@ -85,16 +85,27 @@ impl Inner<'_> {
         }
         let local = SocketAddrV4::new(dst, repr.dst_port);
         let remote = SocketAddrV4::new(src, repr.src_port);
-        match sockets.tcp_lookup(&local, &remote) {
+        let mut cx = RxContext::new(
+            self.now,
+            &self.key,
+            self.mss_for_device(pkt.dev),
+            local,
+            remote,
+            &self.config.tcp,
+        );
+        let mut found = sockets.tcp_lookup(&local, &remote);
+        // RFC 6191: a SYN that may reopen a connection in TIME-WAIT ends it
+        // and goes to a listener, with an ISS beyond the old connection's.
+        if let Some(h) = found
+            && let Some(s) = sockets.get_mut::<TcpSocket>(h)
+            && s.gives_way_to(&cx, &repr)
+        {
+            cx.iss = Some(s.give_way());
+            sockets.sync_tcp_index(h);
+            found = sockets.tcp_lookup(&local, &remote);
+        }
+        match found {
             Some(h) => {
-                let cx = RxContext::new(
-                    self.now,
-                    &self.key,
-                    self.mss_for_device(pkt.dev),
-                    local,
-                    remote,
-                    &self.config.tcp,
-                );
                 let reply = match sockets.get_mut::<TcpSocket>(h) {
                     Some(s) => s.segment_arrives(&cx, &repr),
                     None => None,
@@ -362,6 +373,7 @@ impl Stack<'_> {
             .get_mut::<TcpSocket>(handle)
             .ok_or(ConnectError::InvalidHandle)?;
         s.connect(local, remote, iss, mss, now, &self.inner.config.tcp)?;
+        s.set_timestamp_offset(&self.inner.key);
         sockets.sync_tcp_index(handle);
         Ok(local)
     }

@@ -176,6 +176,9 @@ pub(crate) struct Settings {
     pub(crate) connect_port: u16,
     pub(crate) remote_port: u16,
     pub(crate) strict_segments: bool,
+    /// `--tcp_ts_tick_usecs`: our TSval's tick, which outbound `TS val`s
+    /// are checked against (unchecked without it, as packetdrill).
+    pub(crate) ts_tick_usecs: Option<u64>,
 }
 
 impl Settings {
@@ -191,6 +194,7 @@ impl Settings {
             connect_port: 8080,
             remote_port: 48_879,
             strict_segments: false,
+            ts_tick_usecs: None,
         };
         for o in &script.options {
             let v = o.value.as_deref().unwrap_or("");
@@ -200,11 +204,9 @@ impl Settings {
                     s.tolerance = Duration::from_micros(v.parse().map_err(|_| bad())?)
                 }
                 "tolerance_percent" => s.tolerance_percent = v.parse().map_err(|_| bad())?,
-                // Outbound `TS val` is compared only with a tick; this
-                // stack sends no timestamps yet, so a script that expects
-                // them fails at the option list either way.
                 "tcp_ts_tick_usecs" => {
-                    let _: u64 = v.parse().map_err(|_| bad())?;
+                    let tick: u64 = v.parse().map_err(|_| bad())?;
+                    s.ts_tick_usecs = (tick > 0).then_some(tick);
                 }
                 "mtu" => s.mtu = v.parse().map_err(|_| bad())?,
                 "local_ip" => s.local = v.parse().map_err(|_| bad())?,
@@ -386,6 +388,10 @@ pub(crate) struct Runner {
     /// remote side's SYN offered one.
     our_wscale: Option<u8>,
     peer_wscale: bool,
+    /// Our TSval less the script's, learnt from the first outbound `TS
+    /// val` (packetdrill's `ts_val` offset): inbound `ecr`s are shifted by
+    /// it, outbound `val`s compared after it.
+    ts_offset: Option<u32>,
 }
 
 /// An inbound segment at `+0` after another: the two arrive together.
@@ -459,6 +465,7 @@ impl Runner {
             right_edge: None,
             our_wscale: None,
             peer_wscale: false,
+            ts_offset: None,
         }
     }
 
@@ -703,6 +710,7 @@ impl Runner {
                 self.local_port.get_or_insert(sent.src_port);
             }
             self.check_right_edge(&sent)?;
+            self.learn_ts_offset(spec, &sent);
             let sent = self.relative(sent);
             if at < lo {
                 return Err(Stop::Fail(format!(
@@ -851,7 +859,7 @@ impl Runner {
         }
         if let Some(opts) = &spec.options {
             let same = match self.mode {
-                Mode::Strict => *opts == got.options,
+                Mode::Strict => self.strict_options_match(opts, &got.options),
                 Mode::Portable => portable_options_match(opts, &got.options),
             };
             if !same {
@@ -859,6 +867,45 @@ impl Runner {
             }
         }
         None
+    }
+
+    /// The first outbound timestamp the script writes says how our clock
+    /// maps to the script's.
+    fn learn_ts_offset(&mut self, spec: &TcpSpec, sent: &Sent) {
+        if self.ts_offset.is_some() {
+            return;
+        }
+        let (Some(want), Some(got)) = (
+            ts_of(spec.options.iter().flatten()),
+            ts_of(sent.options.iter()),
+        ) else {
+            return;
+        };
+        self.ts_offset = Some(got.0.wrapping_sub(want.0));
+    }
+
+    /// Strict options: the same list, but a `TS val` within the timing
+    /// tolerance in ticks of `--tcp_ts_tick_usecs` (unchecked without it);
+    /// `ecr` exactly.
+    fn strict_options_match(&self, want: &[OptionSpec], got: &[OptionSpec]) -> bool {
+        let ticks = self.settings.ts_tick_usecs.map(|t| {
+            let tol = self.settings.tolerance.total_micros();
+            (tol / t.max(1)) as u32 + 1
+        });
+        want.len() == got.len()
+            && want.iter().zip(got).all(|(w, g)| match (w, g) {
+                (
+                    OptionSpec::Timestamps { val: wv, ecr: we },
+                    OptionSpec::Timestamps { val: gv, ecr: ge },
+                ) => {
+                    we == ge
+                        && ticks.is_none_or(|t| {
+                            let d = gv.wrapping_sub(*wv) as i32;
+                            d.unsigned_abs() <= t
+                        })
+                }
+                _ => w == g,
+            })
     }
 
     /// Parses a frame the stack sent (checksums verified).
@@ -908,12 +955,17 @@ impl Runner {
             s.seq.wrapping_sub(ours)
         };
         s.ack = s.ack.wrapping_sub(theirs);
+        let ts_offset = self.ts_offset.unwrap_or(0);
         for o in &mut s.options {
-            if let OptionSpec::Sack(blocks) = o {
-                for (a, b) in blocks.iter_mut().flatten() {
-                    *a = a.wrapping_sub(theirs);
-                    *b = b.wrapping_sub(theirs);
+            match o {
+                OptionSpec::Sack(blocks) => {
+                    for (a, b) in blocks.iter_mut().flatten() {
+                        *a = a.wrapping_sub(theirs);
+                        *b = b.wrapping_sub(theirs);
+                    }
                 }
+                OptionSpec::Timestamps { val, .. } => *val = val.wrapping_sub(ts_offset),
+                _ => {}
             }
         }
         s
@@ -965,7 +1017,7 @@ impl Runner {
         }
         let mut raw = Vec::new();
         for o in spec.options.iter().flatten() {
-            encode_option(o, ours, &mut raw);
+            encode_option(o, ours, self.ts_offset.unwrap_or(0), &mut raw);
         }
         if raw.len() > crate::wire::tcp::MAX_OPTIONS_LEN {
             return Err(Stop::Fail("  more than 40 bytes of options".to_string()));
@@ -1189,9 +1241,17 @@ fn raw_options(mut raw: &[u8]) -> Vec<OptionSpec> {
     out
 }
 
+/// The first timestamp option of a list.
+fn ts_of<'o>(mut l: impl Iterator<Item = &'o OptionSpec>) -> Option<(u32, u32)> {
+    l.find_map(|o| match *o {
+        OptionSpec::Timestamps { val, ecr } => Some((val, ecr)),
+        _ => None,
+    })
+}
+
 /// Writes a script option as wire bytes; SACK blocks are relative to our
-/// ISN.
-fn encode_option(o: &OptionSpec, ours: u32, out: &mut Vec<u8>) {
+/// ISN, and a `TS ecr` echoes our clock (`ts_offset` from the script's).
+fn encode_option(o: &OptionSpec, ours: u32, ts_offset: u32, out: &mut Vec<u8>) {
     let mut buf = [0u8; 40];
     let option = match *o {
         OptionSpec::Mss(m) => TcpOption::MaxSegmentSize(m),
@@ -1204,7 +1264,11 @@ fn encode_option(o: &OptionSpec, ours: u32, out: &mut Vec<u8>) {
         ),
         OptionSpec::Timestamps { val, ecr } => TcpOption::Timestamps {
             tsval: val,
-            tsecr: ecr,
+            tsecr: if ecr == 0 {
+                0
+            } else {
+                ecr.wrapping_add(ts_offset)
+            },
         },
     };
     let n = option.buffer_len();

@@ -8,7 +8,7 @@
 //! Three kinds of knob:
 //! - mapped: the value changes the stack or the sockets created after it;
 //! - absent here, accepted: the feature does not exist in this stack yet
-//!   (SACK, timestamps, ECN, Fast Open, SYN cookies,
+//!   (FACK, ECN, Fast Open, SYN cookies,
 //!   RACK, F-RTO, pacing, CUBIC) or means nothing without it (TSO, the
 //!   metrics cache). Turning one on changes nothing, so a script that
 //!   depends on it fails at the first segment that shows it, which is the
@@ -26,10 +26,7 @@ use crate::time::Duration;
 /// Knobs for features this stack does not have yet, or that mean nothing
 /// without them: any value is accepted and changes nothing.
 const ABSENT_HERE: &[&str] = &[
-    "net.ipv4.tcp_sack",
-    "net.ipv4.tcp_dsack",
     "net.ipv4.tcp_fack",
-    "net.ipv4.tcp_timestamps",
     "net.ipv4.tcp_ecn",
     "net.ipv4.tcp_fastopen",
     "net.ipv4.tcp_fastopen_key",
@@ -48,10 +45,8 @@ const ABSENT_HERE: &[&str] = &[
     "net.ipv4.tcp_no_metrics_save",
     "net.ipv4.tcp_moderate_rcvbuf",
     "net.mptcp.enabled",
-    "net.inet.tcp.sack.enable",
     "net.inet.tcp.ecn.enable",
     "net.inet.tcp.syncookies",
-    "net.inet.tcp.tolerate_missing_ts",
     "net.inet.tcp.hostcache.purgenow",
     "net.inet.tcp.cc.algorithm",
     // The largest socket buffer; the shim's is 1 MiB.
@@ -150,6 +145,10 @@ impl Runner {
             }
             "net.ipv4.tcp_slow_start_after_idle" => tcp.restart_after_idle = flag()?,
             "net.ipv4.tcp_window_scaling" => tcp.window_scaling = flag()?,
+            // Linux's 2 (timestamps without the random offset) is a 1 here.
+            "net.ipv4.tcp_timestamps" => tcp.timestamps = number()? != 0,
+            "net.ipv4.tcp_sack" => tcp.sack = flag()?,
+            "net.ipv4.tcp_dsack" => tcp.dsack = flag()?,
             "net.ipv4.tcp_keepalive_time" => defaults.keepidle = secs()?,
             "net.ipv4.tcp_keepalive_intvl" => defaults.keepintvl = secs()?,
             "net.ipv4.tcp_keepalive_probes" => defaults.keepcnt = small()?,
@@ -165,8 +164,15 @@ impl Runner {
             "net.inet.tcp.insecure_rst" => tcp.rfc5961.rst_challenge = !flag()?,
             "net.inet.tcp.insecure_syn" => tcp.rfc5961.syn_challenge = !flag()?,
             "net.inet.tcp.drop_synfin" => tcp.drop_syn_fin = flag()?,
-            // Window scaling and timestamps; only the first exists here.
-            "net.inet.tcp.rfc1323" => tcp.window_scaling = flag()?,
+            // Window scaling and timestamps.
+            "net.inet.tcp.rfc1323" => {
+                tcp.window_scaling = flag()?;
+                tcp.timestamps = tcp.window_scaling;
+            }
+            "net.inet.tcp.sack.enable" => tcp.sack = flag()?,
+            // A segment without timestamps once they are agreed is dropped
+            // here (RFC 7323 3.2), as FreeBSD's 0.
+            "net.inet.tcp.tolerate_missing_ts" if !flag()? => {}
             // At least the clock's granularity: an RTO of 0 would resend
             // at the same instant.
             "net.inet.tcp.rexmit_initial" => tcp.rto_initial = ms()?.max(Duration::from_millis(1)),

@@ -39,7 +39,7 @@ impl TcpSocket<'_> {
             // peer's SYN is then acknowledged by a plain ACK. (In a passive
             // open the peer acknowledges a SYN,ACK it has received.)
             let owed = self.pending.has(Pending::SYN) && !self.flags.has(Flags::PASSIVE);
-            self.syn_acked(cx.now, cx.config);
+            self.syn_acked(cx.now, cx.config, self.ts_echo(arrived));
             if owed {
                 self.pending.set(Pending::ACK, true);
             }
@@ -73,7 +73,8 @@ impl TcpSocket<'_> {
             return ControlFlow::Break(None);
         }
         if ack > self.snd.una {
-            self.new_ack(cx.now, cx.config, ack);
+            let echo = self.ts_echo(seg.arrived);
+            self.new_ack(cx.now, cx.config, ack, echo);
         } else if self.is_duplicate_ack(seg.arrived) {
             self.duplicate_ack(ack);
         }
@@ -191,9 +192,9 @@ impl TcpSocket<'_> {
 
     /// Our SYN is acknowledged: SND.UNA moves past it, the RTT sample (if
     /// the SYN was not retransmitted) is taken, congestion control starts.
-    pub(crate) fn syn_acked(&mut self, now: Instant, config: &TcpConfig) {
+    pub(crate) fn syn_acked(&mut self, now: Instant, config: &TcpConfig, echo: Option<u32>) {
         let ack = self.snd.iss + 1;
-        self.take_rtt_sample(now, config, ack);
+        self.take_rtt_sample(now, config, ack, echo);
         self.flags.set(Flags::SYN_ACKED, true);
         self.pending.set(Pending::SYN, false);
         self.snd.una = ack;
@@ -216,17 +217,43 @@ impl TcpSocket<'_> {
         }
     }
 
-    /// Karn: the sample counts only if its segment was not retransmitted (a
-    /// retransmission stops the timing).
-    fn take_rtt_sample(&mut self, now: Instant, config: &TcpConfig, ack: SeqNumber) {
-        if self.flags.has(Flags::TIMING) && ack > self.rtt_seq {
-            let sent = self.rtt_sent_us;
-            let r = (now.total_micros() as u32).wrapping_sub(sent);
-            self.rtt.sample(
-                Duration::from_micros(u64::from(r)),
-                config.rto_min,
-                config.rto_max,
-            );
+    /// One sample a round trip, when the ACK passes the segment being
+    /// timed. With timestamps it is the echo's RTTM (RFC 7323 4.1), valid
+    /// for a retransmitted segment too ("the timestamp option removes the
+    /// ambiguity", RFC 6298 3); and one a round trip is the rate RFC 6298's
+    /// gains are made for (RFC 7323 appendix G: a sample from every ACK
+    /// would make RTTVAR collapse). Without timestamps, Karn: the sample
+    /// counts only if its segment was not retransmitted (a retransmission
+    /// stops the timing).
+    fn take_rtt_sample(
+        &mut self,
+        now: Instant,
+        config: &TcpConfig,
+        ack: SeqNumber,
+        echo: Option<u32>,
+    ) {
+        if !(self.flags.has(Flags::TIMING) && ack > self.rtt_seq) {
+            return;
+        }
+        let r = if self.flags.has(Flags::TS_OK) {
+            match echo.and_then(|ecr| self.ts_rtt(now, ecr)) {
+                Some(r) => r,
+                // (Timing goes on: the next ACK may have a good echo.)
+                None => return,
+            }
+        } else {
+            let us = (now.total_micros() as u32).wrapping_sub(self.rtt_sent_us);
+            Duration::from_micros(u64::from(us))
+        };
+        self.flags.set(Flags::TIMING, false);
+        self.rtt.sample(r, config.rto_min, config.rto_max);
+    }
+
+    /// Karn's rule when a timed segment is sent again: without timestamps
+    /// its sample would be ambiguous, so the timing stops; with them the
+    /// echo says which transmission was acknowledged.
+    pub(crate) fn karn_stop_timing(&mut self) {
+        if !self.ts_agreed() {
             self.flags.set(Flags::TIMING, false);
         }
     }
@@ -249,7 +276,13 @@ impl TcpSocket<'_> {
     }
 
     /// New data acknowledged up to `ack`.
-    pub(crate) fn new_ack(&mut self, now: Instant, config: &TcpConfig, ack: SeqNumber) {
+    pub(crate) fn new_ack(
+        &mut self,
+        now: Instant,
+        config: &TcpConfig,
+        ack: SeqNumber,
+        echo: Option<u32>,
+    ) {
         let data_start = self.data_seq_start();
         let fin_seq = self.fin_seq();
         // Bytes of data acknowledged (the FIN is not in the buffer).
@@ -263,7 +296,7 @@ impl TcpSocket<'_> {
         if self.snd.nxt < ack {
             self.snd.nxt = ack;
         }
-        self.take_rtt_sample(now, config, ack);
+        self.take_rtt_sample(now, config, ack, echo);
         self.retries = 0;
         self.restart_retransmit_timer(now);
         let flight = (self.snd.max - self.snd.una) as u32;
@@ -287,7 +320,7 @@ impl TcpSocket<'_> {
             net_debug!("fast retransmit from {}", self.snd.una);
             // Retransmit the segment at SND.UNA; Karn: no sample from it.
             self.pending.set(Pending::REXMIT, true);
-            self.flags.set(Flags::TIMING, false);
+            self.karn_stop_timing();
         }
     }
 

@@ -1,7 +1,7 @@
 //! ICMP errors about a connection's segments (RFC 1122 4.2.3.9, validated
 //! as RFC 5927 describes; RFC 1191's "fragmentation needed").
 
-use super::{Flags, State, TcpError, TcpSocket};
+use super::{State, TcpError, TcpSocket};
 use crate::socket::IcmpErrorKind;
 use crate::wire::SeqNumber;
 
@@ -22,13 +22,13 @@ impl TcpSocket<'_> {
         match kind {
             IcmpErrorKind::FragmentationNeeded { mtu } if mtu >= 68 => {
                 let mss = usize::from(mtu).saturating_sub(40).max(64);
-                if mss < self.mss() {
+                if mss < usize::from(self.snd_mss) {
                     net_debug!("path MTU {}: MSS {} -> {}", mtu, self.snd_mss, mss);
                     self.set_snd_mss(mss);
                     // Retransmit what no longer fits, at once (Karn: what
                     // was timed is sent again).
                     self.snd.nxt = self.snd.una;
-                    self.flags.set(Flags::TIMING, false);
+                    self.karn_stop_timing();
                 }
             }
             IcmpErrorKind::ProtocolUnreachable | IcmpErrorKind::PortUnreachable

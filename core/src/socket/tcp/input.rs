@@ -36,6 +36,11 @@ pub struct RxContext<'k> {
     pub remote: SocketAddrV4,
     /// The stack's TCP settings.
     pub config: &'k TcpConfig,
+    /// The ISS a SYN in LISTEN gets instead of the ISN function's: for a
+    /// new incarnation of a connection that was in TIME-WAIT, beyond the
+    /// old one's sequence space (RFC 1122 4.2.2.13; see
+    /// [`TcpSocket::gives_way_to`]).
+    pub iss: Option<SeqNumber>,
 }
 
 impl<'k> RxContext<'k> {
@@ -55,6 +60,7 @@ impl<'k> RxContext<'k> {
             local,
             remote,
             config,
+            iss: None,
         }
     }
 }
@@ -189,7 +195,9 @@ impl TcpSocket<'_> {
             self.local = cx.local;
             self.remote = cx.remote;
             self.take_syn(cx, seg);
-            let iss = TcpSocket::initial_sequence_number(cx.isn_key, cx.local, cx.remote, cx.now);
+            let iss = cx.iss.unwrap_or_else(|| {
+                TcpSocket::initial_sequence_number(cx.isn_key, cx.local, cx.remote, cx.now)
+            });
             self.snd.iss = iss;
             self.snd.una = iss;
             self.snd.nxt = iss;
@@ -221,6 +229,21 @@ impl TcpSocket<'_> {
         let peer = options.mss.map_or(536, usize::from);
         self.set_snd_mss(peer.min(cx.mss));
         self.take_window_scale(cx, options);
+        self.take_syn_timestamps(cx, options);
+        self.take_sack_permitted(cx, options);
+    }
+
+    /// RFC 2018 2: "The SACK-permitted option ... may be sent in a SYN by a
+    /// TCP that has been extended to receive (and presumably process) the
+    /// SACK option once the connection has opened"; blocks are sent only
+    /// when both SYNs carried it.
+    fn take_sack_permitted(&mut self, cx: &RxContext<'_>, options: &TcpOptions) {
+        let offered = match self.state {
+            State::Listen => cx.config.sack,
+            _ => self.flags.has(Flags::SACK_OK),
+        };
+        self.flags
+            .set(Flags::SACK_OK, offered && options.sack_permitted);
     }
 
     /// RFC 7323 2.2: window scaling applies only when both SYNs carry the
@@ -292,7 +315,7 @@ impl TcpSocket<'_> {
                 // are other controls or text in the segment, then continue
                 // processing at the sixth step under Section 3.10.7.4 where
                 // the URG bit is checked; otherwise, return."
-                self.syn_acked(cx.now, cx.config);
+                self.syn_acked(cx.now, cx.config, self.ts_echo(seg));
                 self.set_state(State::Established);
                 self.pending.set(Pending::ACK, true);
                 let rest = self.trim_to_window(seg, self.rcv_wnd());
@@ -312,6 +335,36 @@ impl TcpSocket<'_> {
         // "Fifth, if neither of the SYN or RST bits is set, then drop the
         // segment and return."
         None
+    }
+
+    /// RFC 9293 3.10.7.4 fourth, TIME-WAIT: "new connections can be
+    /// accepted if the Timestamp Option is used and meets expectations (per
+    /// RFC 6191)". Whether this SYN (without ACK or RST) for a connection in
+    /// TIME-WAIT opens a new incarnation: the stack then ends the TIME-WAIT
+    /// ([`TcpSocket::give_way`]) and hands the SYN to a listener.
+    pub fn gives_way_to(&self, cx: &RxContext<'_>, seg: &TcpRepr<'_>) -> bool {
+        self.state == State::TimeWait
+            && seg.flags.contains(TcpFlags::SYN)
+            && !seg.flags.intersects(TcpFlags::ACK | TcpFlags::RST)
+            && self.new_incarnation_allowed(cx, seg)
+    }
+
+    /// Ends TIME-WAIT for a new incarnation ([`TcpSocket::gives_way_to`]),
+    /// and returns the ISS it must use: RFC 1122 4.2.2.13 "MAY accept a new
+    /// SYN from the remote TCP to reopen the connection directly from
+    /// TIME-WAIT state, if it: (1) assigns its initial sequence number for
+    /// the new connection to be larger than the largest sequence number it
+    /// used on the previous connection incarnation", as Linux: the old
+    /// SND.NXT + 65537.
+    pub fn give_way(&mut self) -> SeqNumber {
+        let iss = self.snd.max + 65537;
+        net_debug!(
+            "TIME-WAIT gives way to a new incarnation: local={}, remote={}",
+            self.local,
+            self.remote
+        );
+        self.set_closed();
+        iss
     }
 
     /// 3.10.7.4, "Otherwise": SYN-RECEIVED and the synchronized states, in
@@ -429,6 +482,10 @@ impl TcpSocket<'_> {
         cx: &RxContext<'_>,
         seg: &'s TcpRepr<'p>,
     ) -> Step<'s, 'p> {
+        // RFC 7323 5.3 R1 (PAWS) comes before the acceptability test.
+        if self.timestamps_reject(cx, seg) {
+            return ControlFlow::Break(None);
+        }
         let rcv_wnd = self.rcv_wnd();
         let seq = seg.seq_number;
         if !self.acceptable(seq, seg.segment_len(), rcv_wnd)
@@ -447,13 +504,27 @@ impl TcpSocket<'_> {
         // anyone who knows the addresses can send, does not.
         self.probes = 0;
         self.timers.stamp(Stamp::LastRx, cx.now);
-        ControlFlow::Continue(self.trim_to_window(seg, rcv_wnd))
+        self.update_ts_recent(seg);
+        let inside = self.trim_to_window(seg, rcv_wnd);
+        // RFC 2883 4.1.1: data before RCV.NXT was received before.
+        let data_seq = seq + usize::from(seg.flags.contains(TcpFlags::SYN));
+        if !seg.payload.is_empty() && data_seq < self.rcv.nxt {
+            let end = (data_seq + seg.payload.len()).min(self.rcv.nxt);
+            self.dsack_note(cx.config.dsack, data_seq, end);
+        }
+        ControlFlow::Continue(inside)
     }
 
     /// The answer to an unacceptable segment: an ACK, or our SYN,ACK again
     /// for a retransmitted SYN in SYN-RECEIVED (ours was lost).
-    fn unacceptable(&mut self, now: Instant, config: &TcpConfig, seg: &TcpRepr<'_>) {
+    pub(super) fn unacceptable(&mut self, now: Instant, config: &TcpConfig, seg: &TcpRepr<'_>) {
         let f = seg.flags;
+        // RFC 2883 4.1.1: a wholly old duplicate, reported in a D-SACK
+        // block of the ACK that answers it.
+        let end = seg.seq_number + seg.payload.len();
+        if !seg.payload.is_empty() && end <= self.rcv.nxt {
+            self.dsack_note(config.dsack, seg.seq_number, end);
+        }
         if !self.flags.has(Flags::SYN_ACKED)
             && f.contains(TcpFlags::SYN)
             && seg.seq_number == self.rcv.irs
@@ -650,8 +721,19 @@ impl TcpSocket<'_> {
         let offset = seq - self.rcv.nxt;
         let written = self.rx.write_unallocated(offset, payload);
         if offset != 0 {
+            // RFC 2883 4.1.2: out-of-order data we already hold is a
+            // duplicate too.
+            let held = self
+                .assembler
+                .iter_data(0)
+                .any(|(s, e)| s <= offset && offset + written <= e);
+            if held {
+                self.dsack_note(config.dsack, seq, seq + written);
+            }
             if self.assembler.add(offset, written).is_err() {
                 net_debug!("out-of-order segment dropped: too many holes");
+            } else {
+                self.sack_note(seq);
             }
             // "A TCP receiver SHOULD send an immediate duplicate ACK when an
             // out-of-order segment arrives" (RFC 5681 4.2): one for each,

@@ -50,8 +50,10 @@ mod icmp;
 pub mod input;
 mod output;
 mod rtt;
+mod sack;
 mod timeout;
 pub mod timer;
+mod timestamps;
 mod user;
 
 #[cfg(test)]
@@ -63,6 +65,8 @@ pub use rtt::RttEstimator;
 pub use timer::{Timer, TimerSet, TimerTable};
 
 use congestion::Controller;
+pub(crate) use sack::SackVars;
+pub(crate) use timestamps::TsVars;
 
 /// A TCP socket's byte buffer.
 pub type SocketBuffer<'a> = RingBuffer<'a, u8>;
@@ -329,6 +333,18 @@ pub struct TcpConfig {
     /// peer's SYN offers it (on, as Linux's `tcp_window_scaling`): a receive
     /// buffer beyond 64 KiB is then advertised whole.
     pub window_scaling: bool,
+    /// RFC 7323 timestamps, offered in every SYN and taken when the peer's
+    /// SYN offers them (on, as Linux's `tcp_timestamps`): PAWS protects
+    /// against old duplicates, every ACK gives an RTT sample, and RFC 6191
+    /// can reopen a connection in TIME-WAIT.
+    pub timestamps: bool,
+    /// RFC 2018 selective acknowledgments: SACK-permitted offered in every
+    /// SYN and taken when the peer's SYN offers it (on, as Linux's
+    /// `tcp_sack`); we then report the out-of-order data we hold.
+    pub sack: bool,
+    /// RFC 2883 D-SACK: with SACK agreed, a duplicate segment is reported
+    /// in the first SACK block (on, as Linux's `tcp_dsack`).
+    pub dsack: bool,
 }
 
 /// Which of RFC 5961's mitigations run (all, by default). Each one off
@@ -388,6 +404,9 @@ impl Default for TcpConfig {
             drop_syn_fin: false,
             restart_after_idle: true,
             window_scaling: true,
+            timestamps: true,
+            sack: true,
+            dsack: true,
         }
     }
 }
@@ -510,7 +529,7 @@ macro_rules! bitset {
 
 bitset! {
     /// What a connection remembers in one bit each.
-    Flags(u16) {
+    Flags(u32) {
         /// Opened by a passive OPEN (a RST in SYN-RECEIVED returns to LISTEN).
         PASSIVE = 0,
         /// The listen endpoint had no address (any of ours).
@@ -545,6 +564,14 @@ bitset! {
         RCV_URGENT = 14,
         /// Data has been sent (RFC 5681 4.1's idle restart has a reference).
         DATA_SENT = 15,
+        /// RFC 7323 timestamps: offered in our SYN (SYN-SENT), or agreed by
+        /// both SYNs.
+        TS_OK = 16,
+        /// RFC 2018 SACK: offered in our SYN (SYN-SENT), or agreed by both
+        /// SYNs.
+        SACK_OK = 17,
+        /// A D-SACK block (`sack.dup`) goes first in the next ACK.
+        DSACK = 18,
     }
 }
 
@@ -642,7 +669,9 @@ pub struct TcpSocket<'a> {
     /// rule takes a sample only from a segment sent once.
     pub(crate) rtt_seq: SeqNumber,
     /// When it was sent: the low 32 bits of the clock in microseconds
-    /// (wraps after 71 minutes, far beyond any RTO).
+    /// (wraps after 71 minutes, far beyond any RTO). With timestamps, which
+    /// time the segments themselves, our TSval at the last retransmission
+    /// timeout instead (see `ts_rtt`).
     pub(crate) rtt_sent_us: u32,
     /// In LISTEN, the listen endpoint (address unspecified with
     /// [`Flags::LISTEN_ANY`]); otherwise our end of the connection.
@@ -670,6 +699,10 @@ pub struct TcpSocket<'a> {
     /// RFC 7323 window scaling: offered in our SYN (SYN-SENT), or agreed
     /// by both SYNs; `None`: windows are not scaled.
     pub(crate) wscale: Option<WindowScale>,
+    /// RFC 7323 timestamps (with [`Flags::TS_OK`]).
+    pub(crate) ts: TsVars,
+    /// RFC 2018 and 2883 SACK blocks to report (with [`Flags::SACK_OK`]).
+    pub(crate) sack: SackVars,
     /// The IP identifier of the next segment (see [`Segment::ident`]).
     pub(crate) ip_ident: u16,
     pub(crate) error: Option<TcpError>,
@@ -679,10 +712,12 @@ pub struct TcpSocket<'a> {
 
 /// The TCP socket's size on 32-bit targets, kept from growing back
 /// unnoticed (the build for thumbv7em fails above it): 304 bytes after the
-/// TCP second pass, 312 with window scaling (the TCP at full speed work may
-/// grow it to 384 for its state, in steps of the 8-byte alignment).
+/// TCP second pass, 312 with window scaling, 352 with timestamps (12 bytes)
+/// and the SACK and D-SACK blocks to report (21 bytes) (the TCP at full
+/// speed work may grow it to 384 for its state, in steps of the 8-byte
+/// alignment).
 #[cfg(target_pointer_width = "32")]
-const _: () = assert!(core::mem::size_of::<TcpSocket<'static>>() <= 312);
+const _: () = assert!(core::mem::size_of::<TcpSocket<'static>>() <= 352);
 
 impl<'a> TcpSocket<'a> {
     /// A closed socket over these receive and transmit buffers.
@@ -722,6 +757,8 @@ impl<'a> TcpSocket<'a> {
             challenge_acks: 0,
             dup_acks_owed: 0,
             wscale: None,
+            ts: TsVars::default(),
+            sack: SackVars::default(),
             ip_ident: 0,
             error: None,
             soft_error: None,
@@ -985,8 +1022,13 @@ impl<'a> TcpSocket<'a> {
         self.snd_mss = mss.clamp(64, 65535) as u16;
     }
 
+    /// The data a segment may carry now: the MSS less the options it
+    /// carries beside (RFC 6691: the MSS counts no options), the timestamps
+    /// once agreed and the SACK blocks while some are owed.
     pub(crate) fn mss(&self) -> usize {
-        usize::from(self.snd_mss)
+        let ts = self.ts_agreed();
+        let options = if ts { 12 } else { 0 } + self.sack_option_len(ts);
+        usize::from(self.snd_mss).saturating_sub(options).max(1)
     }
 
     /// The sequence number of the first byte in the send buffer: SND.UNA,

@@ -172,7 +172,7 @@ impl TcpSocket<'_> {
         // RFC 9293 3.10.5, ABORT: "<SEQ=SND.NXT><CTL=RST>" (the highest
         // SND.NXT reached: a retransmission timeout pulls ours back).
         if self.pending.has(Pending::RST) {
-            return self.send_rst(emit);
+            return self.send_rst(now, emit);
         }
         if matches!(self.state, State::Closed | State::Listen) {
             return false;
@@ -180,14 +180,19 @@ impl TcpSocket<'_> {
         if self.pending.has(Pending::SYN) {
             return self.send_syn(now, emit);
         }
+        // A duplicate ACK owed for out-of-order data goes before new data:
+        // one that carries data is no duplicate to the peer (RFC 5681 2).
+        if self.pending.has(Pending::ACK) && self.dup_acks_owed > 0 {
+            return self.send_ack(now, emit);
+        }
         if let Some(sent) = self.send_data(now, config, emit) {
             return sent;
         }
         if self.pending.has(Pending::ACK) {
-            return self.send_ack(emit);
+            return self.send_ack(now, emit);
         }
         if self.pending.has(Pending::KEEPALIVE) {
-            return self.send_keep_alive(emit);
+            return self.send_keep_alive(now, emit);
         }
         false
     }
@@ -283,8 +288,15 @@ impl TcpSocket<'_> {
         (field as u16, self.rcv.nxt + (field << shift))
     }
 
-    /// A segment with only sequence, flags and the addresses.
-    fn bare(&self, seq: SeqNumber, flags: TcpFlags) -> Segment<'static> {
+    /// A segment with only sequence, flags, the addresses and, once
+    /// agreed, timestamps (RFC 7323 3.2: "the TSopt MUST be sent in every
+    /// non-<RST> segment for the duration of the connection, and SHOULD be
+    /// sent in an <RST> segment").
+    fn bare(&self, now: Instant, seq: SeqNumber, flags: TcpFlags) -> Segment<'static> {
+        let mut options = TcpOptions::new();
+        if self.ts_agreed() {
+            options.timestamps = self.timestamp_option(now);
+        }
         Segment {
             local: self.local,
             remote: self.remote,
@@ -293,9 +305,18 @@ impl TcpSocket<'_> {
             flags,
             window: 0,
             urgent: 0,
-            options: TcpOptions::new(),
+            options,
             payload: [&[], &[]],
             ident: self.ip_ident,
+        }
+    }
+
+    /// The SACK blocks of an ACK we send (RFC 2018 4: "If sent at all,
+    /// SACK options SHOULD be included in all ACKs which do not ACK the
+    /// highest sequence number in the data receiver's queue").
+    fn add_sack_blocks(&self, options: &mut TcpOptions) {
+        if self.sack_owed() {
+            options.sack_blocks = self.sack_blocks();
         }
     }
 
@@ -303,13 +324,23 @@ impl TcpSocket<'_> {
     fn emit_segment(&mut self, seg: &Segment<'_>, emit: Emit<'_>) -> bool {
         let sent = emit(seg).is_ok();
         if sent {
-            self.ip_ident = self.ip_ident.wrapping_add(1);
+            self.segment_left(seg.flags, seg.ack);
         }
         sent
     }
 
-    fn send_rst(&mut self, emit: Emit<'_>) -> bool {
-        let seg = self.bare(self.snd.max, TcpFlags::RST);
+    /// What every segment that left changes: the identifier counter,
+    /// Last.ACK.sent (RFC 7323 4.3), the D-SACK reported.
+    fn segment_left(&mut self, flags: TcpFlags, ack: SeqNumber) {
+        self.ip_ident = self.ip_ident.wrapping_add(1);
+        if flags.contains(TcpFlags::ACK) {
+            self.ts.last_ack_sent = ack;
+            self.sack_sent();
+        }
+    }
+
+    fn send_rst(&mut self, now: Instant, emit: Emit<'_>) -> bool {
+        let seg = self.bare(now, self.snd.max, TcpFlags::RST);
         let sent = self.emit_segment(&seg, emit);
         if sent {
             self.pending.set(Pending::RST, false);
@@ -323,7 +354,7 @@ impl TcpSocket<'_> {
     /// goes with it), with our MSS. SND.NXT moves past it, the timer
     /// starts, and the first transmission is timed (Karn).
     fn send_syn(&mut self, now: Instant, emit: Emit<'_>) -> bool {
-        let mut seg = self.bare(self.snd.iss, TcpFlags::SYN);
+        let mut seg = self.bare(now, self.snd.iss, TcpFlags::SYN);
         // The window field is "the number of data octets ... that the sender
         // of this segment is willing to accept" (RFC 9293 3.1), in a SYN
         // too: our free receive buffer, not zero.
@@ -336,6 +367,10 @@ impl TcpSocket<'_> {
         // SYN,ACK when the peer's SYN had it); the window of a SYN is
         // never scaled.
         seg.options.window_scale = self.wscale.map(|w| w.rcv);
+        // RFC 7323 3.2 and RFC 2018 2: timestamps and SACK-permitted, in
+        // the SYN, and in the SYN,ACK when the peer's SYN had them.
+        seg.options.timestamps = self.timestamp_option(now);
+        seg.options.sack_permitted = self.flags.has(Flags::SACK_OK);
         let fin = self.flags.has(Flags::FIN_SENT);
         if fin {
             seg.flags |= TcpFlags::FIN;
@@ -376,9 +411,11 @@ impl TcpSocket<'_> {
         if is_new && kind == Kind::Data && !self.flags.has(Flags::TIMING) && len > 0 {
             self.flags.set(Flags::TIMING, true);
             self.rtt_seq = seq;
-            self.rtt_sent_us = now.total_micros() as u32;
-        } else if !is_new && self.flags.has(Flags::TIMING) && self.rtt_seq.in_window(seq, end) {
-            self.flags.set(Flags::TIMING, false);
+            if !self.ts_agreed() {
+                self.rtt_sent_us = now.total_micros() as u32;
+            }
+        } else if !is_new && self.rtt_seq.in_window(seq, end) {
+            self.karn_stop_timing();
         }
         if kind == Kind::Data && !self.timers.is_running(Timer::Retransmit) {
             self.timers.set(Timer::Retransmit, now, self.rtt.rto());
@@ -403,11 +440,12 @@ impl TcpSocket<'_> {
     /// SND.NXT reached: while retransmitting after a timeout our SND.NXT is
     /// behind what the peer has seen, and an ACK carrying it would fail the
     /// peer's acceptability test (and so would the ACK in it).
-    fn send_ack(&mut self, emit: Emit<'_>) -> bool {
+    fn send_ack(&mut self, now: Instant, emit: Emit<'_>) -> bool {
         let (window, edge) = self.window_to_advertise();
-        let mut seg = self.bare(self.snd.max, TcpFlags::ACK);
+        let mut seg = self.bare(now, self.snd.max, TcpFlags::ACK);
         seg.ack = self.rcv.nxt;
         seg.window = window;
+        self.add_sack_blocks(&mut seg.options);
         if !self.emit_segment(&seg, emit) {
             return false;
         }
@@ -420,9 +458,9 @@ impl TcpSocket<'_> {
 
     /// A keep-alive probe: "<SEQ=SND.NXT-1>" with no data (RFC 1122
     /// 4.2.3.6), which the peer must answer with an ACK.
-    fn send_keep_alive(&mut self, emit: Emit<'_>) -> bool {
+    fn send_keep_alive(&mut self, now: Instant, emit: Emit<'_>) -> bool {
         let (window, edge) = self.window_to_advertise();
-        let mut seg = self.bare(self.snd.max - 1, TcpFlags::ACK);
+        let mut seg = self.bare(now, self.snd.max - 1, TcpFlags::ACK);
         seg.ack = self.rcv.nxt;
         seg.window = window;
         if !self.emit_segment(&seg, emit) {
@@ -551,6 +589,11 @@ impl TcpSocket<'_> {
             flags |= TcpFlags::URG;
             urgent = (self.snd.up - seq).min(65535) as u16;
         }
+        let mut options = TcpOptions::new();
+        if self.ts_agreed() {
+            options.timestamps = self.timestamp_option(now);
+        }
+        self.add_sack_blocks(&mut options);
         let seg = Segment {
             local: self.local,
             remote: self.remote,
@@ -559,14 +602,14 @@ impl TcpSocket<'_> {
             flags,
             window,
             urgent,
-            options: TcpOptions::new(),
+            options,
             payload: [p0, p1],
             ident: self.ip_ident,
         };
         if emit(&seg).is_err() {
             return false;
         }
-        self.ip_ident = self.ip_ident.wrapping_add(1);
+        self.segment_left(flags, self.rcv.nxt);
         self.sent(now, seq, len + usize::from(fin), kind);
         if len > 0 {
             self.timers.stamp(Stamp::LastTx, now);

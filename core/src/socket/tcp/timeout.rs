@@ -132,7 +132,11 @@ impl TcpSocket<'_> {
         // what follows it: go-back-N). Karn: nothing in flight is timed.
         self.snd.nxt = self.snd.una;
         self.pending.set(Pending::REXMIT, false);
-        self.flags.set(Flags::TIMING, false);
+        self.karn_stop_timing();
+        if self.ts_agreed() {
+            // Echoes older than this are no samples while backed off.
+            self.rtt_sent_us = self.ts.tsval(now);
+        }
         // "(5.6) Start the retransmission timer, such that it expires after
         // RTO seconds (for the value of RTO after the doubling operation
         // outlined in 5.5)."

@@ -143,6 +143,10 @@ impl TcpSocket<'_> {
             snd: 0,
             rcv: WindowScale::for_buffer(self.rx.capacity()),
         });
+        // RFC 7323 3.2 and RFC 2018 2: timestamps and SACK-permitted are
+        // offered in the SYN (the timestamp offset is the stack's to set).
+        self.flags.set(Flags::TS_OK, config.timestamps);
+        self.flags.set(Flags::SACK_OK, config.sack);
         // "Issue a SYN segment ... Set SND.UNA to ISS, SND.NXT to ISS+1,
         // enter SYN-SENT state" (SND.NXT advances when the SYN is sent).
         self.snd.iss = iss;
@@ -175,6 +179,8 @@ impl TcpSocket<'_> {
         self.challenge_acks = 0;
         self.dup_acks_owed = 0;
         self.wscale = None;
+        self.ts = super::TsVars::default();
+        self.sack = super::SackVars::default();
         self.error = None;
         self.soft_error = None;
         self.remote = SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0);

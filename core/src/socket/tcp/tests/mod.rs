@@ -9,7 +9,8 @@
 //! CLOSE, ABORT, TIME-WAIT), `timers.rs` (RFC 6298, R2, the user timeout,
 //! persist, keep-alive, SWS override, FIN-WAIT-2), `rfc5961.rs`,
 //! `icmp.rs`, `congestion.rs` (RFC 5681, 6582), `rfc7323.rs` (window
-//! scaling).
+//! scaling), `timestamps.rs` (RFC 7323 timestamps and PAWS, SACK and
+//! D-SACK blocks).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -26,6 +27,7 @@ mod open;
 mod rfc5961;
 mod rfc7323;
 mod timers;
+mod timestamps;
 use crate::rand::SipKey;
 use crate::socket::{DispatchError, IcmpErrorKind};
 use crate::time::{Duration, Instant};

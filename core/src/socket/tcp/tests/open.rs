@@ -187,8 +187,12 @@ fn rfc9293_3_10_1_active_open_sends_syn_with_mss_and_window() {
     let mut want = exp(ISS, 0, SYN, 3000, &[]);
     want.options.mss = Some(1200);
     // RFC 7323 2.2: window scaling offered in every SYN (a 3000-byte buffer
-    // needs no shift).
+    // needs no shift); RFC 7323 3.2 timestamps (TSval from the clock, 0 ms,
+    // the offset 0 as no stack set one; TSecr 0) and RFC 2018
+    // SACK-permitted too.
     want.options.window_scale = Some(0);
+    want.options.timestamps = Some((0, 0));
+    want.options.sack_permitted = true;
     assert_eq!(h.out(), vec![want]);
     assert_eq!(h.out(), vec![], "one SYN until the timer fires");
     assert_eq!(
@@ -297,6 +301,8 @@ fn rfc9293_3_10_7_3_simultaneous_open() {
     let mut syn_out = exp(ISS, 0, SYN, 8192, &[]);
     syn_out.options.mss = Some(MSS as u16);
     syn_out.options.window_scale = Some(0);
+    syn_out.options.timestamps = Some((0, 0));
+    syn_out.options.sack_permitted = true;
     assert_eq!(h.out(), vec![syn_out]);
     // 3. The peer's SYN crosses ours: "Otherwise, enter SYN-RECEIVED, form a
     // SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it."
