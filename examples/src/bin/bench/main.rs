@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! bench [--stack microps|smoltcp] [--json] inproc [--bytes N] [--mtu N]
-//!       [--buffer N] [--checksum soft|off] [--cc reno|none]
+//!       [--buffer N] [--checksum soft|off] [--cc reno|none] [--timestamps on|off]
 //! bench [--stack microps|smoltcp] [common options] sink PORT
 //! bench [--stack microps|smoltcp] [common options] source PORT
 //! bench peer send HOST:PORT [--bytes N]      (a std::net peer, Linux's TCP)
@@ -34,6 +34,8 @@ use microps_examples::{Args, COMMON_USAGE, die_usage, parse};
 const USAGE: &str = "usage: bench [--stack microps|smoltcp] [--json] MODE ...
 modes:
   inproc [--bytes N] [--mtu N] [--buffer N] [--checksum soft|off] [--cc reno|none]
+         [--timestamps on|off]   (microps: RFC 7323 timestamps, on by default;
+                                  smoltcp here never sends them)
       two stacks in this process over an in-memory Ethernet link
       (defaults: 64 MiB, MTU 1500, 64 KiB buffers, soft checksums, reno)
   sink PORT [--once] [--buffer N]     accept on PORT (tap0, 192.0.2.2),
@@ -69,6 +71,7 @@ fn main() {
             "--buffer",
             "--checksum",
             "--cc",
+            "--timestamps",
         ],
         &["--json", "--once"],
         &usage,
@@ -117,13 +120,18 @@ fn inproc(kind: Kind, args: &Args, usage: &str) {
         "none" => false,
         s => die_usage(&format!("--cc reno|none, not {s}"), usage),
     };
+    let timestamps = match args.opt("--timestamps").unwrap_or("on") {
+        "on" => true,
+        "off" => false,
+        s => die_usage(&format!("--timestamps on|off, not {s}"), usage),
+    };
     if !(576..=65535).contains(&mtu) {
         die_usage("--mtu from 576 to 65535", usage);
     }
     let (a, b) = link::link(mtu, soft);
     let r = match kind {
         Kind::Microps => {
-            let (mut tx, mut rx) = ours::pair(a, b, buffer, reno);
+            let (mut tx, mut rx) = ours::pair(a, b, buffer, reno, timestamps);
             harness::run(&mut tx, &mut rx, bytes)
         }
         Kind::Smoltcp => run_smoltcp(a, b, buffer, reno, bytes, usage),

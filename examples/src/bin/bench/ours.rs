@@ -28,9 +28,11 @@ impl Ours {
         peer: (Ipv4Address, Port),
         buffer: usize,
         reno: bool,
+        timestamps: bool,
     ) -> Ours {
         let mut config = StackConfig::default();
         config.seed = u64::from(addr.octets()[3]);
+        config.tcp.timestamps = timestamps;
         let mut stack = Stack::new(config, StackStorage::owned(8, 8, 64 * 1024, 0, 0));
         let dev = OurPort(port.clone());
         let id = stack
@@ -65,9 +67,9 @@ impl Ours {
 
 /// The sender (192.0.2.1, connecting) and the receiver (192.0.2.2,
 /// listening on port 5001), connection under way.
-pub fn pair(a: Port, b: Port, buffer: usize, reno: bool) -> (Ours, Ours) {
-    let mut rx = Ours::new(b.clone(), B, (A, a.clone()), buffer, reno);
-    let mut tx = Ours::new(a, A, (B, b), buffer, reno);
+pub fn pair(a: Port, b: Port, buffer: usize, reno: bool, timestamps: bool) -> (Ours, Ours) {
+    let mut rx = Ours::new(b.clone(), B, (A, a.clone()), buffer, reno, timestamps);
+    let mut tx = Ours::new(a, A, (B, b), buffer, reno, timestamps);
     rx.sockets.tcp_listen(rx.tcp, 5001).unwrap();
     let now = Instant::from_secs(1);
     tx.stack
