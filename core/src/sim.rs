@@ -112,9 +112,25 @@ impl LinkConfig {
     }
 }
 
+/// Chooses frames to drop on a link: called with each frame sent, drops
+/// it if it returns `true` (for losses at chosen places: a burst, the
+/// tail of a flight).
+pub type DropFilter = alloc::boxed::Box<dyn FnMut(&[u8]) -> bool>;
+
+struct Filter(DropFilter);
+
+impl core::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        f.write_str("DropFilter")
+    }
+}
+
 #[derive(Debug, Default)]
 struct Lane {
     frames: VecDeque<(Instant, Vec<u8>)>,
+    /// Frames the filter drops, and how many it dropped.
+    filter: Option<Filter>,
+    filtered: u64,
     /// When the sender's side of the wire is free again (bandwidth).
     free_at: Instant,
     tail_drops: u64,
@@ -237,6 +253,12 @@ impl PortSink<'_> {
         self.buf.resize(len, 0);
         f(&mut self.buf[..]);
         let mut lane = self.tx.borrow_mut();
+        if let Some(Filter(f)) = lane.filter.as_mut()
+            && f(&self.buf[..])
+        {
+            lane.filtered += 1;
+            return;
+        }
         if lane.frames.len() >= self.config.queue_limit {
             lane.tail_drops += 1;
             return;
@@ -513,6 +535,21 @@ impl Network {
         if let Some(d) = self.nodes[node.0].devices.get_mut(dev.index()) {
             d.inner_mut().config.latency = latency;
         }
+    }
+
+    /// Drops what `node` sends through `dev` when `filter` says so
+    /// (`None`: no filter); returns how many frames the previous filter
+    /// dropped.
+    pub fn set_drop_filter(
+        &mut self,
+        node: NodeId,
+        dev: DeviceId,
+        filter: Option<DropFilter>,
+    ) -> u64 {
+        let port = self.nodes[node.0].devices[dev.index()].inner();
+        let mut lane = port.tx.borrow_mut();
+        lane.filter = filter.map(Filter);
+        core::mem::take(&mut lane.filtered)
     }
 
     /// Starts recording what `node` sends through `dev`.
