@@ -335,8 +335,8 @@ impl Drop for EchoSocket {
 // ---------------------------------------------------------------------------
 
 use microps_core::socket::tcp::{
-    ConnectError, RecvError as TcpRecvError, SendError as TcpSendError, SocketBuffer,
-    State as TcpState, TcpError, TcpSocket,
+    ConnectError, RecvError as TcpRecvError, SackRange, Scoreboard, SendError as TcpSendError,
+    SocketBuffer, State as TcpState, TcpError, TcpSocket,
 };
 
 /// Receive buffer of a hosted TCP socket: the largest window without
@@ -374,10 +374,15 @@ fn connect_error_to_io(e: ConnectError) -> io::Error {
 }
 
 fn new_tcp_socket() -> TcpSocket<'static> {
-    TcpSocket::new(
+    let mut s = TcpSocket::new(
         SocketBuffer::new(vec![0u8; TCP_RX_BUFFER]),
         SocketBuffer::new(vec![0u8; TCP_TX_BUFFER]),
-    )
+    );
+    // RFC 6675 loss recovery with the peer's SACK blocks: a range for every
+    // two segments the send buffer holds.
+    let ranges = Scoreboard::ranges_for(TCP_TX_BUFFER, 536);
+    s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; ranges]));
+    s
 }
 
 /// A TCP listener, like `std::net::TcpListener`: several listening sockets

@@ -10,7 +10,9 @@ use core::net::SocketAddrV4;
 
 use super::parse::Call;
 use super::run::{Runner, Stop, script_time};
-use crate::socket::tcp::{RecvError, SendError, SocketBuffer, State, TcpError, TcpSocket};
+use crate::socket::tcp::{
+    RecvError, SackRange, Scoreboard, SendError, SocketBuffer, State, TcpError, TcpSocket,
+};
 use crate::socket::{IcmpErrorKind, SocketHandle};
 use crate::time::{Duration, Instant};
 
@@ -411,10 +413,13 @@ impl Runner {
     }
 
     fn new_socket(&mut self, o: Opts) -> Result<SocketHandle, Stop> {
-        let s = TcpSocket::new(
+        let mut s = TcpSocket::new(
             SocketBuffer::new(vec![0u8; o.rcvbuf]),
             SocketBuffer::new(vec![0u8; o.sndbuf]),
         );
+        // RFC 6675 recovery, as a Linux socket has it.
+        let ranges = Scoreboard::ranges_for(o.sndbuf, 536);
+        s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; ranges]));
         let h = self
             .sockets
             .add(s)

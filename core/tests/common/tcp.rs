@@ -4,16 +4,21 @@
 use microps_core::phy::FaultConfig;
 use microps_core::sim::{LinkConfig, Network, NodeId};
 use microps_core::socket::SocketHandle;
-use microps_core::socket::tcp::{RecvError, SocketBuffer, State, TcpError, TcpSocket};
+use microps_core::socket::tcp::{
+    RecvError, SackRange, Scoreboard, SocketBuffer, State, TcpError, TcpSocket,
+};
 use microps_core::time::Duration;
 
 use super::*;
 
 pub fn tcp_socket(net: &mut Network, node: NodeId, buf: usize) -> SocketHandle {
-    let s = TcpSocket::new(
+    let mut s = TcpSocket::new(
         SocketBuffer::new(vec![0u8; buf]),
         SocketBuffer::new(vec![0u8; buf]),
     );
+    // RFC 6675 recovery with the SACK blocks the peer sends.
+    let ranges = Scoreboard::ranges_for(buf, 536);
+    s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; ranges]));
     net.node_mut(node).sockets.add(s).unwrap()
 }
 

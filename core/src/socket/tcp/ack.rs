@@ -72,11 +72,22 @@ impl TcpSocket<'_> {
             self.challenge_ack(cx.now, cx.config);
             return ControlFlow::Break(None);
         }
+        let news = self.take_sack_blocks(seg.arrived);
         if ack > self.snd.una {
             let echo = self.ts_echo(seg.arrived);
             self.new_ack(cx.now, cx.config, ack, echo);
-        } else if self.is_duplicate_ack(seg.arrived) {
+        } else if self.is_duplicate_ack(seg.arrived) && (news || !self.sack_sender()) {
+            // RFC 6675 2: with SACK, a duplicate ACK counts only if "the
+            // incoming acknowledgment carries a SACK option that indicates the
+            // receipt of new data" (so does RFC 3042's limited transmit:
+            // "the sender MUST NOT send new segments in response to
+            // duplicate ACKs that contain no new SACK information").
             self.duplicate_ack(ack);
+        }
+        // RFC 6675 5 (3): loss recovery also starts when "IsLost (HighACK +
+        // 1)" says so, before three duplicate ACKs.
+        if self.una_is_lost() {
+            self.enter_recovery(self.snd.una);
         }
         self.update_send_window(seg.arrived);
         ControlFlow::Continue(())
@@ -302,9 +313,14 @@ impl TcpSocket<'_> {
         let flight = (self.snd.max - self.snd.una) as u32;
         // NewReno partial ACK: retransmit the first unacknowledged segment
         // (a full ACK cancels a fast retransmit not yet sent).
-        let partial = self
-            .cc
-            .on_ack(acked_total as u32, ack, flight, u32::from(self.snd_mss));
+        let sack = self.sack_sender();
+        let partial = self.cc.on_ack(
+            acked_total as u32,
+            ack,
+            flight,
+            u32::from(self.snd_mss),
+            sack,
+        );
         self.pending.set(Pending::REXMIT, partial);
         if self.flags.has(Flags::SND_URGENT) && ack >= self.snd.up {
             self.flags.set(Flags::SND_URGENT, false);
@@ -313,15 +329,36 @@ impl TcpSocket<'_> {
 
     fn duplicate_ack(&mut self, ack: SeqNumber) {
         let flight = (self.snd.max - self.snd.una) as u32;
+        let sack = self.sack_sender();
         let action = self
             .cc
-            .on_dup_ack(ack, flight, self.snd.max, u32::from(self.snd_mss));
+            .on_dup_ack(ack, flight, self.snd.max, u32::from(self.snd_mss), sack);
         if action == DupAckAction::FastRetransmit {
-            net_debug!("fast retransmit from {}", self.snd.una);
-            // Retransmit the segment at SND.UNA; Karn: no sample from it.
-            self.pending.set(Pending::REXMIT, true);
-            self.karn_stop_timing();
+            self.fast_retransmit();
         }
+    }
+
+    /// Loss recovery from `ack` if the controller agrees (not below its
+    /// `recover`).
+    fn enter_recovery(&mut self, ack: SeqNumber) {
+        let flight = (self.snd.max - self.snd.una) as u32;
+        let sack = self.sack_sender();
+        if self
+            .cc
+            .enter_recovery(ack, flight, self.snd.max, u32::from(self.snd_mss), sack)
+        {
+            self.fast_retransmit();
+        }
+    }
+
+    /// RFC 5681 3.2 (4), RFC 6675 5 (4.3): "Retransmit the first data
+    /// segment presumed dropped"; with SACK, what follows is NextSeg's.
+    fn fast_retransmit(&mut self) {
+        net_debug!("fast retransmit from {}", self.snd.una);
+        // Retransmit the segment at SND.UNA; Karn: no sample from it.
+        self.pending.set(Pending::REXMIT, true);
+        self.karn_stop_timing();
+        self.high_rxt = self.snd.una;
     }
 
     /// RFC 5961 challenge ACK, at most `challenge_ack_limit` a second for

@@ -103,7 +103,17 @@ impl Controller {
     /// A cumulative ACK `ack` acknowledged `acked` new bytes; `flight` bytes
     /// are still outstanding after it. Returns whether the first
     /// unacknowledged segment must be retransmitted (a NewReno partial ACK).
-    pub(crate) fn on_ack(&mut self, acked: u32, ack: SeqNumber, flight: u32, mss: u32) -> bool {
+    /// With `sack`, recovery is RFC 6675's: a partial ACK neither deflates
+    /// the window nor asks for a retransmission (the scoreboard chooses what
+    /// to send, under cwnd - pipe).
+    pub(crate) fn on_ack(
+        &mut self,
+        acked: u32,
+        ack: SeqNumber,
+        flight: u32,
+        mss: u32,
+        sack: bool,
+    ) -> bool {
         self.dup_acks = 0;
         if self.in_recovery {
             if ack >= self.recover {
@@ -112,6 +122,9 @@ impl Controller {
                 // ssthresh" -- option (1).
                 self.cwnd = self.ssthresh.min(flight.max(mss).saturating_add(mss));
                 self.in_recovery = false;
+                return false;
+            }
+            if sack {
                 return false;
             }
             // Partial acknowledgment: "deflate the congestion window by the
@@ -145,39 +158,78 @@ impl Controller {
 
     /// A duplicate ACK `ack` (RFC 5681 3.2): `flight` bytes outstanding,
     /// `snd_max` the highest sequence number sent plus one.
+    /// With `sack`, RFC 6675's recovery: no inflation by duplicate ACKs
+    /// (the pipe counts what left the network).
     pub(crate) fn on_dup_ack(
         &mut self,
         ack: SeqNumber,
         flight: u32,
         snd_max: SeqNumber,
         mss: u32,
+        sack: bool,
     ) -> DupAckAction {
         self.dup_acks = self.dup_acks.saturating_add(1);
         if self.in_recovery {
             // "(5) For each additional duplicate ACK received (after the
             // third), cwnd MUST be incremented by SMSS."
-            self.cwnd = self.cwnd.saturating_add(mss);
+            if !sack {
+                self.cwnd = self.cwnd.saturating_add(mss);
+            }
             return DupAckAction::Nothing;
         }
         if self.dup_acks != 3 {
             return DupAckAction::Nothing;
         }
+        if self.enter_recovery(ack, flight, snd_max, mss, sack) {
+            DupAckAction::FastRetransmit
+        } else {
+            DupAckAction::Nothing
+        }
+    }
+
+    /// Loss detected at `ack` (the third duplicate ACK, or RFC 6675's
+    /// IsLost(HighACK + 1)): fast recovery begins, unless the ACK is below
+    /// `recover`. Returns whether it began (the segment at SND.UNA is then
+    /// to be retransmitted).
+    pub(crate) fn enter_recovery(
+        &mut self,
+        ack: SeqNumber,
+        flight: u32,
+        snd_max: SeqNumber,
+        mss: u32,
+        sack: bool,
+    ) -> bool {
+        if self.in_recovery {
+            return false;
+        }
         // RFC 6582 3.2 step 2: "If not [covering more than recover], the TCP
         // does not enter fast retransmit and does not reset ssthresh."
         if ack < self.recover {
-            return DupAckAction::Nothing;
+            return false;
         }
         // "the value of recover is incremented to the value of the highest
-        // sequence number transmitted by the TCP so far."
+        // sequence number transmitted by the TCP so far" (RFC 6675 4.1:
+        // "RecoveryPoint = HighData").
         self.recover = snd_max;
         if self.algo == Congestion::NewReno {
             // RFC 5681 3.2: "(2) ssthresh = max (FlightSize / 2, 2*SMSS)" and
-            // "(3) ... set cwnd to ssthresh plus 3*SMSS."
+            // "(3) ... set cwnd to ssthresh plus 3*SMSS"; RFC 6675 5 (4.2):
+            // "cwnd = ssthresh" (the pipe accounts for what left).
             self.ssthresh = (flight / 2).max(2 * mss);
-            self.cwnd = self.ssthresh.saturating_add(3 * mss);
+            self.cwnd = if sack {
+                self.ssthresh
+            } else {
+                self.ssthresh.saturating_add(3 * mss)
+            };
             self.in_recovery = true;
         }
-        DupAckAction::FastRetransmit
+        true
+    }
+
+    /// Duplicate ACKs since the last new one (RFC 3042's limited transmit
+    /// looks at the first two).
+    pub(crate) fn dup_acks(&self) -> u8 {
+        if self.in_recovery { 0 } else { self.dup_acks }
     }
 
     /// The retransmission timer fired with `flight` bytes outstanding
@@ -246,7 +298,7 @@ mod tests {
         c.start(SeqNumber(0), 1460, true);
         assert_eq!(c.window(), 1460);
         assert_eq!(c.ssthresh, u32::MAX, "slow start continues");
-        c.on_ack(1460, SeqNumber(1461), 0, 1460);
+        c.on_ack(1460, SeqNumber(1461), 0, 1460, false);
         assert_eq!(c.window(), 2920);
     }
 
@@ -255,16 +307,16 @@ mod tests {
         let mut c = started();
         c.ssthresh = 6000;
         let w0 = c.window();
-        c.on_ack(1000, SeqNumber(1000), 0, MSS);
+        c.on_ack(1000, SeqNumber(1000), 0, MSS, false);
         assert_eq!(c.window(), w0 + 1000, "slow start: one MSS per ACK");
-        c.on_ack(5000, SeqNumber(6000), 0, MSS);
+        c.on_ack(5000, SeqNumber(6000), 0, MSS, false);
         assert_eq!(c.window(), w0 + 2000, "at most one MSS per ACK");
         while c.cwnd < c.ssthresh {
-            c.on_ack(1000, SeqNumber(7000), 0, MSS);
+            c.on_ack(1000, SeqNumber(7000), 0, MSS, false);
         }
         let w = c.cwnd;
         for _ in 0..(w / 1000) {
-            c.on_ack(1000, SeqNumber(8000), 0, MSS);
+            c.on_ack(1000, SeqNumber(8000), 0, MSS, false);
         }
         assert_eq!(c.cwnd, w + 1000, "one MSS per window of ACKs");
     }
@@ -275,22 +327,28 @@ mod tests {
         c.cwnd = 10_000;
         let una = SeqNumber(10_000);
         let max = SeqNumber(20_000);
-        assert_eq!(c.on_dup_ack(una, 10_000, max, MSS), DupAckAction::Nothing);
-        assert_eq!(c.on_dup_ack(una, 10_000, max, MSS), DupAckAction::Nothing);
         assert_eq!(
-            c.on_dup_ack(una, 10_000, max, MSS),
+            c.on_dup_ack(una, 10_000, max, MSS, false),
+            DupAckAction::Nothing
+        );
+        assert_eq!(
+            c.on_dup_ack(una, 10_000, max, MSS, false),
+            DupAckAction::Nothing
+        );
+        assert_eq!(
+            c.on_dup_ack(una, 10_000, max, MSS, false),
             DupAckAction::FastRetransmit
         );
         assert_eq!(c.ssthresh, 5000);
         assert_eq!(c.cwnd, 8000, "ssthresh + 3 MSS");
-        c.on_dup_ack(una, 10_000, max, MSS);
+        c.on_dup_ack(una, 10_000, max, MSS, false);
         assert_eq!(c.cwnd, 9000, "inflated per further duplicate");
         // A partial ACK retransmits and deflates.
-        assert!(c.on_ack(2000, SeqNumber(12_000), 8000, MSS));
+        assert!(c.on_ack(2000, SeqNumber(12_000), 8000, MSS, false));
         assert_eq!(c.cwnd, 8000);
         assert!(c.in_recovery());
         // The full ACK ends recovery.
-        assert!(!c.on_ack(8000, SeqNumber(20_000), 0, MSS));
+        assert!(!c.on_ack(8000, SeqNumber(20_000), 0, MSS, false));
         assert!(!c.in_recovery());
         assert_eq!(c.cwnd, 2000, "min(ssthresh, max(flight, mss) + mss)");
     }
@@ -307,7 +365,7 @@ mod tests {
         // recover: no fast retransmit, ssthresh untouched.
         for _ in 0..5 {
             assert_eq!(
-                c.on_dup_ack(SeqNumber(15_000), 10_000, SeqNumber(30_000), MSS),
+                c.on_dup_ack(SeqNumber(15_000), 10_000, SeqNumber(30_000), MSS, false),
                 DupAckAction::Nothing
             );
         }
@@ -315,12 +373,12 @@ mod tests {
         assert!(!c.in_recovery());
         // Once SND.UNA passes recover, three duplicates enter fast
         // retransmit again.
-        c.on_ack(15_000, SeqNumber(30_000), 5000, MSS);
+        c.on_ack(15_000, SeqNumber(30_000), 5000, MSS, false);
         for _ in 0..2 {
-            c.on_dup_ack(SeqNumber(30_000), 5000, SeqNumber(35_000), MSS);
+            c.on_dup_ack(SeqNumber(30_000), 5000, SeqNumber(35_000), MSS, false);
         }
         assert_eq!(
-            c.on_dup_ack(SeqNumber(30_000), 5000, SeqNumber(35_000), MSS),
+            c.on_dup_ack(SeqNumber(30_000), 5000, SeqNumber(35_000), MSS, false),
             DupAckAction::FastRetransmit
         );
         assert!(c.in_recovery());
@@ -344,13 +402,13 @@ mod tests {
         let mut ack = SeqNumber(0);
         for _ in 0..3072 {
             ack += 1 << 20;
-            c.on_ack(1 << 20, ack, 0, MSS);
+            c.on_ack(1 << 20, ack, 0, MSS, false);
         }
         for _ in 0..2 {
-            c.on_dup_ack(ack, 10_000, ack + 10_000, MSS);
+            c.on_dup_ack(ack, 10_000, ack + 10_000, MSS, false);
         }
         assert_eq!(
-            c.on_dup_ack(ack, 10_000, ack + 10_000, MSS),
+            c.on_dup_ack(ack, 10_000, ack + 10_000, MSS, false),
             DupAckAction::FastRetransmit
         );
     }

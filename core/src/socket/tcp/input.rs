@@ -231,6 +231,8 @@ impl TcpSocket<'_> {
         self.take_window_scale(cx, options);
         self.take_syn_timestamps(cx, options);
         self.take_sack_permitted(cx, options);
+        self.flags
+            .set(Flags::LIMITED_TRANSMIT, cx.config.limited_transmit);
     }
 
     /// RFC 2018 2: "The SACK-permitted option ... may be sent in a SYN by a

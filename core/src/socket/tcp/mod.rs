@@ -49,8 +49,10 @@ mod congestion;
 mod icmp;
 pub mod input;
 mod output;
+mod recovery;
 mod rtt;
 mod sack;
+mod scoreboard;
 mod timeout;
 pub mod timer;
 mod timestamps;
@@ -62,6 +64,7 @@ mod tests;
 pub use congestion::Congestion;
 pub use output::Segment;
 pub use rtt::RttEstimator;
+pub use scoreboard::{SackRange, Scoreboard};
 pub use timer::{Timer, TimerSet, TimerTable};
 
 use congestion::Controller;
@@ -345,6 +348,10 @@ pub struct TcpConfig {
     /// RFC 2883 D-SACK: with SACK agreed, a duplicate segment is reported
     /// in the first SACK block (on, as Linux's `tcp_dsack`).
     pub dsack: bool,
+    /// RFC 3042 limited transmit: the first two duplicate ACKs each let one
+    /// new segment out beyond cwnd (on; RFC 3042's SHOULD), so that a small
+    /// window still gets the three duplicates fast retransmit needs.
+    pub limited_transmit: bool,
 }
 
 /// Which of RFC 5961's mitigations run (all, by default). Each one off
@@ -407,6 +414,7 @@ impl Default for TcpConfig {
             timestamps: true,
             sack: true,
             dsack: true,
+            limited_transmit: true,
         }
     }
 }
@@ -572,6 +580,9 @@ bitset! {
         SACK_OK = 17,
         /// A D-SACK block (`sack.dup`) goes first in the next ACK.
         DSACK = 18,
+        /// RFC 3042 limited transmit (from [`TcpConfig::limited_transmit`]
+        /// when the connection opened).
+        LIMITED_TRANSMIT = 19,
     }
 }
 
@@ -703,6 +714,11 @@ pub struct TcpSocket<'a> {
     pub(crate) ts: TsVars,
     /// RFC 2018 and 2883 SACK blocks to report (with [`Flags::SACK_OK`]).
     pub(crate) sack: SackVars,
+    /// The blocks the peer reported, for RFC 6675 recovery (storage the
+    /// caller gives, [`TcpSocket::set_scoreboard`]).
+    pub(crate) scoreboard: Scoreboard<'a>,
+    /// RFC 6675's HighRxt, one past: the end of the last retransmission.
+    pub(crate) high_rxt: SeqNumber,
     /// The IP identifier of the next segment (see [`Segment::ident`]).
     pub(crate) ip_ident: u16,
     pub(crate) error: Option<TcpError>,
@@ -713,11 +729,14 @@ pub struct TcpSocket<'a> {
 /// The TCP socket's size on 32-bit targets, kept from growing back
 /// unnoticed (the build for thumbv7em fails above it): 304 bytes after the
 /// TCP second pass, 312 with window scaling, 352 with timestamps (12 bytes)
-/// and the SACK and D-SACK blocks to report (21 bytes) (the TCP at full
-/// speed work may grow it to 384 for its state, in steps of the 8-byte
-/// alignment).
-#[cfg(target_pointer_width = "32")]
-const _: () = assert!(core::mem::size_of::<TcpSocket<'static>>() <= 352);
+/// and the SACK and D-SACK blocks to report (21 bytes), 368 with the
+/// scoreboard's slice and HighRxt (376 with `alloc`, where the slice may be
+/// a `Vec`). The TCP at full speed work may grow it to 384, in steps of the
+/// 8-byte alignment.
+#[cfg(all(target_pointer_width = "32", not(feature = "alloc")))]
+const _: () = assert!(core::mem::size_of::<TcpSocket<'static>>() <= 368);
+#[cfg(all(target_pointer_width = "32", feature = "alloc"))]
+const _: () = assert!(core::mem::size_of::<TcpSocket<'static>>() <= 376);
 
 impl<'a> TcpSocket<'a> {
     /// A closed socket over these receive and transmit buffers.
@@ -759,6 +778,8 @@ impl<'a> TcpSocket<'a> {
             wscale: None,
             ts: TsVars::default(),
             sack: SackVars::default(),
+            scoreboard: Scoreboard::default(),
+            high_rxt: SeqNumber(0),
             ip_ident: 0,
             error: None,
             soft_error: None,
@@ -922,6 +943,12 @@ impl<'a> TcpSocket<'a> {
     /// Whether the connection is in fast recovery (RFC 5681 3.2).
     pub fn in_fast_recovery(&self) -> bool {
         self.cc.in_recovery()
+    }
+
+    /// Bytes sent and not yet acknowledged (SND.MAX - SND.UNA, SYN and FIN
+    /// included).
+    pub fn bytes_in_flight(&self) -> usize {
+        self.snd.max - self.snd.una
     }
 
     /// The MSS this side sends with.

@@ -126,7 +126,10 @@ impl TcpSocket<'_> {
     /// or data can be sent, else the earliest timer (`None`: nothing is
     /// scheduled).
     pub fn poll_at(&self, now: Instant) -> Option<Instant> {
-        if self.pending.any() || self.plan_data(false).sends() {
+        if self.pending.any()
+            || self.plan_data(false).sends()
+            || self.plan_sack_retransmit().is_some()
+        {
             return Some(now);
         }
         self.timers.next()
@@ -211,9 +214,8 @@ impl TcpSocket<'_> {
         let sent = self.snd.nxt - self.data_seq_start();
         let queued = self.tx.len();
         let avail = queued.saturating_sub(sent);
-        let window = self.snd.wnd.min(self.cc.window()) as usize;
         let inflight = self.snd.nxt - self.snd.una;
-        let usable = window.saturating_sub(inflight);
+        let usable = self.usable_window(inflight);
         let mss = self.mss();
         let fin_pending = self.flags.has(Flags::FIN_QUEUED) && self.snd.nxt <= self.fin_seq();
         let mut len = avail.min(usable).min(mss);
@@ -246,6 +248,58 @@ impl TcpSocket<'_> {
             blocked = Blocked::Window;
         }
         Plan { len, fin, blocked }
+    }
+
+    /// What may be sent beyond SND.NXT: the peer's window less what is in
+    /// flight, and what congestion control allows: in RFC 6675 recovery
+    /// cwnd less the pipe; otherwise cwnd less the flight, plus RFC 3042's
+    /// limited transmit ("a TCP SHOULD send a segment of previously unsent
+    /// data in response to each of the first two duplicate acknowledgments
+    /// ... the amount of outstanding data would remain less than or equal to
+    /// the congestion window plus 2 segments").
+    /// (Only new data: not what goes again after a timeout.)
+    fn usable_window(&self, inflight: usize) -> usize {
+        let rwnd = (self.snd.wnd as usize).saturating_sub(inflight);
+        let cwnd = self.cc.window() as usize;
+        let room = if self.in_sack_recovery() {
+            cwnd.saturating_sub(self.pipe())
+        } else {
+            let new_data = self.snd.nxt == self.snd.max;
+            let dups = if self.flags.has(Flags::LIMITED_TRANSMIT) && new_data {
+                self.cc.dup_acks().min(2)
+            } else {
+                0
+            };
+            let limited = usize::from(dups) * self.mss();
+            cwnd.saturating_add(limited).saturating_sub(inflight)
+        };
+        rwnd.min(room)
+    }
+
+    /// RFC 6675 5 (C): "If cwnd - pipe >= 1 SMSS, the sender SHOULD
+    /// transmit one or more segments": a retransmission NextSeg chooses
+    /// (rules (1) and (3); rule (2), new data, is `plan_data`'s), as the
+    /// sequence number, the data bytes and whether the FIN goes again.
+    pub(crate) fn plan_sack_retransmit(&self) -> Option<(SeqNumber, usize, bool)> {
+        if !self.in_sack_recovery() || !self.state.may_transmit() {
+            return None;
+        }
+        let mss = self.mss();
+        if (self.cc.window() as usize).saturating_sub(self.pipe()) < mss {
+            return None;
+        }
+        let new_data = self.plan_data(false).len > 0;
+        let (s, len) = self.next_segment(new_data)?;
+        let fin_sent = self.flags.has(Flags::FIN_SENT);
+        let fin_seq = self.fin_seq();
+        let data_end = if fin_sent { fin_seq } else { self.snd.max };
+        let data = if s < data_end {
+            (data_end - s).min(len).min(mss)
+        } else {
+            0
+        };
+        let fin = fin_sent && s + data == fin_seq && fin_seq < s + len;
+        (data > 0 || fin).then_some((s, data, fin))
     }
 
     /// CLOSE in SYN-RECEIVED with nothing queued: "form a FIN segment and
@@ -405,6 +459,10 @@ impl TcpSocket<'_> {
         let is_new = seq == self.snd.max;
         let end = seq + len;
         self.snd.nxt = end;
+        if !is_new {
+            // RFC 6675's HighRxt.
+            self.high_rxt = self.high_rxt.max(end);
+        }
         if self.snd.max < end {
             self.snd.max = end;
         }
@@ -486,6 +544,9 @@ impl TcpSocket<'_> {
         {
             return Some(sent);
         }
+        if let Some((seq, len, fin)) = self.plan_sack_retransmit() {
+            return Some(self.retransmit_at(now, seq, len, fin, emit));
+        }
         let force = self.pending.has(Pending::FORCE);
         let plan = self.plan_data(force);
         if !plan.sends() {
@@ -522,21 +583,39 @@ impl TcpSocket<'_> {
     /// unsent data" when cwnd allows). `None` if there is nothing to
     /// retransmit.
     fn retransmit_una(&mut self, now: Instant, emit: Emit<'_>) -> Option<bool> {
-        let resume = self.snd.nxt;
         let sent_data = (self.snd.max - self.snd.una).min(self.tx.len());
-        let len = sent_data.min(self.mss());
+        let mut len = sent_data.min(self.mss());
+        if let Some((_, end)) = self.scoreboard.holes(self.snd.una, self.snd.max).next() {
+            // Not into what the receiver SACKed.
+            len = len.min(end - self.snd.una);
+        }
         let fin = self.flags.has(Flags::FIN_SENT) && self.fin_seq() == self.snd.una + len;
         if len == 0 && !fin {
             self.pending.set(Pending::REXMIT, false);
             return None;
         }
-        self.snd.nxt = self.snd.una;
-        let sent = self.emit_data(now, len, fin, Kind::Data, emit);
+        let sent = self.retransmit_at(now, self.snd.una, len, fin, emit);
         if sent {
             self.pending.set(Pending::REXMIT, false);
         }
-        self.snd.nxt = self.snd.nxt.max(resume);
         Some(sent)
+    }
+
+    /// Sends `len` bytes from `seq` again (and the FIN after them if
+    /// `fin`); SND.NXT stays where it was.
+    fn retransmit_at(
+        &mut self,
+        now: Instant,
+        seq: SeqNumber,
+        len: usize,
+        fin: bool,
+        emit: Emit<'_>,
+    ) -> bool {
+        let resume = self.snd.nxt;
+        self.snd.nxt = seq;
+        let sent = self.emit_data(now, len, fin, Kind::Data, emit);
+        self.snd.nxt = self.snd.nxt.max(resume);
+        sent
     }
 
     /// RFC 9293 3.8.6.1: the zero-window probe carries the first

@@ -133,6 +133,7 @@ impl TcpSocket<'_> {
         self.snd.nxt = self.snd.una;
         self.pending.set(Pending::REXMIT, false);
         self.karn_stop_timing();
+        self.forget_sack_blocks();
         if self.ts_agreed() {
             // Echoes older than this are no samples while backed off.
             self.rtt_sent_us = self.ts.tsval(now);

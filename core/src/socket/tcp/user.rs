@@ -16,7 +16,7 @@ use crate::socket::ListenEndpoint;
 use crate::time::{Duration, Instant};
 use crate::wire::{Ipv4Address, SeqNumber};
 
-impl TcpSocket<'_> {
+impl<'a> TcpSocket<'a> {
     /// Turns Nagle's algorithm on or off (`TCP_NODELAY` is off).
     pub fn set_nagle_enabled(&mut self, on: bool) {
         self.flags.set(Flags::NO_DELAY, !on);
@@ -78,6 +78,22 @@ impl TcpSocket<'_> {
     /// now on; the congestion window carries over.
     pub fn set_congestion(&mut self, algo: Congestion) {
         self.cc.set_algorithm(algo);
+    }
+
+    /// Gives the socket storage for the SACK blocks its peer reports (RFC
+    /// 6675 loss recovery; see [`Scoreboard`](super::Scoreboard) for how
+    /// many ranges a window needs, 8 bytes each). Without one (the
+    /// default), the blocks are ignored and recovery is NewReno's. Takes
+    /// effect for the next connection; the current one's blocks are
+    /// forgotten.
+    ///
+    /// ```
+    /// use microps_core::socket::tcp::{SackRange, Scoreboard, SocketBuffer, TcpSocket};
+    /// let mut s = TcpSocket::new(SocketBuffer::new(vec![0; 4096]), SocketBuffer::new(vec![0; 4096]));
+    /// s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; 32]));
+    /// ```
+    pub fn set_scoreboard(&mut self, scoreboard: super::Scoreboard<'a>) {
+        self.scoreboard = scoreboard;
     }
 
     /// The application lets go of the socket (Linux calls such a socket an
@@ -181,6 +197,8 @@ impl TcpSocket<'_> {
         self.wscale = None;
         self.ts = super::TsVars::default();
         self.sack = super::SackVars::default();
+        self.scoreboard.clear();
+        self.high_rxt = SeqNumber(0);
         self.error = None;
         self.soft_error = None;
         self.remote = SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0);

@@ -2,7 +2,9 @@
 //! TCP socket each, over a [`Port`].
 
 use microps_core::iface::{Stack, StackConfig, StackStorage};
-use microps_core::socket::tcp::{Congestion, SocketBuffer, State, TcpSocket};
+use microps_core::socket::tcp::{
+    Congestion, SackRange, Scoreboard, SocketBuffer, State, TcpSocket,
+};
 use microps_core::socket::{SocketHandle, SocketSet, SocketSlot};
 use microps_core::time::Instant;
 use microps_core::wire::Ipv4Address;
@@ -50,6 +52,8 @@ impl Ours {
         if !reno {
             s.set_congestion(Congestion::None);
         }
+        let ranges = Scoreboard::ranges_for(buffer, 536);
+        s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; ranges]));
         let tcp = sockets.add(s).unwrap();
         Ours {
             stack,

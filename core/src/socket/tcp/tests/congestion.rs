@@ -5,7 +5,10 @@ use super::*;
 
 #[test]
 fn rfc5681_fast_retransmit_and_rfc6582_partial_ack() {
-    let mut h = connected_with(8192, 16384, ISS, IRS, Some(1000), 65535);
+    let mut h = H::new(8192, 16384);
+    // RFC 5681 alone: RFC 3042's limited transmit has its own test.
+    h.cfg.limited_transmit = false;
+    let mut h = connected_with_harness(h, ISS, IRS, Some(1000), 65535);
     assert_eq!(h.s.congestion_window(), 4000);
     let d = bytes(16000);
     assert_eq!(h.s.send_slice(&d), Ok(16000));
@@ -216,4 +219,38 @@ fn rfc5681_4_2_one_duplicate_ack_per_out_of_order_segment_in_one_poll() {
     assert_eq!(h.out(), vec![]);
     assert_eq!(h.rx(&data(IRS + 1, ISS + 1, &bytes(100))), None);
     assert_eq!(h.out(), vec![exp_ack(ISS + 1, IRS + 501, 8192 - 500)]);
+}
+
+#[test]
+fn rfc3042_limited_transmit_sends_a_new_segment_on_each_of_two_duplicates() {
+    // "a TCP SHOULD send a segment of previously unsent data in response to
+    // each of the first two duplicate acknowledgments that arrive at the
+    // sender, if the receiver's advertised window allows the transmission
+    // of the segment and the amount of outstanding data would remain less
+    // than or equal to the congestion window plus 2*SMSS bytes".
+    let mut h = connected_with(8192, 16384, ISS, IRS, Some(1000), 65535);
+    let d = bytes(16000);
+    h.s.send_slice(&d).must();
+    let s = ISS + 1;
+    assert_eq!(h.out().len(), 4, "cwnd 4000");
+    let dup = ack(IRS + 1, s, 65535);
+    h.rx(&dup);
+    let o = h.out();
+    assert_eq!(o, vec![exp(s + 4000, IRS + 1, ACK, 8192, &d[4000..5000])]);
+    h.rx(&dup);
+    let o = h.out();
+    assert_eq!(o, vec![exp(s + 5000, IRS + 1, ACK, 8192, &d[5000..6000])]);
+    // The third: fast retransmit, no more limited transmit.
+    h.rx(&dup);
+    assert!(h.s.in_fast_recovery());
+    assert_eq!(h.out(), vec![exp(s, IRS + 1, ACK, 8192, &d[..1000])]);
+    // Off: the two duplicates send nothing.
+    let mut h = H::new(8192, 16384);
+    h.cfg.limited_transmit = false;
+    let mut h = connected_with_harness(h, ISS, IRS, Some(1000), 65535);
+    h.s.send_slice(&d).must();
+    assert_eq!(h.out().len(), 4);
+    h.rx(&dup);
+    h.rx(&dup);
+    assert_eq!(h.out(), vec![]);
 }

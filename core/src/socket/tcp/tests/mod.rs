@@ -395,7 +395,18 @@ pub(super) fn connected_with(
     peer_mss: Option<u16>,
     peer_wnd: u16,
 ) -> H {
-    let mut h = H::new(rx, tx);
+    connected_with_harness(H::new(rx, tx), iss, irs, peer_mss, peer_wnd)
+}
+
+/// [`connected_with`] from a harness whose settings the test chose.
+pub(super) fn connected_with_harness(
+    mut h: H,
+    iss: u32,
+    irs: u32,
+    peer_mss: Option<u16>,
+    peer_wnd: u16,
+) -> H {
+    let rx = h.s.recv_capacity();
     h.connect(iss).must();
     assert_eq!(h.s.state(), State::SynSent);
     let o = h.out();

@@ -1,0 +1,303 @@
+//! The sender's SACK scoreboard (RFC 6675 section 3): which bytes beyond
+//! SND.UNA the receiver has reported holding, in storage the caller gives
+//! each connection.
+//!
+//! The scoreboard keeps the SACKed ranges, sorted and disjoint, between
+//! SND.UNA and SND.MAX. Everything RFC 6675 asks of it follows from them:
+//! IsLost (section 4: "DupThresh discontiguous SACKed sequences have
+//! arrived above 'SeqNum' or more than (DupThresh - 1) * SMSS bytes with
+//! sequence numbers greater than 'SeqNum' have been SACKed"), the pipe
+//! (SetPipe), and NextSeg's first lost hole. Every hole between two ranges
+//! has the same ranges above it, so a hole is lost or not as a whole, and
+//! the lost ones are all those below one point, [`Scoreboard::lost_below`].
+//!
+//! Each range is 8 bytes ([`SackRange`]). A flight of `n` segments holds at
+//! most `n / 2` ranges (every SACKed range has an unSACKed one beside it),
+//! so 32 ranges cover a 64 KiB window of 1448-byte segments with room to
+//! spare. When the storage is full, a new range is kept only if it is
+//! lower than the highest one held, which is then forgotten: the data it
+//! covered counts as not SACKed, so the worst a full scoreboard does is
+//! resend what the receiver has (never skip what it lacks). SACKed data
+//! stays in the send buffer until it is cumulatively acknowledged, since
+//! the receiver may renege (RFC 2018 section 8).
+
+use managed::ManagedSlice;
+
+use crate::wire::SeqNumber;
+
+/// One SACKed range `[start, end)` of a scoreboard's storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SackRange {
+    pub(crate) start: SeqNumber,
+    pub(crate) end: SeqNumber,
+}
+
+impl SackRange {
+    /// An unused slot, to fill storage with.
+    ///
+    /// ```
+    /// use microps_core::socket::tcp::{SackRange, Scoreboard};
+    /// let sb = Scoreboard::new(vec![SackRange::EMPTY; 32]);
+    /// assert_eq!(sb.capacity(), 32);
+    /// ```
+    pub const EMPTY: SackRange = SackRange {
+        start: SeqNumber(0),
+        end: SeqNumber(0),
+    };
+}
+
+/// The SACKed ranges of one connection (see the [module
+/// documentation](self)). Without storage (the default) the blocks the
+/// peer sends are ignored and loss recovery is NewReno's.
+#[derive(Debug)]
+pub struct Scoreboard<'a> {
+    ranges: ManagedSlice<'a, SackRange>,
+    len: u16,
+}
+
+impl Default for Scoreboard<'_> {
+    fn default() -> Self {
+        Scoreboard::new(&mut [][..])
+    }
+}
+
+/// RFC 6675's DupThresh.
+const DUP_THRESH: usize = 3;
+
+impl<'a> Scoreboard<'a> {
+    /// A scoreboard over `storage` (its length is the capacity, at most
+    /// 65535 ranges).
+    pub fn new<S: Into<ManagedSlice<'a, SackRange>>>(storage: S) -> Self {
+        Scoreboard {
+            ranges: storage.into(),
+            len: 0,
+        }
+    }
+
+    /// The ranges a send buffer of `bytes` may need with segments of
+    /// `mss`: one for every two segments in flight, and one more.
+    ///
+    /// ```
+    /// use microps_core::socket::tcp::Scoreboard;
+    /// assert_eq!(Scoreboard::ranges_for(64 * 1024, 1448), 24);
+    /// ```
+    pub const fn ranges_for(bytes: usize, mss: usize) -> usize {
+        let segments = bytes.div_ceil(if mss == 0 { 1 } else { mss });
+        segments / 2 + 1
+    }
+
+    /// How many ranges it can hold.
+    pub fn capacity(&self) -> usize {
+        self.ranges.len().min(usize::from(u16::MAX))
+    }
+
+    /// The ranges held, in order.
+    pub(crate) fn held(&self) -> &[SackRange] {
+        self.ranges.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// Forgets every range (after a retransmission timeout, or a new
+    /// connection).
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Bytes SACKed.
+    #[cfg(test)]
+    pub(crate) fn sacked_bytes(&self) -> usize {
+        self.held().iter().map(|r| r.end - r.start).sum()
+    }
+
+    /// Whether `seq` is SACKed.
+    pub(crate) fn is_sacked(&self, seq: SeqNumber) -> bool {
+        self.held().iter().any(|r| r.start <= seq && seq < r.end)
+    }
+
+    /// SND.UNA moved to `una`: what is below it is acknowledged.
+    pub(crate) fn acknowledge(&mut self, una: SeqNumber) {
+        let n = usize::from(self.len);
+        let Some(ranges) = self.ranges.get_mut(..n) else {
+            return;
+        };
+        let gone = ranges.iter().take_while(|r| r.end <= una).count();
+        ranges.copy_within(gone.., 0);
+        self.len = (n - gone) as u16;
+        if let Some(first) = self.ranges.first_mut()
+            && self.len > 0
+            && first.start < una
+        {
+            first.start = una;
+        }
+    }
+
+    /// Takes a block `[start, end)` the receiver reported, cut to `[una,
+    /// max)`. Returns whether it said anything new.
+    pub(crate) fn add(
+        &mut self,
+        una: SeqNumber,
+        max: SeqNumber,
+        start: SeqNumber,
+        end: SeqNumber,
+    ) -> bool {
+        let start = start.max(una);
+        let end = end.min(max);
+        if start >= end || start > max || end < una {
+            return false;
+        }
+        let n = usize::from(self.len);
+        let held = self.held();
+        // The first range that ends at or after `start` (it may merge),
+        // and the first that starts after `end` (it may not).
+        let lo = held.iter().take_while(|r| r.end < start).count();
+        let hi = lo + held.iter().skip(lo).take_while(|r| r.start <= end).count();
+        if hi > lo {
+            // Merges with ranges lo..hi into one.
+            let (Some(first), Some(last)) = (held.get(lo), held.get(hi - 1)) else {
+                return false;
+            };
+            let merged = SackRange {
+                start: first.start.min(start),
+                end: last.end.max(end),
+            };
+            if hi - lo == 1 && merged == *first {
+                return false;
+            }
+            let Some(ranges) = self.ranges.get_mut(..n) else {
+                return false;
+            };
+            if let Some(slot) = ranges.get_mut(lo) {
+                *slot = merged;
+            }
+            ranges.copy_within(hi.., lo + 1);
+            self.len = (n - (hi - lo - 1)) as u16;
+            return true;
+        }
+        // A new range at `lo`: room is made by forgetting the highest one,
+        // unless the new one would be the highest.
+        let cap = self.capacity();
+        if cap == 0 || (n == cap && lo == n) {
+            return false;
+        }
+        let keep = n.min(cap - 1);
+        let Some(ranges) = self.ranges.get_mut(..keep + 1) else {
+            return false;
+        };
+        ranges.copy_within(lo..keep, lo + 1);
+        if let Some(slot) = ranges.get_mut(lo) {
+            *slot = SackRange { start, end };
+        }
+        self.len = (keep + 1) as u16;
+        true
+    }
+
+    /// The point below which every unSACKed byte is lost (IsLost): the
+    /// start of the highest range with DupThresh ranges, or more than
+    /// (DupThresh - 1) * SMSS bytes, at or above it. `None`: nothing lost.
+    pub(crate) fn lost_below(&self, smss: usize) -> Option<SeqNumber> {
+        let mut bytes = 0usize;
+        for (count, r) in self.held().iter().rev().enumerate() {
+            bytes = bytes.saturating_add(r.end - r.start);
+            if count + 1 >= DUP_THRESH || bytes > (DUP_THRESH - 1) * smss {
+                return Some(r.start);
+            }
+        }
+        None
+    }
+
+    /// The holes (unSACKed runs) of `[una, max)`, in order: before each
+    /// range, and after the last.
+    pub(crate) fn holes(
+        &self,
+        una: SeqNumber,
+        max: SeqNumber,
+    ) -> impl Iterator<Item = (SeqNumber, SeqNumber)> + '_ {
+        let held = self.held();
+        let ends = core::iter::once(una).chain(held.iter().map(|r| r.end));
+        let starts = held.iter().map(|r| r.start).chain(core::iter::once(max));
+        ends.zip(starts).filter(|(s, e)| s < e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sb(cap: usize) -> Scoreboard<'static> {
+        Scoreboard::new(alloc::vec![SackRange::EMPTY; cap])
+    }
+
+    fn ranges(s: &Scoreboard<'_>) -> alloc::vec::Vec<(u32, u32)> {
+        s.held().iter().map(|r| (r.start.0, r.end.0)).collect()
+    }
+
+    const UNA: SeqNumber = SeqNumber(1000);
+    const MAX: SeqNumber = SeqNumber(10_000);
+
+    #[test]
+    fn blocks_merge_in_order_and_are_cut_to_the_flight() {
+        let mut s = sb(4);
+        assert!(s.add(UNA, MAX, SeqNumber(3000), SeqNumber(4000)));
+        assert!(s.add(UNA, MAX, SeqNumber(5000), SeqNumber(6000)));
+        assert!(s.add(UNA, MAX, SeqNumber(2000), SeqNumber(2500)));
+        assert_eq!(ranges(&s), [(2000, 2500), (3000, 4000), (5000, 6000)]);
+        assert!(
+            !s.add(UNA, MAX, SeqNumber(3000), SeqNumber(3500)),
+            "nothing new"
+        );
+        // Joins two; adjacent counts as joined.
+        assert!(s.add(UNA, MAX, SeqNumber(4000), SeqNumber(5000)));
+        assert_eq!(ranges(&s), [(2000, 2500), (3000, 6000)]);
+        // Cut to [SND.UNA, SND.MAX); a D-SACK below SND.UNA adds nothing.
+        assert!(s.add(UNA, MAX, SeqNumber(9000), SeqNumber(12_000)));
+        assert!(!s.add(UNA, MAX, SeqNumber(100), SeqNumber(900)));
+        assert_eq!(ranges(&s), [(2000, 2500), (3000, 6000), (9000, 10_000)]);
+        assert_eq!(s.sacked_bytes(), 500 + 3000 + 1000);
+        assert!(s.is_sacked(SeqNumber(3000)) && !s.is_sacked(SeqNumber(6000)));
+        let holes: alloc::vec::Vec<_> = s.holes(UNA, MAX).map(|(a, b)| (a.0, b.0)).collect();
+        assert_eq!(holes, [(1000, 2000), (2500, 3000), (6000, 9000)]);
+    }
+
+    #[test]
+    fn the_cumulative_ack_removes_and_cuts() {
+        let mut s = sb(4);
+        s.add(UNA, MAX, SeqNumber(2000), SeqNumber(3000));
+        s.add(UNA, MAX, SeqNumber(4000), SeqNumber(5000));
+        s.acknowledge(SeqNumber(2500));
+        assert_eq!(ranges(&s), [(2500, 3000), (4000, 5000)]);
+        s.acknowledge(SeqNumber(4500));
+        assert_eq!(ranges(&s), [(4500, 5000)]);
+        s.acknowledge(SeqNumber(5000));
+        assert_eq!(ranges(&s), []);
+    }
+
+    #[test]
+    fn a_full_scoreboard_forgets_the_highest_range_for_a_lower_one() {
+        let mut s = sb(2);
+        s.add(UNA, MAX, SeqNumber(3000), SeqNumber(3100));
+        s.add(UNA, MAX, SeqNumber(5000), SeqNumber(5100));
+        assert!(
+            !s.add(UNA, MAX, SeqNumber(7000), SeqNumber(7100)),
+            "higher: dropped"
+        );
+        assert!(s.add(UNA, MAX, SeqNumber(2000), SeqNumber(2100)));
+        assert_eq!(ranges(&s), [(2000, 2100), (3000, 3100)]);
+        // No storage: nothing is kept.
+        let mut none = Scoreboard::default();
+        assert!(!none.add(UNA, MAX, SeqNumber(2000), SeqNumber(2100)));
+    }
+
+    #[test]
+    fn rfc6675_4_is_lost_with_three_ranges_or_more_than_two_segments_above() {
+        let mss = 1000;
+        let mut s = sb(8);
+        s.add(UNA, MAX, SeqNumber(2000), SeqNumber(3000));
+        s.add(UNA, MAX, SeqNumber(4000), SeqNumber(5000));
+        assert_eq!(s.lost_below(mss), None, "two ranges, 2000 bytes: not yet");
+        s.add(UNA, MAX, SeqNumber(6000), SeqNumber(6001));
+        // Three discontiguous ranges above 1000..2000: lost.
+        assert_eq!(s.lost_below(mss), Some(SeqNumber(2000)));
+        let mut s = sb(8);
+        s.add(UNA, MAX, SeqNumber(2000), SeqNumber(4001));
+        assert_eq!(s.lost_below(mss), Some(SeqNumber(2000)), "more than 2 SMSS");
+    }
+}
