@@ -120,6 +120,13 @@ impl TcpSocket<'_> {
             return false;
         }
         let Some((val, _)) = seg.options.timestamps else {
+            if self.state == State::SynReceived && seg.flags.contains(TcpFlags::SYN) {
+                // The peer's SYN sent again without the option (some
+                // stacks drop options when they retry): the offer is taken
+                // back, as for window scaling, and the SYN answered.
+                self.flags.set(Flags::TS_OK, false);
+                return false;
+            }
             net_debug!("segment without timestamps from {}: dropped", self.remote);
             return true;
         };

@@ -229,3 +229,20 @@ fn rfc2883_a_d_sack_is_reported_once_and_not_when_switched_off() {
     assert_eq!(o.len(), 1, "{o:?}");
     assert_eq!(o[0].options.sack_blocks, [None; 4]);
 }
+
+#[test]
+fn rfc7323_3_2_a_syn_sent_again_without_timestamps_takes_the_offer_back() {
+    // Our SYN,ACK was lost and the peer retries its SYN without options:
+    // it is answered, and without timestamps (the peer no longer offers
+    // them), rather than dropped as a segment that lacks the option.
+    let mut h = H::new(8192, 8192);
+    h.s.listen(LOCAL.port().into()).must();
+    assert_eq!(h.rx(&ts(syn(IRS), 5000, 0)), None);
+    let o = h.out();
+    assert!(o[0].options.timestamps.is_some());
+    h.advance(ms(300));
+    assert_eq!(h.rx(&syn(IRS)), None);
+    let o = h.out();
+    assert_eq!(o.len(), 1, "the SYN,ACK again: {o:?}");
+    assert_eq!((o[0].flags, o[0].options.timestamps), (SYN_ACK, None));
+}
