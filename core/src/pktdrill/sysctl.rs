@@ -196,6 +196,15 @@ impl Runner {
             "microps.tcp.rfc5961_syn" => tcp.rfc5961.syn_challenge = flag()?,
             "microps.tcp.rfc5961_ack" => tcp.rfc5961.ack_check = flag()?,
             "microps.tcp.challenge_ack_limit" => tcp.challenge_ack_limit = small()?,
+            // 10: RFC 6928's initial window; 0: RFC 5681's.
+            "microps.tcp.initial_window" => {
+                tcp.initial_window = match number()? {
+                    0 => crate::socket::tcp::InitialWindow::Rfc5681,
+                    10 => crate::socket::tcp::InitialWindow::Rfc6928,
+                    _ => return Err(unsupported()),
+                }
+            }
+            "microps.tcp.limited_transmit" => tcp.limited_transmit = flag()?,
             _ if ABSENT_HERE.contains(&name) => {}
             _ => return Err(unsupported()),
         }

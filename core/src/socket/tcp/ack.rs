@@ -218,7 +218,12 @@ impl TcpSocket<'_> {
             // an RTO of 3 s.
             self.rtt.syn_timed_out(config.rto_initial, config.rto_max);
         }
-        self.cc.start(self.snd.iss, u32::from(self.snd_mss), lost);
+        self.cc.start(
+            self.snd.iss,
+            u32::from(self.snd_mss),
+            lost,
+            config.initial_window,
+        );
         self.retries = 0;
         self.timers.stop(Timer::Retransmit);
         self.timers.stop(Timer::UserTimeout);

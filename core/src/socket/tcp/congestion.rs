@@ -82,10 +82,14 @@ impl Controller {
     /// SMSS bytes" (RFC 5681 3.1); ssthresh stays high then (a lost SYN
     /// says nothing about the path's capacity). "The variable recover is
     /// initialized to the initial send sequence number" (RFC 6582 3.2).
-    pub(crate) fn start(&mut self, iss: SeqNumber, mss: u32, syn_lost: bool) {
+    pub(crate) fn start(&mut self, iss: SeqNumber, mss: u32, syn_lost: bool, iw: InitialWindow) {
         *self = Controller::new(self.algo);
         self.recover = iss;
-        self.cwnd = if syn_lost { mss } else { initial_window(mss) };
+        self.cwnd = match (syn_lost, iw) {
+            (true, _) => mss,
+            (false, InitialWindow::Rfc5681) => initial_window(mss),
+            (false, InitialWindow::Rfc6928) => initial_window_rfc6928(mss),
+        };
     }
 
     /// The window congestion control allows, in bytes.
@@ -252,6 +256,27 @@ impl Controller {
     }
 }
 
+/// Which initial window a connection starts with (after a lost SYN it is
+/// one segment either way, RFC 5681 3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum InitialWindow {
+    /// RFC 5681 3.1: two to four segments by the MSS (the default).
+    #[default]
+    Rfc5681,
+    /// RFC 6928 (Experimental, Linux's since 2.6.39): "min (10*MSS, max
+    /// (2*MSS, 14600))". The restart window after idle stays RFC 5681's.
+    Rfc6928,
+}
+
+/// RFC 6928 2: "IW = min (10*MSS, max (2*MSS, 14600))", in whole segments:
+/// ten up to an MSS of 1460, then fewer (five of 2920, two of 9000).
+pub(crate) fn initial_window_rfc6928(mss: u32) -> u32 {
+    let bytes = (10 * mss).min((2 * mss).max(14_600));
+    (bytes / mss.max(1)) * mss
+}
+
 /// RFC 5681 3.1's initial window, in whole segments: "If SMSS > 2190
 /// bytes: IW = 2 * SMSS bytes and MUST NOT be more than 2 segments; If
 /// (SMSS > 1095 bytes) and (SMSS <= 2190 bytes): IW = 3 * SMSS bytes and
@@ -271,11 +296,27 @@ pub(crate) fn initial_window(mss: u32) -> u32 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn rfc6928_2_ten_segments_up_to_14600_bytes() {
+        assert_eq!(initial_window_rfc6928(1460), 14_600);
+        assert_eq!(initial_window_rfc6928(1000), 10_000);
+        assert_eq!(initial_window_rfc6928(536), 5360);
+        assert_eq!(initial_window_rfc6928(2920), 14_600);
+        assert_eq!(initial_window_rfc6928(9000), 18_000, "max(2*MSS, 14600)");
+        let mut c = Controller::new(Congestion::NewReno);
+        c.start(SeqNumber(0), 1460, false, InitialWindow::Rfc6928);
+        assert_eq!(c.window(), 14_600);
+        c.start(SeqNumber(0), 1460, true, InitialWindow::Rfc6928);
+        assert_eq!(c.window(), 1460, "after a lost SYN: one segment");
+        c.start(SeqNumber(0), 1460, false, InitialWindow::Rfc5681);
+        assert_eq!(c.window(), 4380);
+    }
+
     const MSS: u32 = 1000;
 
     fn started() -> Controller {
         let mut c = Controller::new(Congestion::NewReno);
-        c.start(SeqNumber(0), MSS, false);
+        c.start(SeqNumber(0), MSS, false, InitialWindow::Rfc5681);
         c
     }
 
@@ -295,7 +336,7 @@ mod tests {
     #[test]
     fn rfc5681_3_1_a_lost_syn_means_one_segment_but_ssthresh_stays_high() {
         let mut c = Controller::new(Congestion::NewReno);
-        c.start(SeqNumber(0), 1460, true);
+        c.start(SeqNumber(0), 1460, true, InitialWindow::Rfc5681);
         assert_eq!(c.window(), 1460);
         assert_eq!(c.ssthresh, u32::MAX, "slow start continues");
         c.on_ack(1460, SeqNumber(1461), 0, 1460, false);
@@ -416,7 +457,7 @@ mod tests {
     #[test]
     fn none_never_limits() {
         let mut c = Controller::new(Congestion::None);
-        c.start(SeqNumber(0), MSS, false);
+        c.start(SeqNumber(0), MSS, false, InitialWindow::Rfc5681);
         c.on_timeout(100, SeqNumber(100), MSS);
         assert_eq!(c.window(), u32::MAX);
     }

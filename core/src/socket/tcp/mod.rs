@@ -61,7 +61,7 @@ mod user;
 #[cfg(test)]
 mod tests;
 
-pub use congestion::Congestion;
+pub use congestion::{Congestion, InitialWindow};
 pub use output::Segment;
 pub use rtt::RttEstimator;
 pub use scoreboard::{SackRange, Scoreboard};
@@ -352,6 +352,9 @@ pub struct TcpConfig {
     /// new segment out beyond cwnd (on; RFC 3042's SHOULD), so that a small
     /// window still gets the three duplicates fast retransmit needs.
     pub limited_transmit: bool,
+    /// The initial congestion window: RFC 5681's two to four segments (the
+    /// default), or RFC 6928's ten ([`InitialWindow::Rfc6928`], as Linux).
+    pub initial_window: InitialWindow,
 }
 
 /// Which of RFC 5961's mitigations run (all, by default). Each one off
@@ -415,6 +418,7 @@ impl Default for TcpConfig {
             sack: true,
             dsack: true,
             limited_transmit: true,
+            initial_window: InitialWindow::Rfc5681,
         }
     }
 }
