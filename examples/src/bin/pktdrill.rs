@@ -1,7 +1,8 @@
 //! `pktdrill [--strict|--portable] [-v] SCRIPT...`: runs packetdrill scripts
 //! against a microps stack in virtual time and prints one line per script
 //! and `N passed, M failed, K skipped`. Exits 1 if any script failed, 2 on
-//! bad usage or an unreadable file.
+//! bad usage, an unreadable file, or output that cannot be written (a
+//! closed pipe, as `| head` leaves: the run stops there, without a panic).
 //!
 //! `--strict` (the default) compares every field a script writes;
 //! `--portable` is for scripts written for another stack (option order, the
@@ -9,6 +10,7 @@
 //! prints each event as it ran, with the segments the stack sent written as
 //! script lines.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use microps_core::pktdrill::{Mode, Outcome, run_script_traced};
@@ -39,6 +41,13 @@ fn main() -> ExitCode {
         return usage();
     }
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut stdout = std::io::stdout().lock();
+    let mut out = |line: &str| {
+        writeln!(stdout, "{line}").map_err(|e| {
+            eprintln!("pktdrill: stdout: {e}");
+            ExitCode::from(2)
+        })
+    };
     for file in &files {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
@@ -50,25 +59,34 @@ fn main() -> ExitCode {
         let (outcome, trace) = run_script_traced(&text, mode);
         if verbose {
             for line in &trace {
-                println!("{line}");
+                if let Err(code) = out(line) {
+                    return code;
+                }
             }
         }
-        match &outcome {
+        let line = match &outcome {
             Outcome::Passed => {
                 passed += 1;
-                println!("PASS {file}");
+                format!("PASS {file}")
             }
             Outcome::Failed(f) => {
                 failed += 1;
-                println!("FAIL {file}: {f}");
+                format!("FAIL {file}: {f}")
             }
             Outcome::Skipped(why) => {
                 skipped += 1;
-                println!("SKIP {file}: unsupported {why}");
+                format!("SKIP {file}: unsupported {why}")
             }
+        };
+        if let Err(code) = out(&line) {
+            return code;
         }
     }
-    println!("{passed} passed, {failed} failed, {skipped} skipped");
+    if let Err(code) = out(&format!(
+        "{passed} passed, {failed} failed, {skipped} skipped"
+    )) {
+        return code;
+    }
     if failed > 0 {
         ExitCode::from(1)
     } else {
