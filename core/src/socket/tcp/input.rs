@@ -506,7 +506,7 @@ impl TcpSocket<'_> {
         // anyone who knows the addresses can send, does not.
         self.probes = 0;
         self.timers.stamp(Stamp::LastRx, cx.now);
-        self.update_ts_recent(seg);
+        self.update_ts_recent(cx.now, seg);
         let inside = self.trim_to_window(seg, rcv_wnd);
         // RFC 2883 4.1.1: data before RCV.NXT was received before.
         let data_seq = seq + usize::from(seg.flags.contains(TcpFlags::SYN));

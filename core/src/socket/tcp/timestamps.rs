@@ -14,7 +14,6 @@
 use core::net::SocketAddrV4;
 
 use super::input::RxContext;
-use super::timer::Stamp;
 use super::{Flags, State, TcpSocket};
 use crate::rand::SipKey;
 use crate::time::{Duration, Instant};
@@ -32,6 +31,10 @@ pub(crate) struct TsVars {
     pub(crate) offset: u32,
     /// TS.Recent: the peer's timestamp we echo (4.3).
     pub(crate) recent: u32,
+    /// Our clock (milliseconds, wrapping) when TS.Recent was last set, for
+    /// 5.5's 24 days; the timer table's stamps cannot say it, since they
+    /// are kept only about 24.8 days.
+    pub(crate) recent_at: u32,
     /// Last.ACK.sent: the acknowledgment number of our last segment.
     pub(crate) last_ack_sent: SeqNumber,
 }
@@ -99,7 +102,7 @@ impl TcpSocket<'_> {
         match options.timestamps {
             Some((val, _)) if offered => {
                 self.flags.set(Flags::TS_OK, true);
-                self.ts.recent = val;
+                self.set_ts_recent(cx.now, val);
                 if self.state == State::Listen {
                     self.ts.offset = TsVars::offset_for(cx.isn_key, cx.local, cx.remote);
                 }
@@ -130,10 +133,10 @@ impl TcpSocket<'_> {
             net_debug!("segment without timestamps from {}: dropped", self.remote);
             return true;
         };
-        let valid = self.timers.since(Stamp::LastRx, cx.now) <= TS_RECENT_LIFETIME;
-        if !valid {
+        let age_ms = (cx.now.total_millis() as u32).wrapping_sub(self.ts.recent_at);
+        if u64::from(age_ms) > TS_RECENT_LIFETIME.total_millis() {
             // 5.5: after 24 days of silence the old TS.Recent says nothing.
-            self.ts.recent = val;
+            self.set_ts_recent(cx.now, val);
             return false;
         }
         if ts_at_or_after(val, self.ts.recent) {
@@ -153,13 +156,18 @@ impl TcpSocket<'_> {
     /// SEG.SEQ <= Last.ACK.sent, then SEG.TSval is copied to TS.Recent;
     /// otherwise, it is ignored." (So a delayed ACK echoes the earliest
     /// segment it acknowledges.)
-    pub(crate) fn update_ts_recent(&mut self, seg: &TcpRepr<'_>) {
+    pub(crate) fn update_ts_recent(&mut self, now: Instant, seg: &TcpRepr<'_>) {
         if let (true, Some((val, _))) = (self.ts_agreed(), seg.options.timestamps)
             && ts_at_or_after(val, self.ts.recent)
             && seg.seq_number <= self.ts.last_ack_sent
         {
-            self.ts.recent = val;
+            self.set_ts_recent(now, val);
         }
+    }
+
+    fn set_ts_recent(&mut self, now: Instant, val: u32) {
+        self.ts.recent = val;
+        self.ts.recent_at = now.total_millis() as u32;
     }
 
     /// The TSecr of an ACK, with timestamps agreed (0 is no echo).
