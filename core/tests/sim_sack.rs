@@ -48,14 +48,7 @@ fn one_way(
     config.tcp.sack = sack;
     let (mut net, a, b, da, db) = pair_with(seed, link, config);
     known_to_each_other_without_a_queue(&mut net, (a, da), (b, db));
-    let server = tcp_socket(&mut net, b, buf);
-    let client = tcp_socket(&mut net, a, buf);
-    net.node_mut(b).sockets.tcp_listen(server, 7000).unwrap();
-    let now = net.now();
-    let n = net.node_mut(a);
-    n.stack
-        .tcp_connect(now, &mut n.sockets, client, ep(B, 7000), 0)
-        .unwrap();
+    let (client, server) = open_connection_with(&mut net, a, b, buf);
     net.set_drop_filter(a, da, drop);
     let start = net.now();
     let mut out = Pipe {

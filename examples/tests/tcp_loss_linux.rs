@@ -95,6 +95,24 @@ fn ip(args: &[&str]) {
     assert!(o.status.success(), "ip {args:?}: {}", text(&o));
 }
 
+/// A veth pair: `name` in `ns`, `eth0` in `peer`.
+fn veth(name: &str, ns: &Netns, peer: &Netns) {
+    ip(&[
+        "link",
+        "add",
+        name,
+        "netns",
+        ns.name(),
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        peer.name(),
+    ]);
+}
+
 /// One frame per packet and no reordering by the veths, on `dev` in `ns`.
 fn one_frame_per_packet(ns: &Netns, dev: &str) {
     let _ = ns.exec(&["ip", "link", "set", "dev", dev, "gso_max_segs", "1"]);
@@ -128,34 +146,8 @@ fn a_16_mib_echo_through_2_percent_loss_each_way_with_sack_both_ways() {
     let srv = Netns::new("mp-loss-srv").unwrap();
     // CLI 198.18.0.2 - NS 198.18.0.1 / tap0 192.0.2.1 - the stack 192.0.2.2;
     // NS 198.18.0.5 - SRV 198.18.0.6 (Linux's echo server).
-    ip(&[
-        "link",
-        "add",
-        "cli0",
-        "netns",
-        ns.name(),
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        cli.name(),
-    ]);
-    ip(&[
-        "link",
-        "add",
-        "srv0",
-        "netns",
-        ns.name(),
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        srv.name(),
-    ]);
+    veth("cli0", &ns, &cli);
+    veth("srv0", &ns, &srv);
     for (n, cmds) in [
         (
             &ns,

@@ -144,8 +144,18 @@ pub enum Outcome {
 
 /// A listening on B:7000 and A connecting to it; returns (client, server).
 pub fn open_connection(net: &mut Network, a: NodeId, b: NodeId) -> (SocketHandle, SocketHandle) {
-    let server = tcp_socket(net, b, 64 * 1024);
-    let client = tcp_socket(net, a, 64 * 1024);
+    open_connection_with(net, a, b, 64 * 1024)
+}
+
+/// [`open_connection`] with `buf`-byte buffers each way.
+pub fn open_connection_with(
+    net: &mut Network,
+    a: NodeId,
+    b: NodeId,
+    buf: usize,
+) -> (SocketHandle, SocketHandle) {
+    let server = tcp_socket(net, b, buf);
+    let client = tcp_socket(net, a, buf);
     net.node_mut(b).sockets.tcp_listen(server, 7000).unwrap();
     let now = net.now();
     let n = net.node_mut(a);

@@ -41,11 +41,10 @@ fn rfc7323_3_2_timestamps_only_when_both_syns_carry_them() {
     // "A TCP MAY send the TSopt in an initial <SYN> segment ... and MAY
     // send a TSopt in <SYN,ACK> only if it received a TSopt in the initial
     // <SYN> segment for the connection."
-    let (mut h, iss) = passive_established();
+    let (mut h, _) = passive_established();
     h.s.send_slice(b"hi").must();
     let o = h.out();
     assert_eq!(o[0].options, TcpOptions::new(), "no timestamps: {o:?}");
-    let _ = iss;
     // Both offered: "the TSopt MUST be sent in every non-<RST> segment".
     let (mut h, iss) = passive_ts();
     h.advance(ms(5));
