@@ -363,7 +363,7 @@ impl TcpSocket<'_> {
         // Retransmit the segment at SND.UNA; Karn: no sample from it.
         self.pending.set(Pending::REXMIT, true);
         self.karn_stop_timing();
-        self.high_rxt = self.snd.una;
+        self.reset_high_rxt();
     }
 
     /// RFC 5961 challenge ACK, at most `challenge_ack_limit` a second for

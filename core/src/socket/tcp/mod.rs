@@ -38,6 +38,8 @@
 use core::fmt;
 use core::net::SocketAddrV4;
 
+use managed::Managed;
+
 use super::ListenEndpoint;
 use crate::rand::SipKey;
 use crate::storage::{Assembler, RingBuffer};
@@ -718,11 +720,10 @@ pub struct TcpSocket<'a> {
     pub(crate) ts: TsVars,
     /// RFC 2018 and 2883 SACK blocks to report (with [`Flags::SACK_OK`]).
     pub(crate) sack: SackVars,
-    /// The blocks the peer reported, for RFC 6675 recovery (storage the
-    /// caller gives, [`TcpSocket::set_scoreboard`]).
-    pub(crate) scoreboard: Scoreboard<'a>,
-    /// RFC 6675's HighRxt, one past: the end of the last retransmission.
-    pub(crate) high_rxt: SeqNumber,
+    /// The blocks the peer reported and what loss recovery keeps beside
+    /// them (storage the caller gives, [`TcpSocket::set_scoreboard`];
+    /// `None`: NewReno's recovery). Out of line: one pointer here.
+    pub(crate) scoreboard: Option<Managed<'a, Scoreboard<'a>>>,
     /// The IP identifier of the next segment (see [`Segment::ident`]).
     pub(crate) ip_ident: u16,
     pub(crate) error: Option<TcpError>,
@@ -734,9 +735,10 @@ pub struct TcpSocket<'a> {
 /// unnoticed (the build for thumbv7em fails above it): 304 bytes after the
 /// TCP second pass, 312 with window scaling, 352 with timestamps (12 bytes)
 /// and the SACK and D-SACK blocks to report (21 bytes), 368 with the
-/// scoreboard's slice, HighRxt and TS.Recent's age (384 with `alloc`, where
-/// the slice may be a `Vec`: the TCP at full speed work's limit), in steps
-/// of the 8-byte alignment.
+/// scoreboard's slice, HighRxt and TS.Recent's age; 360 (368 with `alloc`)
+/// since the scoreboard and what loss recovery keeps beside it live out of
+/// line, behind one pointer. The limits are 368, and 384 with `alloc`
+/// (the TCP at full speed work's limit), in steps of the 8-byte alignment.
 #[cfg(all(target_pointer_width = "32", not(feature = "alloc")))]
 const _: () = assert!(core::mem::size_of::<TcpSocket<'static>>() <= 368);
 #[cfg(all(target_pointer_width = "32", feature = "alloc"))]
@@ -782,8 +784,7 @@ impl<'a> TcpSocket<'a> {
             wscale: None,
             ts: TsVars::default(),
             sack: SackVars::default(),
-            scoreboard: Scoreboard::default(),
-            high_rxt: SeqNumber(0),
+            scoreboard: None,
             ip_ident: 0,
             error: None,
             soft_error: None,

@@ -461,7 +461,7 @@ impl TcpSocket<'_> {
         self.snd.nxt = end;
         if !is_new {
             // RFC 6675's HighRxt.
-            self.high_rxt = self.high_rxt.max(end);
+            self.retransmitted_up_to(end);
         }
         if self.snd.max < end {
             self.snd.max = end;
@@ -585,10 +585,8 @@ impl TcpSocket<'_> {
     fn retransmit_una(&mut self, now: Instant, emit: Emit<'_>) -> Option<bool> {
         let sent_data = (self.snd.max - self.snd.una).min(self.tx.len());
         let mut len = sent_data.min(self.mss());
-        if let Some((_, end)) = self.scoreboard.holes(self.snd.una, self.snd.max).next() {
-            // Not into what the receiver SACKed.
-            len = len.min(end - self.snd.una);
-        }
+        // Not into what the receiver SACKed.
+        len = len.min(self.first_hole_end() - self.snd.una);
         let fin = self.flags.has(Flags::FIN_SENT) && self.fin_seq() == self.snd.una + len;
         if len == 0 && !fin {
             self.pending.set(Pending::REXMIT, false);

@@ -28,14 +28,19 @@
 //! go-back-N from SND.UNA resends what the scoreboard would have skipped;
 //! the next ACKs rebuild it.
 
-use super::TcpSocket;
+use super::{Scoreboard, TcpSocket};
 use crate::wire::{SeqNumber, TcpRepr};
 
-impl TcpSocket<'_> {
+impl<'a> TcpSocket<'a> {
+    /// The scoreboard, if the caller gave one.
+    pub(crate) fn board(&self) -> Option<&Scoreboard<'a>> {
+        self.scoreboard.as_deref()
+    }
+
     /// Whether RFC 6675 recovery applies: SACK agreed and a scoreboard to
     /// keep the blocks in.
     pub(crate) fn sack_sender(&self) -> bool {
-        self.sack_agreed() && self.scoreboard.capacity() > 0
+        self.sack_agreed() && self.board().is_some_and(|b| b.capacity() > 0)
     }
 
     /// Whether the connection is in SACK-based loss recovery.
@@ -52,11 +57,14 @@ impl TcpSocket<'_> {
             return false;
         }
         let una = self.snd.una.max(seg.ack_number.min(self.snd.max));
-        self.scoreboard.acknowledge(una);
         let max = self.snd.max;
+        let Some(board) = self.scoreboard.as_deref_mut() else {
+            return false;
+        };
+        board.acknowledge(una);
         let mut news = false;
         for (start, end) in seg.options.sack_iter() {
-            news |= self.scoreboard.add(una, max, start, end);
+            news |= board.add(una, max, start, end);
         }
         news
     }
@@ -64,11 +72,18 @@ impl TcpSocket<'_> {
     /// IsLost(SND.UNA): the first unacknowledged byte is lost by the
     /// scoreboard, whatever the duplicate ACKs counted.
     pub(crate) fn una_is_lost(&self) -> bool {
+        let una = self.snd.una;
         self.sack_sender()
-            && self
-                .scoreboard
-                .lost_below(self.mss())
-                .is_some_and(|l| self.snd.una < l && !self.scoreboard.is_sacked(self.snd.una))
+            && self.board().is_some_and(|b| {
+                b.lost_below(self.mss())
+                    .is_some_and(|l| una < l && !b.is_sacked(una))
+            })
+    }
+
+    /// RFC 6675's HighRxt, at least SND.UNA.
+    pub(crate) fn high_rxt(&self) -> SeqNumber {
+        self.board()
+            .map_or(self.snd.una, |b| b.high_rxt.max(self.snd.una))
     }
 
     /// SetPipe: "the sender's estimate of the number of octets still in
@@ -76,9 +91,12 @@ impl TcpSocket<'_> {
     /// it is not lost, and once more if it was retransmitted (below
     /// HighRxt).
     pub(crate) fn pipe(&self) -> usize {
-        let lost = self.scoreboard.lost_below(self.mss());
-        let high_rxt = self.high_rxt.max(self.snd.una);
-        self.scoreboard
+        let Some(board) = self.board() else {
+            return self.snd.max - self.snd.una;
+        };
+        let lost = board.lost_below(self.mss());
+        let high_rxt = self.high_rxt();
+        board
             .holes(self.snd.una, self.snd.max)
             .map(|(s, e)| {
                 let original = if lost.is_some_and(|l| e <= l) {
@@ -96,10 +114,11 @@ impl TcpSocket<'_> {
     /// and how long it may be (the FIN counts as a byte here), if any. Rule
     /// (3) only when there is no new data to send.
     pub(crate) fn next_segment(&self, new_data: bool) -> Option<(SeqNumber, usize)> {
-        let from = self.high_rxt.max(self.snd.una);
-        let lost = self.scoreboard.lost_below(self.mss());
+        let board = self.board()?;
+        let from = self.high_rxt();
+        let lost = board.lost_below(self.mss());
         let mut rule3 = None;
-        for (s, e) in self.scoreboard.holes(self.snd.una, self.snd.max) {
+        for (s, e) in board.holes(self.snd.una, self.snd.max) {
             if e <= from {
                 continue;
             }
@@ -114,10 +133,35 @@ impl TcpSocket<'_> {
         rule3
     }
 
+    /// The end of the first hole from SND.UNA (SND.MAX without one).
+    pub(crate) fn first_hole_end(&self) -> SeqNumber {
+        self.board()
+            .and_then(|b| b.holes(self.snd.una, self.snd.max).next())
+            .map_or(self.snd.max, |(_, e)| e)
+    }
+
+    /// A retransmission ends at `end`: HighRxt moves.
+    pub(crate) fn retransmitted_up_to(&mut self, end: SeqNumber) {
+        if let Some(board) = self.scoreboard.as_deref_mut() {
+            board.high_rxt = board.high_rxt.max(end);
+        }
+    }
+
+    /// Fast retransmit from SND.UNA: HighRxt starts there.
+    pub(crate) fn reset_high_rxt(&mut self) {
+        let una = self.snd.una;
+        if let Some(board) = self.scoreboard.as_deref_mut() {
+            board.high_rxt = una;
+        }
+    }
+
     /// Recovery ends or a timeout forgets the blocks: what RFC 6675 5.1
     /// asks after a retransmission timeout.
     pub(crate) fn forget_sack_blocks(&mut self) {
-        self.scoreboard.clear();
-        self.high_rxt = self.snd.una;
+        let una = self.snd.una;
+        if let Some(board) = self.scoreboard.as_deref_mut() {
+            board.clear();
+            board.high_rxt = una;
+        }
     }
 }

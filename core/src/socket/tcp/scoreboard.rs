@@ -53,11 +53,21 @@ impl SackRange {
 pub struct Scoreboard<'a> {
     ranges: ManagedSlice<'a, SackRange>,
     len: u16,
+    /// RFC 6675's HighRxt, one past: the end of the last retransmission.
+    pub(crate) high_rxt: SeqNumber,
 }
 
 impl Default for Scoreboard<'_> {
     fn default() -> Self {
         Scoreboard::new(&mut [][..])
+    }
+}
+
+/// A scoreboard given by value lives in a `Box` (with `alloc`).
+#[cfg(feature = "alloc")]
+impl<'a> From<Scoreboard<'a>> for managed::Managed<'a, Scoreboard<'a>> {
+    fn from(board: Scoreboard<'a>) -> Self {
+        managed::Managed::Owned(alloc::boxed::Box::new(board))
     }
 }
 
@@ -71,6 +81,7 @@ impl<'a> Scoreboard<'a> {
         Scoreboard {
             ranges: storage.into(),
             len: 0,
+            high_rxt: SeqNumber(0),
         }
     }
 
@@ -96,10 +107,15 @@ impl<'a> Scoreboard<'a> {
         self.ranges.get(..usize::from(self.len)).unwrap_or(&[])
     }
 
-    /// Forgets every range (after a retransmission timeout, or a new
-    /// connection).
+    /// Forgets every range (after a retransmission timeout).
     pub(crate) fn clear(&mut self) {
         self.len = 0;
+    }
+
+    /// Forgets everything, for a new connection.
+    pub(crate) fn reset(&mut self) {
+        self.clear();
+        self.high_rxt = SeqNumber(0);
     }
 
     /// Bytes SACKed.

@@ -92,8 +92,13 @@ impl<'a> TcpSocket<'a> {
     /// let mut s = TcpSocket::new(SocketBuffer::new(vec![0; 4096]), SocketBuffer::new(vec![0; 4096]));
     /// s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; 32]));
     /// ```
-    pub fn set_scoreboard(&mut self, scoreboard: super::Scoreboard<'a>) {
-        self.scoreboard = scoreboard;
+    pub fn set_scoreboard<S>(&mut self, scoreboard: S)
+    where
+        S: Into<managed::Managed<'a, super::Scoreboard<'a>>>,
+    {
+        let mut board = scoreboard.into();
+        board.reset();
+        self.scoreboard = Some(board);
     }
 
     /// The application lets go of the socket (Linux calls such a socket an
@@ -197,8 +202,9 @@ impl<'a> TcpSocket<'a> {
         self.wscale = None;
         self.ts = super::TsVars::default();
         self.sack = super::SackVars::default();
-        self.scoreboard.clear();
-        self.high_rxt = SeqNumber(0);
+        if let Some(board) = self.scoreboard.as_deref_mut() {
+            board.reset();
+        }
         self.error = None;
         self.soft_error = None;
         self.remote = SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0);
