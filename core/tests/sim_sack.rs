@@ -1,8 +1,9 @@
-//! RFC 6675 loss recovery with SACK, in the simulator, against NewReno
-//! (the same stacks with SACK off): a burst of three lost segments in one
-//! window, random loss at 1%, 5% and 10%, and a window beyond 64 KiB with
-//! RFC 7323 scaling. Every run checks each byte; each row runs 20 seeds
-//! (`TCP_MATRIX_SEEDS`), and the sums are printed (`--nocapture`).
+//! Loss recovery with SACK in the simulator: RFC 6675 and RFC 8985
+//! RACK-TLP against NewReno (the same stacks with SACK off): a burst of
+//! three lost segments in one window, a lost tail that the loss probe
+//! recovers, random loss at 1%, 5% and 10%, and a window beyond 64 KiB
+//! with RFC 7323 scaling. Every run checks each byte; each row runs 20
+//! seeds (`TCP_MATRIX_SEEDS`), and the sums are printed (`--nocapture`).
 
 mod common;
 
@@ -27,6 +28,8 @@ struct Run {
     cwnd: Vec<(Duration, u32)>,
     elapsed: Duration,
     timeouts: u64,
+    /// Tail loss probe timeouts.
+    probes: u64,
     /// The longest stretch A spent in fast recovery.
     longest_recovery: Duration,
     recoveries: u32,
@@ -34,21 +37,34 @@ struct Run {
     max_flight: usize,
 }
 
+/// How the sender recovers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recovery {
+    /// SACK off: RFC 6582 NewReno.
+    NewReno,
+    /// SACK on, RACK-TLP off: RFC 6675 alone.
+    Sack,
+    /// SACK on with RFC 8985 RACK-TLP (the default).
+    Rack,
+}
+
 /// A sends `bytes` to B over `link` (B's data back is only ACKs), with
-/// SACK on or off on both stacks and `drop` on what A sends.
+/// `recovery` on both stacks and `drop` on what A sends.
 fn one_way(
     seed: u64,
-    sack: bool,
+    recovery: Recovery,
     link: LinkConfig,
     buf: usize,
     bytes: usize,
     drop: Option<DropFilter>,
 ) -> Result<Run, String> {
     let mut config = StackConfig::default();
-    config.tcp.sack = sack;
+    config.tcp.sack = recovery != Recovery::NewReno;
     let (mut net, a, b, da, db) = pair_with(seed, link, config);
     known_to_each_other_without_a_queue(&mut net, (a, da), (b, db));
     let (client, server) = open_connection_with(&mut net, a, b, buf);
+    // (Nothing has been sent yet: the switch holds for all the data.)
+    assert!(tcp(&mut net, a, client).set_rack(recovery == Recovery::Rack));
     net.set_drop_filter(a, da, drop);
     let start = net.now();
     let mut out = Pipe {
@@ -94,13 +110,20 @@ fn one_way(
         ));
     }
     run.elapsed = net.now() - start;
-    run.timeouts = net.node(a).stack.stats().tcp.retransmission_timeouts.get();
+    let stats = net.node(a).stack.stats().tcp;
+    run.timeouts = stats.retransmission_timeouts.get();
+    run.probes = stats.loss_probe_timeouts.get();
     Ok(run)
 }
 
 /// Drops the `n`th, `n+1`th and `n+2`th data segments A sends for the
 /// first time (a retransmission of the same bytes passes).
 fn burst_of_three(n: usize) -> DropFilter {
+    burst(n, 3)
+}
+
+/// Drops `k` data segments from the `n`th that A sends for the first time.
+fn burst(n: usize, k: usize) -> DropFilter {
     let mut seen = std::collections::BTreeSet::new();
     let mut count = 0usize;
     Box::new(move |frame: &[u8]| {
@@ -111,7 +134,7 @@ fn burst_of_three(n: usize) -> DropFilter {
             return false;
         }
         count += 1;
-        (n..n + 3).contains(&(count - 1))
+        (n..n + k).contains(&(count - 1))
     })
 }
 
@@ -136,103 +159,188 @@ fn path() -> LinkConfig {
 }
 
 #[test]
-fn rfc6675_a_burst_of_three_losses_is_recovered_in_one_round_trip_without_a_timeout() {
-    // RTT 50 ms: SACK within 1.5 of it, NewReno at least 2 (one round trip
-    // a hole).
-    let (mut sack_total, mut reno_total) = (Duration::ZERO, Duration::ZERO);
+fn rfc6675_and_rfc8985_a_burst_of_three_losses_is_recovered_in_one_round_trip_without_a_timeout() {
+    // RTT 50 ms: SACK within 1.5 of it, with RACK-TLP and with RFC 6675
+    // alone; NewReno at least 2 (one round trip a hole).
+    let mut totals = [Duration::ZERO; 3];
     let mut failures = Vec::new();
+    let modes = [Recovery::Rack, Recovery::Sack, Recovery::NewReno];
     for seed in 0..seeds() {
         // The burst somewhere in the first 40 segments after slow start
         // opened the window to more than three.
         let n = 12 + (seed as usize * 7) % 28;
         let bytes = 300 * 1448;
-        let sack = one_way(
-            seed,
-            true,
-            path(),
-            64 * 1024,
-            bytes,
-            Some(burst_of_three(n)),
-        );
-        let reno = one_way(
-            seed,
-            false,
-            path(),
-            64 * 1024,
-            bytes,
-            Some(burst_of_three(n)),
-        );
-        match (sack, reno) {
-            (Ok(s), Ok(r)) => {
-                sack_total += s.longest_recovery;
-                reno_total += r.longest_recovery;
-                if s.timeouts != 0 || s.recoveries != 1 {
-                    failures.push(format!("seed {seed}: SACK {s:?}"));
+        for (mode, total) in modes.iter().zip(totals.iter_mut()) {
+            let r = match one_way(
+                seed,
+                *mode,
+                path(),
+                64 * 1024,
+                bytes,
+                Some(burst_of_three(n)),
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    failures.push(format!("seed {seed}: {mode:?}: {e}"));
+                    continue;
                 }
-                // One round trip for the three retransmissions (and the
-                // ACK that ends recovery), not one per hole.
-                if s.longest_recovery > Duration::from_millis(75) {
-                    failures.push(format!(
-                        "seed {seed}: SACK recovery took {:?}",
-                        s.longest_recovery
-                    ));
-                }
+            };
+            *total += r.longest_recovery;
+            if *mode == Recovery::NewReno {
                 if r.longest_recovery < Duration::from_millis(100) {
                     failures.push(format!(
                         "seed {seed}: NewReno recovered in {:?}?",
                         r.longest_recovery
                     ));
                 }
+                continue;
             }
-            (s, r) => failures.push(format!("seed {seed}: {s:?} / {r:?}")),
+            if r.timeouts != 0 || r.recoveries != 1 {
+                failures.push(format!("seed {seed}: {mode:?} {r:?}"));
+            }
+            // One round trip for the three retransmissions (and the ACK
+            // that ends recovery), not one per hole.
+            if r.longest_recovery > Duration::from_millis(75) {
+                failures.push(format!(
+                    "seed {seed}: {mode:?} recovery took {:?}",
+                    r.longest_recovery
+                ));
+            }
         }
     }
     println!(
-        "burst of 3, {} seeds: recovery summed {:?} with SACK, {:?} with NewReno",
+        "burst of 3, {} seeds: recovery summed {:?} with RACK-TLP, {:?} with RFC 6675 alone, {:?} with NewReno",
         seeds(),
-        sack_total,
-        reno_total
+        totals[0],
+        totals[1],
+        totals[2]
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Goodput (bytes a second) summed over the seeds, SACK on and off, with
-/// `ppm` of A's frames to B dropped at random.
-fn goodput(ppm: u32) -> (f64, f64, u64, u64) {
+/// A transfer of `segments` full segments with `lost` of the last ones
+/// dropped once: the time it takes, minus the same transfer's without loss.
+fn tail_loss(
+    seed: u64,
+    mode: Recovery,
+    segments: usize,
+    lost: usize,
+) -> Result<(Run, Duration), String> {
+    let bytes = segments * 1448;
+    let clean = one_way(seed, mode, path(), 64 * 1024, bytes, None)?;
+    let r = one_way(
+        seed,
+        mode,
+        path(),
+        64 * 1024,
+        bytes,
+        Some(burst(segments - lost, lost)),
+    )?;
+    let cost = r.elapsed.saturating_sub(clean.elapsed);
+    Ok((r, cost))
+}
+
+#[test]
+fn rfc8985_7_a_lost_last_segment_is_recovered_by_the_loss_probe_not_by_an_rto() {
+    // RTT 50 ms. With one segment in flight, PTO = 2 * SRTT + WCDelAckT
+    // (200 ms), at most the RTO's time: the probe goes instead of the
+    // RTO, resends the last segment, and its ACK ends the transfer: PTO +
+    // 1 RTT. RFC 6675 alone needs the RTO (and its cwnd of one segment).
+    let mut failures = Vec::new();
+    let (mut probe_cost, mut rto_cost) = (Duration::ZERO, Duration::ZERO);
+    for seed in 0..seeds() {
+        let segments = 20 + (seed as usize * 3) % 30;
+        match tail_loss(seed, Recovery::Rack, segments, 1) {
+            Ok((r, cost)) => {
+                probe_cost += cost;
+                // PTO is at most 2 * 50 + 200 ms; a round trip is 50.
+                if r.timeouts != 0 || r.probes == 0 || cost > Duration::from_millis(360) {
+                    failures.push(format!("seed {seed}: {cost:?} more, {r:?}"));
+                }
+            }
+            Err(e) => failures.push(format!("seed {seed}: {e}")),
+        }
+        match tail_loss(seed, Recovery::Sack, segments, 1) {
+            Ok((r, cost)) => {
+                rto_cost += cost;
+                if r.timeouts == 0 {
+                    failures.push(format!("seed {seed}: RFC 6675 alone without an RTO? {r:?}"));
+                }
+            }
+            Err(e) => failures.push(format!("seed {seed}: {e}")),
+        }
+    }
+    println!(
+        "lost last segment, {} seeds: {:?} more in all with the probe, {:?} with the RTO",
+        seeds(),
+        probe_cost,
+        rto_cost
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn rfc8985_the_last_three_segments_lost_cost_no_rto() {
+    // The probe resends the last segment; its SACK shows the two before it
+    // delivered nothing while a later segment got through, and RACK marks
+    // them lost: recovery, no timeout.
+    let mut failures = Vec::new();
+    for seed in 0..seeds() {
+        let segments = 20 + (seed as usize * 3) % 30;
+        match tail_loss(seed, Recovery::Rack, segments, 3) {
+            Ok((r, cost)) => {
+                if r.timeouts != 0 || r.probes == 0 || cost > Duration::from_millis(450) {
+                    failures.push(format!("seed {seed}: {cost:?} more, {r:?}"));
+                }
+            }
+            Err(e) => failures.push(format!("seed {seed}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Goodput (bytes a second) summed over the seeds for each way of
+/// recovery (RACK-TLP, RFC 6675 alone, NewReno), with `ppm` of A's frames
+/// to B dropped at random; and the timeouts each had.
+fn goodput(ppm: u32) -> [(f64, u64); 3] {
     let bytes = 256 * 1024;
-    let (mut on, mut off, mut rto_on, mut rto_off) = (0.0, 0.0, 0, 0);
+    let modes = [Recovery::Rack, Recovery::Sack, Recovery::NewReno];
+    let mut sums = [(0.0, 0); 3];
     for seed in 0..seeds() {
         let link = path().with_faults(FaultConfig::none().with_drop(ppm));
-        for (sack, sum, rto) in [
-            (true, &mut on, &mut rto_on),
-            (false, &mut off, &mut rto_off),
-        ] {
-            let r = one_way(1000 + seed, sack, link, 64 * 1024, bytes, None)
-                .unwrap_or_else(|e| panic!("seed {seed}, SACK {sack}: {e}"));
+        for (mode, (sum, rto)) in modes.iter().zip(sums.iter_mut()) {
+            let r = one_way(1000 + seed, *mode, link, 64 * 1024, bytes, None)
+                .unwrap_or_else(|e| panic!("seed {seed}, {mode:?}: {e}"));
             *sum += bytes as f64 / r.elapsed.total_micros() as f64 * 1e6;
             *rto += r.timeouts;
         }
     }
     println!(
-        "{:.0}% loss, {} seeds: goodput summed {:.0} KB/s with SACK, {:.0} KB/s without; timeouts {rto_on} and {rto_off}",
+        "{}% loss, {} seeds: goodput summed {:.0} KB/s with RACK-TLP, {:.0} with RFC 6675 alone, {:.0} with SACK off; timeouts {}, {} and {}",
         f64::from(ppm) / 1e4,
         seeds(),
-        on / 1e3,
-        off / 1e3
+        sums[0].0 / 1e3,
+        sums[1].0 / 1e3,
+        sums[2].0 / 1e3,
+        sums[0].1,
+        sums[1].1,
+        sums[2].1
     );
-    (on, off, rto_on, rto_off)
+    sums
 }
 
 #[test]
-fn rfc6675_goodput_with_sack_beats_newreno_at_5_percent_loss() {
-    let (on, off, _, _) = goodput(50_000);
-    assert!(on > off, "SACK {on:.0} B/s, NewReno {off:.0} B/s");
+fn rfc6675_goodput_with_sack_and_rack_beats_sack_off_at_5_percent_loss() {
+    let [(rack, _), (sack, _), (off, _)] = goodput(50_000);
+    assert!(rack > off, "RACK-TLP {rack:.0} B/s, SACK off {off:.0} B/s");
+    assert!(sack > off, "RFC 6675 {sack:.0} B/s, SACK off {off:.0} B/s");
 }
 
 #[test]
-fn rfc6675_every_byte_arrives_at_1_and_10_percent_loss_and_goodput_is_reported() {
+fn rfc6675_every_byte_arrives_at_0_1_and_10_percent_loss_and_goodput_is_reported() {
     // `goodput` fails on any transfer that does not deliver every byte in
-    // order; which of SACK and NewReno is faster is reported only.
+    // order; which way is faster is reported only.
+    goodput(0);
     goodput(10_000);
     goodput(100_000);
 }
@@ -246,7 +354,7 @@ fn rfc5681_the_cwnd_trace_shows_slow_start_the_halving_and_the_growth() {
     // cwnd = ssthresh = FlightSize / 2), and it grows again.
     let r = one_way(
         3,
-        true,
+        Recovery::Rack,
         path(),
         256 * 1024,
         600 * 1448,
@@ -280,7 +388,7 @@ fn rfc5681_the_cwnd_trace_shows_slow_start_the_halving_and_the_growth() {
 
 #[test]
 fn rfc7323_a_1_mib_buffer_over_50_ms_keeps_more_than_64_kib_in_flight() {
-    let r = one_way(7, true, path(), 1 << 20, 8 << 20, None).unwrap();
+    let r = one_way(7, Recovery::Rack, path(), 1 << 20, 8 << 20, None).unwrap();
     assert!(r.max_flight > 64 * 1024, "{r:?}");
     println!(
         "1 MiB buffers, 50 ms: {} bytes in flight at most, 8 MiB in {:?}",

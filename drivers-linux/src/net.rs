@@ -336,7 +336,7 @@ impl Drop for EchoSocket {
 
 use microps_core::socket::tcp::{
     ConnectError, RecvError as TcpRecvError, SackRange, Scoreboard, SendError as TcpSendError,
-    SocketBuffer, State as TcpState, TcpError, TcpSocket,
+    SentSegment, SocketBuffer, State as TcpState, TcpError, TcpSocket,
 };
 
 /// Receive buffer of a hosted TCP socket: the largest window without
@@ -378,10 +378,15 @@ fn new_tcp_socket() -> TcpSocket<'static> {
         SocketBuffer::new(vec![0u8; TCP_RX_BUFFER]),
         SocketBuffer::new(vec![0u8; TCP_TX_BUFFER]),
     );
-    // RFC 6675 loss recovery with the peer's SACK blocks: a range for every
-    // two segments the send buffer holds.
+    // RFC 6675 and RFC 8985 RACK-TLP loss recovery with the peer's SACK
+    // blocks: a range for every two segments the send buffer holds, a send
+    // time for each.
     let ranges = Scoreboard::ranges_for(TCP_TX_BUFFER, 536);
-    s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; ranges]));
+    let times = Scoreboard::segments_for(TCP_TX_BUFFER, 536);
+    s.set_scoreboard(
+        Scoreboard::new(vec![SackRange::EMPTY; ranges])
+            .with_send_times(vec![SentSegment::EMPTY; times]),
+    );
     s
 }
 

@@ -279,6 +279,10 @@ counters!(
         drop_no_socket,
         /// Retransmission timeouts (RFC 6298 5.4 to 5.6).
         retransmission_timeouts,
+        /// Tail loss probe timeouts: a probe due (RFC 8985 7.3).
+        loss_probe_timeouts,
+        /// RACK reordering timer expiries (RFC 8985 6.3).
+        reorder_timeouts,
         /// Persist timeouts: zero-window probes due (RFC 9293 3.8.6.1).
         persist_timeouts,
         /// Keep-alive timer expiries: a probe, or the re-check of a

@@ -9,7 +9,7 @@ use super::ipv4::{DstKind, InPacket, L4Checksum, OutputError, originated};
 use super::stats::bump;
 use super::{Inner, Stack, Tx};
 use crate::socket::tcp::input::{Reply, RxContext};
-use crate::socket::tcp::{ConnectError, Segment, TcpSocket};
+use crate::socket::tcp::{ConnectError, RtxTimer, Segment, TcpSocket};
 use crate::socket::{DispatchError, SocketHandle, SocketSet};
 use crate::time::Instant;
 use crate::wire::tcp::{CHECKSUM_OFFSET, MAX_HEADER_LEN};
@@ -231,13 +231,20 @@ impl Inner<'_> {
     /// Runs a TCP socket's expired timers, counting them.
     pub(crate) fn tcp_socket_timeout(&mut self, s: &mut TcpSocket<'_>) {
         use crate::socket::tcp::Timer;
+        // The retransmission timer's slot may hold RACK-TLP's timers.
+        let rtx = s.rtx_timer();
         let expired = s.handle_timeout(self.now, &self.config.tcp);
         if expired.is_empty() {
             return;
         }
         let tcp = &mut self.stats.tcp;
+        let rtx_counter = match rtx {
+            RtxTimer::Rto => &mut tcp.retransmission_timeouts,
+            RtxTimer::Probe => &mut tcp.loss_probe_timeouts,
+            RtxTimer::Reorder => &mut tcp.reorder_timeouts,
+        };
         for (timer, counter) in [
-            (Timer::Retransmit, &mut tcp.retransmission_timeouts),
+            (Timer::Retransmit, rtx_counter),
             (Timer::Persist, &mut tcp.persist_timeouts),
             (Timer::KeepAlive, &mut tcp.keep_alive_timeouts),
         ] {

@@ -11,7 +11,8 @@ use core::net::SocketAddrV4;
 use super::parse::Call;
 use super::run::{Runner, Stop, script_time};
 use crate::socket::tcp::{
-    RecvError, SackRange, Scoreboard, SendError, SocketBuffer, State, TcpError, TcpSocket,
+    RecvError, SackRange, Scoreboard, SendError, SentSegment, SocketBuffer, State, TcpError,
+    TcpSocket,
 };
 use crate::socket::{IcmpErrorKind, SocketHandle};
 use crate::time::{Duration, Instant};
@@ -122,6 +123,8 @@ pub(crate) struct Opts {
     pub(crate) sndbuf: usize,
     /// `SO_LINGER` on with a zero time: close(2) sends a RST.
     pub(crate) linger_abort: bool,
+    /// RFC 8985 RACK-TLP (Linux's `tcp_recovery` bit 1, on by default).
+    pub(crate) rack: bool,
 }
 
 impl Opts {
@@ -138,6 +141,7 @@ impl Opts {
         rcvbuf: 65536,
         sndbuf: 65536,
         linger_abort: false,
+        rack: true,
     };
 
     /// The largest socket buffer the shim gives.
@@ -417,9 +421,14 @@ impl Runner {
             SocketBuffer::new(vec![0u8; o.rcvbuf]),
             SocketBuffer::new(vec![0u8; o.sndbuf]),
         );
-        // RFC 6675 recovery, as a Linux socket has it.
+        // RFC 6675 and RACK-TLP recovery, as a Linux socket has it.
         let ranges = Scoreboard::ranges_for(o.sndbuf, 536);
-        s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; ranges]));
+        let times = Scoreboard::segments_for(o.sndbuf, 536);
+        s.set_scoreboard(
+            Scoreboard::new(vec![SackRange::EMPTY; ranges])
+                .with_send_times(vec![SentSegment::EMPTY; times]),
+        );
+        s.set_rack(o.rack);
         let h = self
             .sockets
             .add(s)

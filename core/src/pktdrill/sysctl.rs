@@ -9,7 +9,7 @@
 //! - mapped: the value changes the stack or the sockets created after it;
 //! - absent here, accepted: the feature does not exist in this stack yet
 //!   (FACK, ECN, Fast Open, SYN cookies,
-//!   RACK, F-RTO, pacing, CUBIC) or means nothing without it (TSO, the
+//!   F-RTO, pacing, CUBIC) or means nothing without it (TSO, the
 //!   metrics cache). Turning one on changes nothing, so a script that
 //!   depends on it fails at the first segment that shows it, which is the
 //!   truth about this stack;
@@ -33,7 +33,6 @@ const ABSENT_HERE: &[&str] = &[
     "net.ipv4.tcp_syncookies",
     "net.ipv4.tcp_frto",
     "net.ipv4.tcp_early_retrans",
-    "net.ipv4.tcp_recovery",
     "net.ipv4.tcp_reordering",
     "net.ipv4.tcp_congestion_control",
     "net.ipv4.tcp_tso_win_divisor",
@@ -149,6 +148,9 @@ impl Runner {
             "net.ipv4.tcp_timestamps" => tcp.timestamps = number()? != 0,
             "net.ipv4.tcp_sack" => tcp.sack = flag()?,
             "net.ipv4.tcp_dsack" => tcp.dsack = flag()?,
+            // Bit 1 is RACK-TLP; the others (no static reordering
+            // window, no DupThresh) are not taken.
+            "net.ipv4.tcp_recovery" if number()? & !1 == 0 => defaults.rack = number()? & 1 != 0,
             "net.ipv4.tcp_keepalive_time" => defaults.keepidle = secs()?,
             "net.ipv4.tcp_keepalive_intvl" => defaults.keepintvl = secs()?,
             "net.ipv4.tcp_keepalive_probes" => defaults.keepcnt = small()?,

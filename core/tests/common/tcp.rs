@@ -5,7 +5,7 @@ use microps_core::phy::FaultConfig;
 use microps_core::sim::{LinkConfig, Network, NodeId};
 use microps_core::socket::SocketHandle;
 use microps_core::socket::tcp::{
-    RecvError, SackRange, Scoreboard, SocketBuffer, State, TcpError, TcpSocket,
+    RecvError, SackRange, Scoreboard, SentSegment, SocketBuffer, State, TcpError, TcpSocket,
 };
 use microps_core::time::Duration;
 
@@ -16,9 +16,14 @@ pub fn tcp_socket(net: &mut Network, node: NodeId, buf: usize) -> SocketHandle {
         SocketBuffer::new(vec![0u8; buf]),
         SocketBuffer::new(vec![0u8; buf]),
     );
-    // RFC 6675 recovery with the SACK blocks the peer sends.
+    // RFC 6675 and RFC 8985 RACK-TLP recovery with the SACK blocks the peer
+    // sends.
     let ranges = Scoreboard::ranges_for(buf, 536);
-    s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; ranges]));
+    let times = Scoreboard::segments_for(buf, 536);
+    s.set_scoreboard(
+        Scoreboard::new(vec![SackRange::EMPTY; ranges])
+            .with_send_times(vec![SentSegment::EMPTY; times]),
+    );
     net.node_mut(node).sockets.add(s).unwrap()
 }
 

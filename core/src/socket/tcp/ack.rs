@@ -72,6 +72,7 @@ impl TcpSocket<'_> {
             self.challenge_ack(cx.now, cx.config);
             return ControlFlow::Break(None);
         }
+        let was_in_recovery = self.cc.in_recovery();
         let news = self.take_sack_blocks(seg.arrived);
         if ack > self.snd.una {
             let echo = self.ts_echo(seg.arrived);
@@ -89,6 +90,8 @@ impl TcpSocket<'_> {
         if self.una_is_lost() {
             self.enter_recovery(self.snd.una);
         }
+        // RFC 8985: RACK finds losses by time, and TLP probes the tail.
+        self.rack_ack(cx.now, seg.arrived, was_in_recovery);
         self.update_send_window(seg.arrived);
         ControlFlow::Continue(())
     }
@@ -281,7 +284,7 @@ impl TcpSocket<'_> {
     /// counts from the last progress while data is outstanding.
     pub(crate) fn restart_retransmit_timer(&mut self, now: Instant) {
         if self.snd.max > self.snd.una {
-            self.timers.set(Timer::Retransmit, now, self.rtt.rto());
+            self.arm_rto(now);
             if let Some(t) = self.user_timeout() {
                 self.timers.set(Timer::UserTimeout, now, t);
             }
@@ -353,6 +356,23 @@ impl TcpSocket<'_> {
             .enter_recovery(ack, flight, self.snd.max, u32::from(self.snd_mss), sack)
         {
             self.fast_retransmit();
+        }
+    }
+
+    /// RACK marked a loss (RFC 8985 6.2, step 5): recovery begins (if the
+    /// controller agrees), and NextSeg retransmits what is marked, which
+    /// need not be the segment at SND.UNA.
+    pub(crate) fn enter_recovery_rack(&mut self) {
+        let flight = (self.snd.max - self.snd.una) as u32;
+        if self.cc.enter_recovery(
+            self.snd.una,
+            flight,
+            self.snd.max,
+            u32::from(self.snd_mss),
+            true,
+        ) {
+            net_debug!("RACK: loss recovery from {}", self.snd.una);
+            self.reset_high_rxt();
         }
     }
 

@@ -51,10 +51,12 @@ mod congestion;
 mod icmp;
 pub mod input;
 mod output;
+mod rack;
 mod recovery;
 mod rtt;
 mod sack;
 mod scoreboard;
+mod sentlog;
 mod timeout;
 pub mod timer;
 mod timestamps;
@@ -67,9 +69,11 @@ pub use congestion::{Congestion, InitialWindow};
 pub use output::Segment;
 pub use rtt::RttEstimator;
 pub use scoreboard::{SackRange, Scoreboard};
+pub use sentlog::SentSegment;
 pub use timer::{Timer, TimerSet, TimerTable};
 
 use congestion::Controller;
+pub(crate) use rack::RtxTimer;
 pub(crate) use sack::SackVars;
 pub(crate) use timestamps::TsVars;
 

@@ -129,6 +129,7 @@ impl TcpSocket<'_> {
         if self.pending.any()
             || self.plan_data(false).sends()
             || self.plan_sack_retransmit().is_some()
+            || self.plan_probe().is_some()
         {
             return Some(now);
         }
@@ -476,7 +477,13 @@ impl TcpSocket<'_> {
             self.karn_stop_timing();
         }
         if kind == Kind::Data && !self.timers.is_running(Timer::Retransmit) {
-            self.timers.set(Timer::Retransmit, now, self.rtt.rto());
+            self.arm_rto(now);
+        }
+        self.rack_sent(now, seq, end, is_new);
+        if is_new && kind == Kind::Data {
+            // RFC 8985 7.2: "start or restart a loss probe PTO timer after
+            // transmitting new data".
+            self.tlp_schedule(now);
         }
         if first_outstanding && let Some(t) = self.user_timeout() {
             self.timers.set(Timer::UserTimeout, now, t);
@@ -547,6 +554,9 @@ impl TcpSocket<'_> {
         if let Some((seq, len, fin)) = self.plan_sack_retransmit() {
             return Some(self.retransmit_at(now, seq, len, fin, emit));
         }
+        if let Some(sent) = self.send_loss_probe(now, emit) {
+            return Some(sent);
+        }
         let force = self.pending.has(Pending::FORCE);
         let plan = self.plan_data(force);
         if !plan.sends() {
@@ -595,6 +605,25 @@ impl TcpSocket<'_> {
         let sent = self.retransmit_at(now, self.snd.una, len, fin, emit);
         if sent {
             self.pending.set(Pending::REXMIT, false);
+        }
+        Some(sent)
+    }
+
+    /// RFC 8985 7.3's tail loss probe, when one is owed.
+    fn send_loss_probe(&mut self, now: Instant, emit: Emit<'_>) -> Option<bool> {
+        let Some((seq, len, fin)) = self.plan_probe() else {
+            self.drop_probe();
+            return None;
+        };
+        let retrans = seq < self.snd.max;
+        net_debug!("TLP: probe {} bytes at {}", len, seq);
+        let sent = if retrans {
+            self.retransmit_at(now, seq, len, fin, emit)
+        } else {
+            self.emit_data(now, len, false, Kind::Data, emit)
+        };
+        if sent {
+            self.probe_sent(retrans);
         }
         Some(sent)
     }

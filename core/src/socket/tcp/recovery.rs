@@ -91,6 +91,9 @@ impl<'a> TcpSocket<'a> {
     /// it is not lost, and once more if it was retransmitted (below
     /// HighRxt).
     pub(crate) fn pipe(&self) -> usize {
+        if self.rack_active() {
+            return self.rack_pipe();
+        }
         let Some(board) = self.board() else {
             return self.snd.max - self.snd.una;
         };
@@ -114,6 +117,11 @@ impl<'a> TcpSocket<'a> {
     /// and how long it may be (the FIN counts as a byte here), if any. Rule
     /// (3) only when there is no new data to send.
     pub(crate) fn next_segment(&self, new_data: bool) -> Option<(SeqNumber, usize)> {
+        if self.rack_active() {
+            // With RACK, what is marked lost (by RACK or IsLost), first;
+            // rule (3) is TLP's work.
+            return self.first_lost();
+        }
         let board = self.board()?;
         let from = self.high_rxt();
         let lost = board.lost_below(self.mss());

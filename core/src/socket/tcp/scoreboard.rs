@@ -23,6 +23,8 @@
 
 use managed::ManagedSlice;
 
+use super::rack::Rack;
+use super::sentlog::{SentLog, SentSegment};
 use crate::wire::SeqNumber;
 
 /// One SACKed range `[start, end)` of a scoreboard's storage.
@@ -55,6 +57,11 @@ pub struct Scoreboard<'a> {
     len: u16,
     /// RFC 6675's HighRxt, one past: the end of the last retransmission.
     pub(crate) high_rxt: SeqNumber,
+    /// When each segment in flight was last sent (RFC 8985's RACK; empty
+    /// storage: RACK off).
+    pub(crate) sent: SentLog<'a>,
+    /// RFC 8985's variables.
+    pub(crate) rack: Rack,
 }
 
 impl Default for Scoreboard<'_> {
@@ -82,7 +89,33 @@ impl<'a> Scoreboard<'a> {
             ranges: storage.into(),
             len: 0,
             high_rxt: SeqNumber(0),
+            sent: SentLog::new(&mut [][..]),
+            rack: Rack::default(),
         }
+    }
+
+    /// Adds storage for RFC 8985 RACK-TLP's per-segment send times (12
+    /// bytes a segment; [`Scoreboard::segments_for`] says how many a send
+    /// buffer needs). Without it, loss recovery is RFC 6675's alone.
+    pub fn with_send_times<S: Into<ManagedSlice<'a, SentSegment>>>(mut self, storage: S) -> Self {
+        self.sent = SentLog::new(storage);
+        self
+    }
+
+    /// Whether it has send-time storage (RACK-TLP can run).
+    pub fn has_send_times(&self) -> bool {
+        self.sent.capacity() > 0
+    }
+
+    /// The send-time records a send buffer of `bytes` may need with
+    /// segments of `mss`: one a segment, and one for the FIN.
+    ///
+    /// ```
+    /// use microps_core::socket::tcp::Scoreboard;
+    /// assert_eq!(Scoreboard::segments_for(64 * 1024, 1448), 47);
+    /// ```
+    pub const fn segments_for(bytes: usize, mss: usize) -> usize {
+        bytes.div_ceil(if mss == 0 { 1 } else { mss }) + 1
     }
 
     /// The ranges a send buffer of `bytes` may need with segments of
@@ -116,8 +149,24 @@ impl<'a> Scoreboard<'a> {
     pub(crate) fn reset(&mut self) {
         self.clear();
         self.high_rxt = SeqNumber(0);
+        self.sent.clear();
+        self.rack.reset();
     }
 
+    /// The ranges, the send log and RACK's variables, borrowed apart.
+    pub(crate) fn parts(&mut self) -> (&[SackRange], &mut SentLog<'a>, &mut Rack) {
+        let n = usize::from(self.len);
+        let held = self.ranges.get(..n).unwrap_or(&[]);
+        (held, &mut self.sent, &mut self.rack)
+    }
+}
+
+/// Whether `[start, end)` lies wholly inside one of `ranges`.
+pub(crate) fn covers(ranges: &[SackRange], start: SeqNumber, end: SeqNumber) -> bool {
+    ranges.iter().any(|r| r.start <= start && end <= r.end)
+}
+
+impl<'a> Scoreboard<'a> {
     /// Bytes SACKed.
     #[cfg(test)]
     pub(crate) fn sacked_bytes(&self) -> usize {

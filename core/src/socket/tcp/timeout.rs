@@ -11,6 +11,7 @@
 //! `dispatch` has nothing to send.
 
 use super::output::Blocked;
+use super::rack::RtxTimer;
 use super::timer::{Stamp, Timer, TimerSet};
 use super::{Flags, Pending, State, TcpConfig, TcpSocket};
 use crate::time::{Duration, Instant};
@@ -35,7 +36,11 @@ impl TcpSocket<'_> {
             };
             expired.insert(timer);
             match timer {
-                Timer::Retransmit => self.retransmission_timeout(now, config),
+                Timer::Retransmit => match self.rtx_timer() {
+                    RtxTimer::Rto => self.retransmission_timeout(now, config),
+                    RtxTimer::Probe => self.probe_timeout(now),
+                    RtxTimer::Reorder => self.reorder_timeout(now),
+                },
                 Timer::Persist => self.persist_timeout(now, config),
                 Timer::DelayedAck => {
                     self.timers.stop(Timer::DelayedAck);
@@ -134,6 +139,7 @@ impl TcpSocket<'_> {
         self.pending.set(Pending::REXMIT, false);
         self.karn_stop_timing();
         self.forget_sack_blocks();
+        self.rack_timed_out();
         if self.ts_agreed() {
             // Echoes older than this are no samples while backed off.
             self.rtt_sent_us = self.ts.tsval(now);
@@ -141,7 +147,7 @@ impl TcpSocket<'_> {
         // "(5.6) Start the retransmission timer, such that it expires after
         // RTO seconds (for the value of RTO after the doubling operation
         // outlined in 5.5)."
-        self.timers.set(Timer::Retransmit, now, self.rtt.rto());
+        self.arm_rto(now);
     }
 
     /// RFC 9293 3.8.6.1: "The transmitting host SHOULD send the first

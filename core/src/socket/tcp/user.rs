@@ -101,6 +101,39 @@ impl<'a> TcpSocket<'a> {
         self.scoreboard = Some(board);
     }
 
+    /// Turns RFC 8985 RACK-TLP on or off for this socket (on by default).
+    /// It runs with SACK agreed and a scoreboard that has send-time
+    /// storage ([`Scoreboard::with_send_times`](super::Scoreboard::with_send_times));
+    /// off, loss recovery is RFC 6675's alone. Without a scoreboard there
+    /// is nothing to switch (returns `false`); otherwise takes effect for
+    /// the next connection.
+    ///
+    /// ```
+    /// use microps_core::socket::tcp::{SackRange, Scoreboard, SentSegment, SocketBuffer, TcpSocket};
+    /// let mut s = TcpSocket::new(SocketBuffer::new(vec![0; 4096]), SocketBuffer::new(vec![0; 4096]));
+    /// assert!(!s.rack());
+    /// s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; 4]).with_send_times(vec![SentSegment::EMPTY; 8]));
+    /// assert!(s.rack());
+    /// assert!(s.set_rack(false));
+    /// assert!(!s.rack());
+    /// ```
+    pub fn set_rack(&mut self, on: bool) -> bool {
+        match self.scoreboard.as_deref_mut() {
+            Some(board) => {
+                board.rack.enabled = on;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether RACK-TLP is on and has its storage (see
+    /// [`TcpSocket::set_rack`]).
+    pub fn rack(&self) -> bool {
+        self.board()
+            .is_some_and(|b| b.rack.enabled && b.has_send_times())
+    }
+
     /// The application lets go of the socket (Linux calls such a socket an
     /// orphan): it will not read or write it again, and the socket finishes
     /// its close on its own. Call [`TcpSocket::close`] or

@@ -3,7 +3,7 @@
 
 use microps_core::iface::{Stack, StackConfig, StackStorage};
 use microps_core::socket::tcp::{
-    Congestion, SackRange, Scoreboard, SocketBuffer, State, TcpSocket,
+    Congestion, SackRange, Scoreboard, SentSegment, SocketBuffer, State, TcpSocket,
 };
 use microps_core::socket::{SocketHandle, SocketSet, SocketSlot};
 use microps_core::time::Instant;
@@ -53,7 +53,11 @@ impl Ours {
             s.set_congestion(Congestion::None);
         }
         let ranges = Scoreboard::ranges_for(buffer, 536);
-        s.set_scoreboard(Scoreboard::new(vec![SackRange::EMPTY; ranges]));
+        let times = Scoreboard::segments_for(buffer, 536);
+        s.set_scoreboard(
+            Scoreboard::new(vec![SackRange::EMPTY; ranges])
+                .with_send_times(vec![SentSegment::EMPTY; times]),
+        );
         let tcp = sockets.add(s).unwrap();
         Ours {
             stack,
