@@ -373,6 +373,7 @@ impl TcpSocket<'_> {
         ) {
             net_debug!("RACK: loss recovery from {}", self.snd.una);
             self.reset_high_rxt();
+            self.end_loss_probe();
         }
     }
 
@@ -384,6 +385,7 @@ impl TcpSocket<'_> {
         self.pending.set(Pending::REXMIT, true);
         self.karn_stop_timing();
         self.reset_high_rxt();
+        self.end_loss_probe();
     }
 
     /// RFC 5961 challenge ACK, at most `challenge_ack_limit` a second for

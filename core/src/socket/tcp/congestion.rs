@@ -193,14 +193,15 @@ impl Controller {
 
     /// RFC 8985 7.4: a tail loss probe repaired a loss, found only when
     /// its ACK came, so there was no recovery to reduce cwnd: the response
-    /// is a recovery's (RFC 5681 (4.2): "ssthresh = max (FlightSize / 2, 2*SMSS)"),
-    /// taken at once.
-    pub(crate) fn loss_repaired(&mut self, flight: u32, mss: u32) {
+    /// is a recovery's, taken at once. Half of cwnd, not of the flight
+    /// (RFC 5681 (4.2)'s FlightSize is about nothing once the probe's ACK
+    /// has come), at least two segments, as Linux.
+    pub(crate) fn loss_repaired(&mut self, mss: u32) {
         if self.algo == Congestion::None {
             return;
         }
-        self.ssthresh = (flight / 2).max(2 * mss);
-        self.cwnd = self.cwnd.min(self.ssthresh).max(mss);
+        self.ssthresh = (self.cwnd / 2).max(2 * mss);
+        self.cwnd = self.ssthresh;
     }
 
     /// Loss detected at `ack` (the third duplicate ACK, or RFC 6675's

@@ -71,8 +71,8 @@ pub(crate) struct Rack {
     rtt_us: u32,
     /// RACK.min_RTT (`u32::MAX`: none yet).
     min_rtt_us: u32,
-    /// RACK.fack: the highest end delivered.
-    fack: SeqNumber,
+    /// RACK.fack: the highest end delivered (`None`: nothing yet).
+    fack: Option<SeqNumber>,
     dsack_round: Option<SeqNumber>,
     reo_wnd_mult: u8,
     reo_wnd_persist: u8,
@@ -95,7 +95,7 @@ impl Default for Rack {
             end: SeqNumber(0),
             rtt_us: 0,
             min_rtt_us: u32::MAX,
-            fack: SeqNumber(0),
+            fack: None,
             dsack_round: None,
             reo_wnd_mult: 1,
             reo_wnd_persist: 0,
@@ -121,10 +121,9 @@ impl Rack {
     /// RACK_detect_reordering() (6.2, steps 2 and 3).
     fn delivered(&mut self, r: &SentSegment, now_us: u32) {
         let retrans = r.has(SentSegment::RETRANS);
-        if r.end > self.fack {
-            self.fack = r.end;
-        } else if r.end < self.fack && !retrans {
-            self.reordering_seen = true;
+        match self.fack {
+            Some(f) if r.end < f => self.reordering_seen |= !retrans,
+            _ => self.fack = Some(r.end),
         }
         let rtt = now_us.wrapping_sub(r.sent_us);
         // "If Segment.retransmitted is TRUE and RACK.rtt < RACK.min_RTT:
@@ -541,10 +540,15 @@ impl TcpSocket<'_> {
             return;
         }
         if rack.tlp_retrans && !dsack {
-            let flight = (self.snd.max - self.snd.una) as u32;
             net_debug!("TLP repaired a loss: cwnd reduced");
-            self.cc.loss_repaired(flight, u32::from(self.snd_mss));
+            self.cc.loss_repaired(u32::from(self.snd_mss));
         }
+        self.end_loss_probe();
+    }
+
+    /// The probe's episode ends: its ACK came, or loss recovery began
+    /// (whose own cwnd reduction covers what the probe found, as Linux).
+    pub(crate) fn end_loss_probe(&mut self) {
         if let Some(board) = self.scoreboard.as_deref_mut() {
             board.rack.tlp_end = None;
         }
