@@ -247,12 +247,19 @@ fn a_16_mib_echo_through_2_percent_loss_each_way_with_sack_both_ways() {
     server.interrupt();
     let _ = server.wait_timeout(Duration::from_secs(10));
     let log = server.log();
-    let timeouts = log
-        .lines()
-        .find_map(|l| l.split("retransmission_timeouts=").nth(1))
-        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
-        .unwrap_or("?")
-        .to_string();
+    // `--stats` prints a layer's non-zero counters on its `tcp:` line.
+    let tcp_line = log.lines().find(|l| l.trim_start().starts_with("tcp:"));
+    let counter = |name: &str| -> String {
+        let Some(line) = tcp_line else {
+            return "?".to_string();
+        };
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or("0")
+            .to_string()
+    };
+    let timeouts = counter("retransmission_timeouts");
+    let probes = counter("loss_probe_timeouts");
     let cap = run(
         &ns,
         &["/usr/bin/python3", "-c", PY_CAPTURE, pcap.to_str().unwrap()],
@@ -264,7 +271,7 @@ fn a_16_mib_echo_through_2_percent_loss_each_way_with_sack_both_ways() {
     let f: Vec<&str> = c.split_whitespace().collect();
     assert_eq!(f.len(), 6, "{c}");
     println!(
-        "16 MiB echo, 2% loss each way: microps {ours:.2} s, Linux {theirs:.2} s ({:.1}x); dropped to the client {} and to us {} (Linux's run {} and {}); our SACK blocks {}, the peer's {}; our data segments {} sent again of {}, {timeouts} retransmission timeouts",
+        "16 MiB echo, 2% loss each way: microps {ours:.2} s, Linux {theirs:.2} s ({:.1}x); dropped to the client {} and to us {} (Linux's run {} and {}); our SACK blocks {}, the peer's {}; our data segments {} sent again of {}, {timeouts} retransmission timeouts and {probes} loss probes",
         ours / theirs,
         dropped[0],
         dropped[1],
