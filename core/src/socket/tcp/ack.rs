@@ -74,7 +74,8 @@ impl TcpSocket<'_> {
         }
         let was_in_recovery = self.cc.in_recovery();
         let news = self.take_sack_blocks(seg.arrived);
-        if ack > self.snd.una {
+        let acked = ack > self.snd.una;
+        if acked {
             let echo = self.ts_echo(seg.arrived);
             self.new_ack(cx.now, cx.config, ack, echo);
         } else if self.is_duplicate_ack(seg.arrived) && (news || !self.sack_sender()) {
@@ -90,8 +91,11 @@ impl TcpSocket<'_> {
         if self.una_is_lost() {
             self.enter_recovery(self.snd.una);
         }
-        // RFC 8985: RACK finds losses by time, and TLP probes the tail.
-        self.rack_ack(cx.now, seg.arrived, was_in_recovery);
+        // RFC 8985: RACK finds losses by time, and TLP probes the tail;
+        // an ACK that delivers nothing new tells them nothing.
+        if acked || seg.arrived.options.sack_iter().next().is_some() {
+            self.rack_ack(cx.now, seg.arrived, was_in_recovery);
+        }
         self.update_send_window(seg.arrived);
         ControlFlow::Continue(())
     }

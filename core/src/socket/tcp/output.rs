@@ -482,7 +482,7 @@ impl TcpSocket<'_> {
         self.rack_sent(now, seq, end, is_new);
         if is_new && kind == Kind::Data {
             // RFC 8985 7.2: "start or restart a loss probe PTO timer after
-            // transmitting new data".
+            // transmitting new data" (not the probe itself: the RTO follows it).
             self.tlp_schedule(now);
         }
         if first_outstanding && let Some(t) = self.user_timeout() {

@@ -69,6 +69,8 @@ pub(crate) struct Rack {
     xmit_us: u32,
     end: SeqNumber,
     rtt_us: u32,
+    /// RACK.segment was a retransmission.
+    seg_retrans: bool,
     /// RACK.min_RTT (`u32::MAX`: none yet).
     min_rtt_us: u32,
     /// RACK.fack: the highest end delivered (`None`: nothing yet).
@@ -94,6 +96,7 @@ impl Default for Rack {
             xmit_us: 0,
             end: SeqNumber(0),
             rtt_us: 0,
+            seg_retrans: false,
             min_rtt_us: u32::MAX,
             fack: None,
             dsack_round: None,
@@ -138,6 +141,7 @@ impl Rack {
         self.min_rtt_us = self.min_rtt_us.min(rtt);
         if !self.valid || sent_after(r.sent_us, r.end, self.xmit_us, self.end) {
             self.valid = true;
+            self.seg_retrans = retrans;
             self.rtt_us = rtt;
             self.xmit_us = r.sent_us;
             self.end = r.end;
@@ -264,23 +268,24 @@ impl TcpSocket<'_> {
             }
         }
         self.tlp_process_ack(seg, dsack);
-        self.mark_is_lost();
-        let due = self.rack_detect_loss(now);
-        self.after_loss_detection(now, due);
+        let marked = self.mark_is_lost();
+        let (due, by_time) = self.rack_detect_loss(now);
+        self.after_loss_detection(now, due, marked || by_time);
     }
 
     /// RFC 6675's IsLost, in the log: an unSACKed segment below the point
     /// DupThresh SACKed segments (or more than two SMSS of them) lie above
     /// is lost, unless it was sent again (only RACK's clock can say a
     /// retransmission is lost).
-    fn mark_is_lost(&mut self) {
+    fn mark_is_lost(&mut self) -> bool {
         let mss = self.mss();
         let Some(board) = self.scoreboard.as_deref_mut() else {
-            return;
+            return false;
         };
         let Some(lost) = board.lost_below(mss) else {
-            return;
+            return false;
         };
+        let mut marked = false;
         for i in 0..board.sent.len() {
             let Some(r) = board.sent.get_mut(i) else {
                 break;
@@ -288,28 +293,37 @@ impl TcpSocket<'_> {
             if r.end > lost {
                 break;
             }
-            if r.flags & (SentSegment::SACKED | SentSegment::RETRANS) == 0 {
+            if r.flags & (SentSegment::SACKED | SentSegment::RETRANS | SentSegment::LOST) == 0 {
                 r.flags |= SentSegment::LOST;
+                marked = true;
             }
         }
+        marked
     }
 
     /// RACK_detect_loss(): marks what is lost; returns how long until the
-    /// next segment would be (the reordering timer), if any.
-    fn rack_detect_loss(&mut self, now: Instant) -> Option<Duration> {
+    /// next segment would be (the reordering timer), if any, and whether
+    /// it marked one.
+    fn rack_detect_loss(&mut self, now: Instant) -> (Option<Duration>, bool) {
         let now_us = micros(now);
         let in_recovery = self.cc.in_recovery();
         let srtt_us = self
             .rtt
             .srtt()
             .map_or(u32::MAX, |d| d.total_micros() as u32);
-        let board = self.scoreboard.as_deref_mut()?;
+        let Some(board) = self.scoreboard.as_deref_mut() else {
+            return (None, false);
+        };
         let rack = board.rack;
-        if !rack.valid {
-            return None;
+        // Nothing SACKed and RACK.segment a first transmission: every
+        // segment still out was sent after it (in sequence order), so none
+        // can be lost by time. (The common case: no scan on a clean path.)
+        if !rack.valid || (board.sent.sacked == 0 && !rack.seg_retrans) {
+            return (None, false);
         }
         let reo_wnd = rack.reo_wnd_us(in_recovery, srtt_us, board.sent.sacked);
         let mut timeout = 0u32;
+        let mut marked = false;
         for i in 0..board.sent.len() {
             let Some(r) = board.sent.get_mut(i) else {
                 break;
@@ -323,17 +337,20 @@ impl TcpSocket<'_> {
             let remaining = due.wrapping_sub(now_us) as i32;
             if remaining <= 0 {
                 r.flags |= SentSegment::LOST;
+                marked = true;
             } else {
                 timeout = timeout.max(remaining as u32);
             }
         }
-        (timeout > 0).then(|| Duration::from_micros(u64::from(timeout)))
+        let due = (timeout > 0).then(|| Duration::from_micros(u64::from(timeout)));
+        (due, marked)
     }
 
-    /// After loss detection: recovery begins if something is lost, and the
-    /// timer slot gets the reordering timer, or else the probe timeout.
-    fn after_loss_detection(&mut self, now: Instant, due: Option<Duration>) {
-        if self.any_lost() && !self.cc.in_recovery() {
+    /// After loss detection: recovery begins if something was marked lost
+    /// (`marked`), and the timer slot gets the reordering timer, or else
+    /// the probe timeout.
+    fn after_loss_detection(&mut self, now: Instant, due: Option<Duration>, marked: bool) {
+        if marked && !self.cc.in_recovery() {
             self.enter_recovery_rack();
         }
         match due {
@@ -348,15 +365,6 @@ impl TcpSocket<'_> {
                 self.tlp_schedule(now);
             }
         }
-    }
-
-    /// Whether a segment is marked lost (and not sent again).
-    pub(crate) fn any_lost(&self) -> bool {
-        self.board().is_some_and(|b| {
-            b.sent.iter(self.snd.una).any(|(_, r)| {
-                r.flags & (SentSegment::LOST | SentSegment::SACKED) == SentSegment::LOST
-            })
-        })
     }
 
     /// The first segment marked lost, as NextSeg's choice: its start and
@@ -411,11 +419,11 @@ impl TcpSocket<'_> {
     pub(crate) fn reorder_timeout(&mut self, now: Instant) {
         self.set_rtx_timer(RtxTimer::Rto);
         self.timers.stop(Timer::Retransmit);
-        let due = self.rack_detect_loss(now);
+        let (due, marked) = self.rack_detect_loss(now);
         if due.is_none() {
             self.arm_rto(now);
         }
-        self.after_loss_detection(now, due);
+        self.after_loss_detection(now, due, marked);
     }
 
     /// TLP_schedule_loss_probe() (7.2): with data in flight, outside
@@ -430,6 +438,7 @@ impl TcpSocket<'_> {
         if !self.rack_active()
             || self.cc.in_recovery()
             || rack.tlp_end.is_some()
+            || rack.tlp_owed
             || rack.timer == RtxTimer::Reorder
             || self.snd.max == self.snd.una
             || !self.state.may_transmit()
