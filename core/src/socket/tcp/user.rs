@@ -105,8 +105,10 @@ impl<'a> TcpSocket<'a> {
     /// It runs with SACK agreed and a scoreboard that has send-time
     /// storage ([`Scoreboard::with_send_times`](super::Scoreboard::with_send_times));
     /// off, loss recovery is RFC 6675's alone. Without a scoreboard there
-    /// is nothing to switch (returns `false`); otherwise takes effect for
-    /// the next connection.
+    /// is nothing to switch (returns `false`). It takes effect at once, so
+    /// set it before the connection sends data: switched in the middle of
+    /// a recovery, the marks RACK made stay until the next timeout or
+    /// the ACKs clear them.
     ///
     /// ```
     /// use microps_core::socket::tcp::{SackRange, Scoreboard, SentSegment, SocketBuffer, TcpSocket};
