@@ -353,12 +353,7 @@ impl TcpSocket<'_> {
     /// Loss recovery from `ack` if the controller agrees (not below its
     /// `recover`).
     fn enter_recovery(&mut self, ack: SeqNumber) {
-        let flight = (self.snd.max - self.snd.una) as u32;
-        let sack = self.sack_sender();
-        if self
-            .cc
-            .enter_recovery(ack, flight, self.snd.max, u32::from(self.snd_mss), sack)
-        {
+        if self.controller_enters_recovery(ack) {
             self.fast_retransmit();
         }
     }
@@ -367,18 +362,19 @@ impl TcpSocket<'_> {
     /// controller agrees), and NextSeg retransmits what is marked, which
     /// need not be the segment at SND.UNA.
     pub(crate) fn enter_recovery_rack(&mut self) {
-        let flight = (self.snd.max - self.snd.una) as u32;
-        if self.cc.enter_recovery(
-            self.snd.una,
-            flight,
-            self.snd.max,
-            u32::from(self.snd_mss),
-            true,
-        ) {
+        if self.controller_enters_recovery(self.snd.una) {
             net_debug!("RACK: loss recovery from {}", self.snd.una);
             self.reset_high_rxt();
             self.end_loss_probe();
         }
+    }
+
+    /// Asks congestion control to begin recovery at `ack`; whether it did.
+    fn controller_enters_recovery(&mut self, ack: SeqNumber) -> bool {
+        let flight = (self.snd.max - self.snd.una) as u32;
+        let sack = self.sack_sender();
+        self.cc
+            .enter_recovery(ack, flight, self.snd.max, u32::from(self.snd_mss), sack)
     }
 
     /// RFC 5681 3.2 (4), RFC 6675 5 (4.3): "Retransmit the first data

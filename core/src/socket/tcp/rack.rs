@@ -225,12 +225,8 @@ impl TcpSocket<'_> {
         let (ranges, log, rack) = board.parts();
         log.acknowledge(una, |r| rack.delivered(r, now_us));
         if seg.options.sack_iter().next().is_some() {
+            let mut start = una;
             for i in 0..log.len() {
-                let start = if i == 0 {
-                    una
-                } else {
-                    log.get(i - 1).map_or(una, |r| r.end)
-                };
                 let Some(r) = log.get(i).copied() else {
                     break;
                 };
@@ -245,6 +241,7 @@ impl TcpSocket<'_> {
                     log.sacked = log.sacked.saturating_add(1);
                     rack.delivered(&r, now_us);
                 }
+                start = r.end;
             }
         }
         // Step 4: "If RACK.dsack_round is not None AND SND.UNA >=
@@ -499,14 +496,11 @@ impl TcpSocket<'_> {
         } else {
             self.snd.max
         };
-        let start = self
-            .board()
-            .and_then(|b| {
-                let n = b.sent.len().checked_sub(1)?;
-                let before = n.checked_sub(1).and_then(|i| b.sent.get(i)).map(|r| r.end);
-                Some(before.unwrap_or(self.snd.una))
-            })
-            .unwrap_or(self.snd.una)
+        // The last segment: where the last record starts, at most an SMSS
+        // of data before the end.
+        let last = self.board().and_then(|b| b.sent.iter(self.snd.una).last());
+        let start = last
+            .map_or(self.snd.una, |(s, _)| s)
             .max(self.snd.una)
             .max(data_end - mss.min(data_end - self.snd.una));
         let data = if start < data_end {
