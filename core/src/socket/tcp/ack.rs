@@ -73,6 +73,8 @@ impl TcpSocket<'_> {
             return ControlFlow::Break(None);
         }
         let was_in_recovery = self.cc.in_recovery();
+        // RFC 6937's DeliveredData: "change_in(snd.una) + change_in(SACKd)".
+        let (una_before, sacked_before) = (self.snd.una, self.sacked_now());
         let news = self.take_sack_blocks(seg.arrived);
         let acked = ack > self.snd.una;
         if acked {
@@ -96,6 +98,8 @@ impl TcpSocket<'_> {
         if acked || seg.arrived.options.sack_iter().next().is_some() {
             self.rack_ack(cx.now, seg.arrived, was_in_recovery);
         }
+        let delivered = (self.snd.una - una_before) as u32;
+        self.prr_update(delivered.wrapping_add(self.sacked_now().wrapping_sub(sacked_before)));
         self.update_send_window(seg.arrived);
         ControlFlow::Continue(())
     }
@@ -346,6 +350,9 @@ impl TcpSocket<'_> {
             .cc
             .on_dup_ack(ack, flight, self.snd.max, u32::from(self.snd_mss), sack);
         if action == DupAckAction::FastRetransmit {
+            if sack {
+                self.prr_start();
+            }
             self.fast_retransmit();
         }
     }
@@ -373,8 +380,13 @@ impl TcpSocket<'_> {
     fn controller_enters_recovery(&mut self, ack: SeqNumber) -> bool {
         let flight = (self.snd.max - self.snd.una) as u32;
         let sack = self.sack_sender();
-        self.cc
-            .enter_recovery(ack, flight, self.snd.max, u32::from(self.snd_mss), sack)
+        let began =
+            self.cc
+                .enter_recovery(ack, flight, self.snd.max, u32::from(self.snd_mss), sack);
+        if began && sack {
+            self.prr_start();
+        }
+        began
     }
 
     /// RFC 5681 3.2 (4), RFC 6675 5 (4.3): "Retransmit the first data

@@ -51,6 +51,7 @@ mod congestion;
 mod icmp;
 pub mod input;
 mod output;
+mod prr;
 mod rack;
 mod recovery;
 mod rtt;

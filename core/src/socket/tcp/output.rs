@@ -459,6 +459,9 @@ impl TcpSocket<'_> {
         let first_outstanding = self.snd.max == self.snd.una;
         let is_new = seq == self.snd.max;
         let end = seq + len;
+        if kind == Kind::Data {
+            self.prr_sent(len);
+        }
         self.snd.nxt = end;
         if !is_new {
             // RFC 6675's HighRxt.

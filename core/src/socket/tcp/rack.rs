@@ -349,6 +349,9 @@ impl TcpSocket<'_> {
     fn after_loss_detection(&mut self, now: Instant, due: Option<Duration>, marked: bool) {
         if marked && !self.cc.in_recovery() {
             self.enter_recovery_rack();
+            // Entered without an ACK (the reordering timer): PRR's first
+            // quota, the retransmission of what was marked.
+            self.prr_update(0);
         }
         match due {
             Some(after) => {

@@ -23,6 +23,7 @@
 
 use managed::ManagedSlice;
 
+use super::prr::Prr;
 use super::rack::Rack;
 use super::sentlog::{SentLog, SentSegment};
 use crate::wire::SeqNumber;
@@ -62,6 +63,8 @@ pub struct Scoreboard<'a> {
     pub(crate) sent: SentLog<'a>,
     /// RFC 8985's variables.
     pub(crate) rack: Rack,
+    /// RFC 6937's variables for the recovery under way.
+    pub(crate) prr: Prr,
 }
 
 impl Default for Scoreboard<'_> {
@@ -91,6 +94,7 @@ impl<'a> Scoreboard<'a> {
             high_rxt: SeqNumber(0),
             sent: SentLog::new(&mut [][..]),
             rack: Rack::default(),
+            prr: Prr::default(),
         }
     }
 
@@ -151,6 +155,7 @@ impl<'a> Scoreboard<'a> {
         self.high_rxt = SeqNumber(0);
         self.sent.clear();
         self.rack.reset();
+        self.prr = Prr::default();
     }
 
     /// The ranges, the send log and RACK's variables, borrowed apart.
@@ -168,7 +173,6 @@ pub(crate) fn covers(ranges: &[SackRange], start: SeqNumber, end: SeqNumber) -> 
 
 impl<'a> Scoreboard<'a> {
     /// Bytes SACKed.
-    #[cfg(test)]
     pub(crate) fn sacked_bytes(&self) -> usize {
         self.held().iter().map(|r| r.end - r.start).sum()
     }
