@@ -73,8 +73,10 @@ impl TcpSocket<'_> {
             return ControlFlow::Break(None);
         }
         let was_in_recovery = self.cc.in_recovery();
-        // RFC 6937's DeliveredData: "change_in(snd.una) + change_in(SACKd)".
+        // PRR's DeliveredData (RFC 9937): the change in SND.UNA and in the
+        // bytes SACKed; and the pipe, to see whether the ACK shows a loss.
         let (una_before, sacked_before) = (self.snd.una, self.sacked_now());
+        let pipe_before = self.in_sack_recovery().then(|| self.pipe() as u32);
         let news = self.take_sack_blocks(seg.arrived);
         let acked = ack > self.snd.una;
         if acked {
@@ -98,8 +100,9 @@ impl TcpSocket<'_> {
         if acked || seg.arrived.options.sack_iter().next().is_some() {
             self.rack_ack(cx.now, seg.arrived, was_in_recovery);
         }
-        let delivered = (self.snd.una - una_before) as u32;
-        self.prr_update(delivered.wrapping_add(self.sacked_now().wrapping_sub(sacked_before)));
+        let advanced = (self.snd.una - una_before) as u32;
+        let delivered = advanced.wrapping_add(self.sacked_now().wrapping_sub(sacked_before));
+        self.prr_update(delivered, advanced > 0, pipe_before);
         self.update_send_window(seg.arrived);
         ControlFlow::Continue(())
     }
@@ -350,9 +353,6 @@ impl TcpSocket<'_> {
             .cc
             .on_dup_ack(ack, flight, self.snd.max, u32::from(self.snd_mss), sack);
         if action == DupAckAction::FastRetransmit {
-            if sack {
-                self.prr_start();
-            }
             self.fast_retransmit();
         }
     }
@@ -373,6 +373,7 @@ impl TcpSocket<'_> {
             net_debug!("RACK: loss recovery from {}", self.snd.una);
             self.reset_high_rxt();
             self.end_loss_probe();
+            self.prr_start();
         }
     }
 
@@ -380,13 +381,8 @@ impl TcpSocket<'_> {
     fn controller_enters_recovery(&mut self, ack: SeqNumber) -> bool {
         let flight = (self.snd.max - self.snd.una) as u32;
         let sack = self.sack_sender();
-        let began =
-            self.cc
-                .enter_recovery(ack, flight, self.snd.max, u32::from(self.snd_mss), sack);
-        if began && sack {
-            self.prr_start();
-        }
-        began
+        self.cc
+            .enter_recovery(ack, flight, self.snd.max, u32::from(self.snd_mss), sack)
     }
 
     /// RFC 5681 3.2 (4), RFC 6675 5 (4.3): "Retransmit the first data
@@ -398,6 +394,7 @@ impl TcpSocket<'_> {
         self.karn_stop_timing();
         self.reset_high_rxt();
         self.end_loss_probe();
+        self.prr_start();
     }
 
     /// RFC 5961 challenge ACK, at most `challenge_ack_limit` a second for

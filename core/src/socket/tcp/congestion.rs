@@ -123,8 +123,14 @@ impl Controller {
             if ack >= self.recover {
                 // RFC 6582 3.2 step 3, full acknowledgment: "Set cwnd to either
                 // (1) min (ssthresh, max(FlightSize, SMSS) + SMSS) or (2)
-                // ssthresh" -- option (1).
-                self.cwnd = self.ssthresh.min(flight.max(mss).saturating_add(mss));
+                // ssthresh" -- option (1) without SACK. With SACK, PRR has
+                // brought the flight to ssthresh: "On exiting recovery:
+                // cwnd = ssthresh" (RFC 9937 section 4).
+                self.cwnd = if sack {
+                    self.ssthresh
+                } else {
+                    self.ssthresh.min(flight.max(mss).saturating_add(mss))
+                };
                 self.in_recovery = false;
                 return false;
             }

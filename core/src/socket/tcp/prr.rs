@@ -1,68 +1,72 @@
-//! RFC 6937 Proportional Rate Reduction: how much SACK loss recovery may
-//! send on each ACK.
+//! RFC 9937 Proportional Rate Reduction (which obsoletes RFC 6937): how
+//! much SACK loss recovery may send on each ACK.
 //!
 //! RFC 6675 alone sets cwnd to ssthresh when recovery begins and sends
 //! nothing until the pipe falls below it: with half the flight lost in a
 //! burst it then sends a burst, and with more than half lost it sends
 //! nothing for a round trip. PRR spreads the reduction over the round trip
-//! instead: "the total number of segments sent during recovery [is]
-//! proportional to the data delivered" while the pipe is above ssthresh,
-//! and when losses have taken the pipe below it, the slow start reduction
-//! bound (PRR-SSRB) grows it back towards ssthresh by at most one segment
-//! more than what was delivered. Linux uses the same.
+//! instead: while the pipe is above ssthresh, what is sent is in proportion
+//! to what is delivered (ssthresh / RecoverFS of it); below, it sends what
+//! was delivered (the conservative reduction bound, PRR-CRB), and one
+//! segment more on an ACK that advances SND.UNA without showing a new loss
+//! (a "SafeACK": the slow start reduction bound, PRR-SSRB), up to
+//! ssthresh. At the end of recovery cwnd is ssthresh. Linux does the same.
 //!
-//! The RFC's variables (section 3), in bytes:
+//! The algorithm of RFC 9937 section 4, in bytes:
 //!
 //! ```text
 //! On entering recovery:  prr_delivered = 0, prr_out = 0,
-//!                        RecoverFS = snd.nxt - snd.una
-//! On every ACK during recovery:
-//!     DeliveredData = change_in(snd.una) + change_in(SACKd)
+//!                        RecoverFS = pipe (RFC 6675's)
+//! On every ACK starting or during recovery:
+//!     DeliveredData = change_in(SND.UNA) + change_in(SACKed)
+//!     if DeliveredData is 0: nothing changes
 //!     prr_delivered += DeliveredData
-//!     pipe = (RFC 6675 pipe algorithm)
-//!     if (pipe > ssthresh) {
-//!         // Proportional Rate Reduction
-//!         sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out
-//!     } else {
-//!         // Slow Start Reduction Bound
-//!         limit = MAX(prr_delivered - prr_out, DeliveredData) + MSS
-//!         sndcnt = MIN(ssthresh - pipe, limit)
-//!     }
-//!     sndcnt = MAX(sndcnt, 0)
-//!     cwnd = pipe + sndcnt
-//! On any data transmission or retransmission:
-//!     prr_out += (data sent)
+//!     if pipe > ssthresh:
+//!         SndCnt = CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out
+//!     else:
+//!         SndCnt = MAX(prr_delivered - prr_out, DeliveredData)
+//!         if SafeACK: SndCnt += SMSS
+//!         SndCnt = MIN(ssthresh - pipe, SndCnt)
+//!     if prr_out is 0 and SndCnt is 0: SndCnt = SMSS (the fast retransmit)
+//!     cwnd = pipe + SndCnt
+//! On any data transmission or retransmission: prr_out += data sent
+//! On exiting recovery: cwnd = ssthresh
 //! ```
 //!
-//! One addition, as Linux's `tcp_cwnd_reduction`: before anything was sent
-//! in this recovery, the quota is at least one segment, so the fast
-//! retransmit goes whatever the proportion says (RFC 5681 3.2 (4): the lost
-//! segment "MUST be retransmitted"). Recovery without SACK stays RFC 6582's
-//! (its window inflation is what counts the segments that left).
-//!
-//! The state (12 bytes) lives in the caller's [`Scoreboard`](super::Scoreboard),
-//! beside the SACK ranges it works from, not in the socket.
+//! Recovery without SACK stays RFC 6582's (its window inflation is what
+//! counts the segments that left). The state (12 bytes) lives in the
+//! caller's [`Scoreboard`](super::Scoreboard), beside the SACK ranges it
+//! works from, not in the socket.
 
 use super::TcpSocket;
 
-/// RFC 6937's variables for one recovery.
+/// RFC 9937's variables for one recovery.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Prr {
     /// prr_delivered: bytes delivered to the receiver since recovery began.
     delivered: u32,
     /// prr_out: bytes sent since recovery began.
     out: u32,
-    /// RecoverFS: the flight when recovery began.
+    /// RecoverFS: the pipe when recovery began.
     recover_fs: u32,
 }
 
+/// What one ACK during recovery delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Delivery {
+    /// DeliveredData, in bytes.
+    pub(crate) bytes: u32,
+    /// SafeACK: SND.UNA advanced and no further loss was indicated.
+    pub(crate) safe: bool,
+}
+
 impl Prr {
-    /// "On entering recovery": `flight` is snd.nxt - snd.una then.
-    pub(crate) fn start(flight: u32) -> Self {
+    /// "On entering recovery", with `pipe` bytes in the network.
+    pub(crate) fn start(pipe: u32) -> Self {
         Prr {
             delivered: 0,
             out: 0,
-            recover_fs: flight.max(1),
+            recover_fs: pipe,
         }
     }
 
@@ -71,31 +75,43 @@ impl Prr {
         self.out = self.out.saturating_add(bytes);
     }
 
-    /// "On every ACK during recovery": `delivered` is this ACK's
-    /// DeliveredData; returns sndcnt, the bytes that may be sent now (the
-    /// caller sets cwnd to pipe + sndcnt).
-    pub(crate) fn on_ack(&mut self, delivered: u32, pipe: u32, ssthresh: u32, mss: u32) -> u32 {
-        self.delivered = self.delivered.saturating_add(delivered);
+    /// "On every ACK starting or during recovery": SndCnt, the bytes that
+    /// may be sent now (the caller sets cwnd to pipe + SndCnt), or `None`
+    /// when the ACK delivered nothing and cwnd stays.
+    pub(crate) fn on_ack(
+        &mut self,
+        d: Delivery,
+        pipe: u32,
+        ssthresh: u32,
+        mss: u32,
+    ) -> Option<u32> {
+        if d.bytes == 0 && self.out > 0 {
+            return None;
+        }
+        self.delivered = self.delivered.saturating_add(d.bytes);
         let sndcnt = if pipe > ssthresh {
-            // CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out, in 64
-            // bits: both factors may be near 2^32.
-            let target = (u64::from(self.delivered) * u64::from(ssthresh))
-                .div_ceil(u64::from(self.recover_fs.max(1)));
+            // Proportional: in 64 bits, both factors may be near 2^32. A
+            // RecoverFS below ssthresh (the pipe can only pass ssthresh then
+            // if its estimate jumped, as when a full scoreboard forgets a
+            // range) counts as ssthresh: never more out than in.
+            let recover_fs = self.recover_fs.max(ssthresh).max(1);
+            let target =
+                (u64::from(self.delivered) * u64::from(ssthresh)).div_ceil(u64::from(recover_fs));
             let target = u32::try_from(target).unwrap_or(u32::MAX);
             target.saturating_sub(self.out)
         } else {
-            let limit = self
-                .delivered
-                .saturating_sub(self.out)
-                .max(delivered)
-                .saturating_add(mss);
-            (ssthresh - pipe).min(limit)
+            // PRR-CRB, and PRR-SSRB on a SafeACK.
+            let mut n = self.delivered.saturating_sub(self.out).max(d.bytes);
+            if d.safe {
+                n = n.saturating_add(mss);
+            }
+            (ssthresh - pipe).min(n)
         };
-        if self.out == 0 {
-            sndcnt.max(mss)
+        Some(if self.out == 0 && sndcnt == 0 {
+            mss
         } else {
             sndcnt
-        }
+        })
     }
 }
 
@@ -105,11 +121,11 @@ impl TcpSocket<'_> {
         self.board().map_or(0, |b| b.sacked_bytes() as u32)
     }
 
-    /// SACK recovery began: PRR starts from the flight.
+    /// SACK recovery began: PRR starts from the pipe.
     pub(crate) fn prr_start(&mut self) {
-        let flight = (self.snd.max - self.snd.una) as u32;
+        let pipe = self.pipe() as u32;
         if let Some(board) = self.scoreboard.as_deref_mut() {
-            board.prr = Prr::start(flight);
+            board.prr = Prr::start(pipe);
         }
     }
 
@@ -123,20 +139,43 @@ impl TcpSocket<'_> {
         }
     }
 
-    /// An ACK (or RACK's reordering timer, with `delivered` 0) during SACK
-    /// recovery: cwnd becomes pipe + sndcnt.
-    pub(crate) fn prr_update(&mut self, delivered: u32) {
+    /// An ACK (or RACK's reordering timer, delivering nothing) during SACK
+    /// recovery: cwnd becomes pipe + SndCnt. `pipe_before` is the pipe
+    /// before the ACK was taken, if recovery was under way then: a pipe
+    /// that fell by more than what was delivered means that the ACK showed
+    /// a new loss.
+    pub(crate) fn prr_update(
+        &mut self,
+        delivered: u32,
+        una_advanced: bool,
+        pipe_before: Option<u32>,
+    ) {
         if !self.in_sack_recovery() {
             return;
         }
         let pipe = self.pipe() as u32;
+        let newly_lost = pipe_before.is_none_or(|p| p.saturating_sub(delivered) > pipe);
+        let d = Delivery {
+            bytes: delivered,
+            safe: una_advanced && !newly_lost,
+        };
         let ssthresh = self.cc.ssthresh;
         let mss = u32::from(self.snd_mss);
         let Some(board) = self.scoreboard.as_deref_mut() else {
             return;
         };
-        let sndcnt = board.prr.on_ack(delivered, pipe, ssthresh, mss);
-        self.cc.cwnd = pipe.saturating_add(sndcnt);
+        let dbg_q = board.prr.on_ack(d, pipe, ssthresh, mss);
+        net_debug!(
+            "PRR {:?} pipe {} ssthresh {} -> {:?} {:?}",
+            d,
+            pipe,
+            ssthresh,
+            dbg_q,
+            board.prr
+        );
+        if let Some(sndcnt) = dbg_q {
+            self.cc.cwnd = pipe.saturating_add(sndcnt);
+        }
     }
 }
 
@@ -146,72 +185,120 @@ mod tests {
 
     const MSS: u32 = 1000;
 
-    /// RFC 6937 section 5's first example: 20 segments in flight, one
-    /// lost, ssthresh 10: on the ACKs of the 19 that arrived, PRR sends
-    /// one segment for every two delivered, "the sending rate is reduced
-    /// ... to exactly half", and the pipe ends at ssthresh.
+    fn dup(bytes: u32) -> Delivery {
+        Delivery { bytes, safe: false }
+    }
+
+    /// One loss in a flight of 20, ssthresh 10 (half): recovery begins on
+    /// the third duplicate ACK, when three segments are SACKed and one is
+    /// lost, so RecoverFS, the pipe, is 16. On that ACK and the 16 that
+    /// follow, PRR sends one segment for about every two delivered, from the
+    /// first (the fast retransmit, which RFC 6675 (4.3) sends whatever the
+    /// window), where RFC 6675 alone would wait until the pipe fell below
+    /// ssthresh; and the pipe ends at ssthresh.
     #[test]
-    fn rfc6937_5_one_loss_sends_half_of_what_is_delivered() {
-        let mut prr = Prr::start(20 * MSS);
+    fn rfc9937_one_loss_sends_in_proportion_from_the_first_ack() {
+        let mut prr = Prr::start(16 * MSS);
         let ssthresh = 10 * MSS;
-        let mut pipe = 19 * MSS;
-        let mut sent = 0;
-        for ack in 1..=19 {
-            // Each ACK (a duplicate with a new SACK block) delivers one
-            // segment, which leaves the pipe.
-            pipe -= MSS;
-            let sndcnt = prr.on_ack(MSS, pipe, ssthresh, MSS);
-            let n = sndcnt / MSS;
+        let mut pipe = 16 * MSS;
+        let mut sends = [0u32; 17];
+        for (i, slot) in sends.iter_mut().enumerate() {
+            // The ACK delivers one segment (the entering one was counted in
+            // the pipe already).
+            if i > 0 {
+                pipe -= MSS;
+            }
+            let sndcnt = prr.on_ack(dup(MSS), pipe, ssthresh, MSS).unwrap();
+            let mut n = sndcnt / MSS;
+            if prr.out == 0 {
+                n = n.max(1);
+            }
             prr.sent(n * MSS);
             pipe += n * MSS;
-            sent += n;
-            if ack == 1 {
-                assert_eq!(n, 1, "the fast retransmit goes on the first ACK");
-            }
+            *slot = n;
         }
-        assert_eq!(sent, 10, "half of the 19 delivered, rounded up");
+        assert_eq!(sends[0], 1, "the fast retransmit");
+        assert!(sends.iter().all(|&n| n <= 1), "no burst: {sends:?}");
+        assert!(
+            sends[..7].iter().sum::<u32>() >= 3,
+            "from the start: {sends:?}"
+        );
+        assert_eq!(sends.iter().sum::<u32>(), 10, "ssthresh worth: {sends:?}");
         assert_eq!(pipe, 10 * MSS, "the pipe ends at ssthresh");
     }
 
     /// Proportional while the pipe is above ssthresh: never more than
-    /// CEIL(prr_delivered * ssthresh / RecoverFS) in total.
+    /// CEIL(prr_delivered * ssthresh / RecoverFS) in total; in bytes, so a
+    /// part of a segment waits for the next ACK.
     #[test]
-    fn rfc6937_3_proportional_above_ssthresh() {
+    fn rfc9937_proportional_above_ssthresh() {
         let mut prr = Prr::start(10 * MSS);
-        assert_eq!(prr.on_ack(MSS, 8 * MSS, 5 * MSS, MSS), MSS);
+        // Delivered 1 of 10, ssthresh 5: half a segment, and nothing sent
+        // yet: it may go (the sender sends whole segments, so the fast
+        // retransmit is RFC 6675's).
+        assert_eq!(prr.on_ack(dup(MSS), 8 * MSS, 5 * MSS, MSS), Some(MSS / 2));
         prr.sent(MSS);
-        // Delivered 2 of 10, ssthresh 5: 1 segment in total so far.
-        assert_eq!(prr.on_ack(MSS, 7 * MSS, 5 * MSS, MSS), 0);
-        // Delivered 3: 1.5 segments in total, in bytes: half a segment
-        // more, which waits (the sender sends whole segments).
-        assert_eq!(prr.on_ack(MSS, 6 * MSS, 5 * MSS, MSS), MSS / 2);
-        // Delivered 4: 2 in total, one more.
-        assert_eq!(prr.on_ack(MSS, 5 * MSS + 1, 5 * MSS, MSS), MSS);
+        // Delivered 2: 1 in total, sent.
+        assert_eq!(prr.on_ack(dup(MSS), 7 * MSS, 5 * MSS, MSS), Some(0));
+        // Delivered 3: 1.5 in total.
+        assert_eq!(prr.on_ack(dup(MSS), 6 * MSS, 5 * MSS, MSS), Some(MSS / 2));
+        // Delivered 4: 2, one more.
+        assert_eq!(prr.on_ack(dup(MSS), 6 * MSS, 5 * MSS, MSS), Some(MSS));
     }
 
-    /// PRR-SSRB: with the pipe below ssthresh (a burst of losses), each ACK
-    /// may send what it delivered plus one segment, up to ssthresh.
+    /// With the pipe below ssthresh (a burst of losses): what was delivered
+    /// (PRR-CRB), and a segment more on a SafeACK (PRR-SSRB), up to
+    /// ssthresh.
     #[test]
-    fn rfc6937_3_slow_start_reduction_bound_below_ssthresh() {
-        let mut prr = Prr::start(20 * MSS);
+    fn rfc9937_crb_and_ssrb_below_ssthresh() {
+        let mut prr = Prr::start(16 * MSS);
         prr.sent(MSS);
-        // Half the flight lost: pipe 4 segments, ssthresh 10.
-        assert_eq!(prr.on_ack(MSS, 4 * MSS, 10 * MSS, MSS), 2 * MSS);
-        prr.sent(2 * MSS);
-        // prr_delivered - prr_out = 0, DeliveredData 2: 3 segments.
-        assert_eq!(prr.on_ack(2 * MSS, 6 * MSS, 10 * MSS, MSS), 3 * MSS);
+        // Half the flight lost: pipe 4 segments, ssthresh 10. A duplicate.
+        assert_eq!(prr.on_ack(dup(MSS), 4 * MSS, 10 * MSS, MSS), Some(MSS));
+        prr.sent(MSS);
+        // A SafeACK delivering two: MAX(0, 2) + 1 segments.
+        let safe = Delivery {
+            bytes: 2 * MSS,
+            safe: true,
+        };
+        assert_eq!(prr.on_ack(safe, 5 * MSS, 10 * MSS, MSS), Some(3 * MSS));
         prr.sent(3 * MSS);
+        // The same without SafeACK: two.
+        assert_eq!(
+            prr.on_ack(dup(2 * MSS), 6 * MSS, 10 * MSS, MSS),
+            Some(2 * MSS)
+        );
+        prr.sent(2 * MSS);
         // Never beyond ssthresh - pipe.
-        assert_eq!(prr.on_ack(5 * MSS, 9 * MSS, 10 * MSS, MSS), MSS);
+        assert_eq!(prr.on_ack(dup(5 * MSS), 9 * MSS, 10 * MSS, MSS), Some(MSS));
+    }
+
+    /// An ACK that delivers nothing changes nothing, except before the
+    /// first transmission: the fast retransmit is due.
+    #[test]
+    fn rfc9937_nothing_delivered_changes_nothing() {
+        let mut prr = Prr::start(10 * MSS);
+        assert_eq!(prr.on_ack(dup(0), 10 * MSS, 5 * MSS, MSS), Some(MSS));
+        prr.sent(MSS);
+        assert_eq!(prr.on_ack(dup(0), 10 * MSS, 5 * MSS, MSS), None);
+        assert_eq!(prr.delivered, 0);
     }
 
     /// No loss of precision or overflow with windows near 2^32.
     #[test]
     fn large_windows_do_not_overflow() {
         let mut prr = Prr::start(u32::MAX);
-        let q = prr.on_ack(u32::MAX / 2, u32::MAX - 1, u32::MAX / 2, MSS);
+        let d = dup(u32::MAX / 2);
+        let q = prr.on_ack(d, u32::MAX - 1, u32::MAX / 2, MSS);
         // CEIL((2^31 - 1)^2 / (2^32 - 1)) = 2^30: half of what was delivered.
-        assert_eq!(q, 1 << 30);
-        assert_eq!(Prr::start(0).recover_fs, 1, "never a division by zero");
+        assert_eq!(q, Some(1 << 30));
+        // RecoverFS 0, and a pipe that jumped above ssthresh: no division
+        // by zero, and no more out than in.
+        let mut zero = Prr::start(0);
+        assert_eq!(zero.on_ack(dup(MSS), 2 * MSS, MSS, MSS), Some(MSS));
+        zero.sent(MSS);
+        assert_eq!(zero.on_ack(dup(MSS), 2 * MSS, MSS, MSS), Some(MSS));
+        zero.sent(MSS);
+        assert_eq!(zero.on_ack(dup(3 * MSS), 4 * MSS, MSS, MSS), Some(3 * MSS));
     }
 }

@@ -351,7 +351,7 @@ impl TcpSocket<'_> {
             self.enter_recovery_rack();
             // Entered without an ACK (the reordering timer): PRR's first
             // quota, the retransmission of what was marked.
-            self.prr_update(0);
+            self.prr_update(0, false, None);
         }
         match due {
             Some(after) => {

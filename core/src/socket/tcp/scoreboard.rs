@@ -63,7 +63,7 @@ pub struct Scoreboard<'a> {
     pub(crate) sent: SentLog<'a>,
     /// RFC 8985's variables.
     pub(crate) rack: Rack,
-    /// RFC 6937's variables for the recovery under way.
+    /// RFC 9937's PRR variables for the recovery under way.
     pub(crate) prr: Prr,
 }
 
