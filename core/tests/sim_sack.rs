@@ -12,6 +12,7 @@ use common::*;
 use microps_core::iface::StackConfig;
 use microps_core::phy::FaultConfig;
 use microps_core::sim::{DropFilter, LinkConfig};
+use microps_core::socket::tcp::Congestion;
 use microps_core::time::{Duration, Instant};
 
 fn seeds() -> u64 {
@@ -26,6 +27,8 @@ fn seeds() -> u64 {
 struct Run {
     /// cwnd each time it changed, from the start.
     cwnd: Vec<(Duration, u32)>,
+    /// ssthresh each time it changed.
+    ssthresh: Vec<(Duration, u32)>,
     elapsed: Duration,
     timeouts: u64,
     /// Tail loss probe timeouts.
@@ -49,13 +52,33 @@ enum Recovery {
 }
 
 /// A sends `bytes` to B over `link` (B's data back is only ACKs), with
-/// `recovery` on both stacks and `drop` on what A sends.
+/// `recovery` on both stacks and `drop` on what A sends; NewReno.
 fn one_way(
     seed: u64,
     recovery: Recovery,
     link: LinkConfig,
     buf: usize,
     bytes: usize,
+    drop: Option<DropFilter>,
+) -> Result<Run, String> {
+    one_way_cc(
+        seed,
+        recovery,
+        Congestion::NewReno,
+        link,
+        (buf, bytes),
+        drop,
+    )
+}
+
+/// `one_way` with A's congestion control `cc`; `size` is the buffers and
+/// the bytes to send.
+fn one_way_cc(
+    seed: u64,
+    recovery: Recovery,
+    cc: Congestion,
+    link: LinkConfig,
+    (buf, bytes): (usize, usize),
     drop: Option<DropFilter>,
 ) -> Result<Run, String> {
     let mut config = StackConfig::default();
@@ -65,6 +88,7 @@ fn one_way(
     let (client, server) = open_connection_with(&mut net, a, b, buf);
     // (Nothing has been sent yet: the switch holds for all the data.)
     assert!(tcp(&mut net, a, client).set_rack(recovery == Recovery::Rack));
+    tcp(&mut net, a, client).set_congestion(cc);
     net.set_drop_filter(a, da, drop);
     let start = net.now();
     let mut out = Pipe {
@@ -84,6 +108,10 @@ fn one_way(
         let w = s.congestion_window();
         if run.cwnd.last().is_none_or(|&(_, c)| c != w) {
             run.cwnd.push((now - start, w));
+        }
+        let t = s.slow_start_threshold();
+        if run.ssthresh.last().is_none_or(|&(_, x)| x != t) {
+            run.ssthresh.push((now - start, t));
         }
         match (s.in_fast_recovery(), since) {
             (true, None) => {
@@ -394,4 +422,82 @@ fn rfc7323_a_1_mib_buffer_over_50_ms_keeps_more_than_64_kib_in_flight() {
         "1 MiB buffers, 50 ms: {} bytes in flight at most, 8 MiB in {:?}",
         r.max_flight, r.elapsed
     );
+}
+
+/// cwnd at `t` in a trace of changes.
+fn cwnd_at(trace: &[(Duration, u32)], t: Duration) -> u32 {
+    trace
+        .iter()
+        .take_while(|&&(at, _)| at <= t)
+        .last()
+        .map_or(0, |&(_, c)| c)
+}
+
+#[test]
+fn rfc9438_the_cwnd_trace_shows_0_7_then_concave_then_convex_growth() {
+    // One burst of three losses after slow start, then none: CUBIC's
+    // ssthresh is 0.7 of cwnd at the loss (4.6), and cwnd grows back along
+    // Figure 1: concave up to W_max, slowest near t = K, convex beyond it
+    // (4.4, 4.5). NewReno on the same path and losses halves the flight
+    // and grows linearly.
+    // On a 200 ms path, where W_cubic outgrows the Reno-friendly W_est
+    // (section 4.3) from about 40 segments.
+    let long = LinkConfig::default().with_latency(Duration::from_millis(100));
+    let size = (1 << 20, 40 << 20);
+    let run = |cc| {
+        one_way_cc(
+            3,
+            Recovery::Rack,
+            cc,
+            long,
+            size,
+            Some(burst_of_three(1000)),
+        )
+        .unwrap()
+    };
+    let r = run(Congestion::Cubic);
+    let fall = r
+        .cwnd
+        .windows(2)
+        .position(|w| w[1].1 < w[0].1)
+        .expect("a reduction");
+    let (loss_at, peak) = r.cwnd[fall];
+    let &(_, ssthresh) = r.ssthresh.last().unwrap();
+    assert_eq!(r.ssthresh.len(), 2, "one reduction: {:?}", r.ssthresh);
+    // 0.7 of cwnd at the loss: the last cwnd seen, or one segment more
+    // when the ACK that revealed the loss first grew it (slow start).
+    let at_loss = [peak, peak + 1460];
+    assert!(
+        at_loss
+            .iter()
+            .any(|&w| ssthresh == (u64::from(w) * 7 / 10) as u32),
+        "β_cubic = 0.7 of {peak}: {ssthresh}"
+    );
+    // K = cubic_root(W_max * (1 - β) / C), W_max in segments, C = 0.4.
+    let k = (f64::from(peak) / 1448.0 * 0.3 / 0.4).cbrt();
+    let at = |s: f64| cwnd_at(&r.cwnd, loss_at + Duration::from_micros((s * 1e6) as u64));
+    let (q1, q2, q3, q4) = (at(k * 0.25), at(k * 0.5), at(k * 0.75), at(k));
+    println!(
+        "CUBIC: peak {peak} at {} ms, ssthresh {ssthresh}, K {k:.2} s; cwnd at K/4 {q1}, K/2 {q2}, 3K/4 {q3}, K {q4}, 1.5K {}, 2K {}; {:?} for 40 MiB",
+        loss_at.total_millis(),
+        at(1.5 * k),
+        at(2.0 * k),
+        r.elapsed
+    );
+    // Concave: each quarter of K adds less than the one before.
+    assert!(
+        q2 - q1 > q3 - q2 && q3 - q2 > q4 - q3,
+        "{q1} {q2} {q3} {q4}"
+    );
+    assert!(
+        q4.abs_diff(peak) < peak / 20,
+        "at W_max at K: {q4} against {peak}"
+    );
+    // Convex: the second half-K beyond K adds more than the first.
+    let (c1, c2) = (at(1.5 * k), at(2.0 * k));
+    assert!(c2 - c1 > c1 - q4, "{q4} {c1} {c2}");
+    assert_eq!(r.timeouts, 0);
+    let n = run(Congestion::NewReno);
+    let &(_, n_ssthresh) = n.ssthresh.last().unwrap();
+    println!("NewReno: ssthresh {n_ssthresh}; {:?} for 40 MiB", n.elapsed);
 }

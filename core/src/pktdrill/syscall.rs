@@ -125,6 +125,9 @@ pub(crate) struct Opts {
     pub(crate) linger_abort: bool,
     /// RFC 8985 RACK-TLP (Linux's `tcp_recovery` bit 1, on by default).
     pub(crate) rack: bool,
+    /// The congestion control (`tcp_congestion_control`; NewReno, ours,
+    /// by default, where Linux's is CUBIC).
+    pub(crate) congestion: crate::socket::tcp::Congestion,
 }
 
 impl Opts {
@@ -142,6 +145,7 @@ impl Opts {
         sndbuf: 65536,
         linger_abort: false,
         rack: true,
+        congestion: crate::socket::tcp::Congestion::NewReno,
     };
 
     /// The largest socket buffer the shim gives.
@@ -429,6 +433,7 @@ impl Runner {
                 .with_send_times(vec![SentSegment::EMPTY; times]),
         );
         s.set_rack(o.rack);
+        s.set_congestion(o.congestion);
         let h = self
             .sockets
             .add(s)

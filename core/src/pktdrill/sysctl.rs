@@ -9,7 +9,7 @@
 //! - mapped: the value changes the stack or the sockets created after it;
 //! - absent here, accepted: the feature does not exist in this stack yet
 //!   (FACK, ECN, Fast Open, SYN cookies,
-//!   F-RTO, pacing, CUBIC) or means nothing without it (TSO, the
+//!   F-RTO, pacing) or means nothing without it (TSO, the
 //!   metrics cache). Turning one on changes nothing, so a script that
 //!   depends on it fails at the first segment that shows it, which is the
 //!   truth about this stack;
@@ -34,7 +34,6 @@ const ABSENT_HERE: &[&str] = &[
     "net.ipv4.tcp_frto",
     "net.ipv4.tcp_early_retrans",
     "net.ipv4.tcp_reordering",
-    "net.ipv4.tcp_congestion_control",
     "net.ipv4.tcp_tso_win_divisor",
     "net.ipv4.tcp_min_tso_segs",
     "net.ipv4.tcp_autocorking",
@@ -151,6 +150,13 @@ impl Runner {
             // Bit 1 is RACK-TLP; the others (no static reordering
             // window, no DupThresh) are not taken.
             "net.ipv4.tcp_recovery" if number()? & !1 == 0 => defaults.rack = number()? & 1 != 0,
+            "net.ipv4.tcp_congestion_control" => {
+                defaults.congestion = match value.trim() {
+                    "reno" => crate::socket::tcp::Congestion::NewReno,
+                    "cubic" => crate::socket::tcp::Congestion::Cubic,
+                    _ => return Err(unsupported()),
+                }
+            }
             "net.ipv4.tcp_keepalive_time" => defaults.keepidle = secs()?,
             "net.ipv4.tcp_keepalive_intvl" => defaults.keepintvl = secs()?,
             "net.ipv4.tcp_keepalive_probes" => defaults.keepcnt = small()?,

@@ -5,7 +5,7 @@
 
 use core::ops::ControlFlow;
 
-use super::congestion::DupAckAction;
+use super::congestion::{AckInfo, DupAckAction};
 use super::input::{Incoming, Reply, RxContext, Step};
 use super::timer::{Stamp, Timer};
 use super::{Flags, Pending, State, TcpConfig, TcpSocket};
@@ -333,13 +333,13 @@ impl TcpSocket<'_> {
         // NewReno partial ACK: retransmit the first unacknowledged segment
         // (a full ACK cancels a fast retransmit not yet sent).
         let sack = self.sack_sender();
-        let partial = self.cc.on_ack(
-            acked_total as u32,
-            ack,
-            flight,
-            u32::from(self.snd_mss),
-            sack,
-        );
+        let info = AckInfo {
+            acked: acked_total as u32,
+            mss: u32::from(self.snd_mss),
+            now_ms: now.total_millis() as u32,
+            srtt_ms: self.rtt.srtt().map_or(0, |d| d.total_millis() as u32),
+        };
+        let partial = self.cc.on_ack(info, ack, flight, sack);
         self.pending.set(Pending::REXMIT, partial);
         if self.flags.has(Flags::SND_URGENT) && ack >= self.snd.up {
             self.flags.set(Flags::SND_URGENT, false);

@@ -1,10 +1,15 @@
 //! Congestion control: RFC 5681 slow start and congestion avoidance, fast
 //! retransmit and fast recovery with RFC 6582's NewReno partial ACKs.
 //!
-//! This is the seam where other algorithms (and SACK-based recovery, RFC
-//! 6675) plug in: the socket reports events (the handshake done, a new ACK,
-//! a duplicate ACK, a timeout) and asks for the window it may fill. The
-//! sender's MSS is the socket's and is passed in, not kept twice.
+//! The socket reports events (the handshake done, a new ACK, a duplicate
+//! ACK, a timeout) and asks for the window it may fill. What differs
+//! between algorithms is small and behind one trait,
+//! [`CongestionAlgorithm`]: how cwnd grows in congestion avoidance and how
+//! far ssthresh falls on a loss or a timeout. Slow start, fast retransmit,
+//! recovery (RFC 6582 without SACK, RFC 6675 with PRR with it) and restart
+//! after idle are the controller's, whichever the algorithm: NewReno's
+//! byte counting here, or CUBIC (RFC 9438, `cubic.rs`). The sender's MSS
+//! is the socket's and is passed in, not kept twice.
 //!
 //! RFC 6582's `recover` is a sequence number: "When the third duplicate ACK
 //! is received, the TCP sender first checks the value of recover to see if
@@ -16,18 +21,83 @@
 //! recovery it follows SND.UNA up, so it never falls 2^31 behind (where a
 //! modular comparison would flip).
 
+use super::cubic::Cubic;
 use crate::wire::SeqNumber;
 
 /// Which algorithm a socket uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Congestion {
     /// RFC 5681 with RFC 6582 NewReno (the default).
     #[default]
     NewReno,
+    /// RFC 9438 CUBIC (Linux's default): cwnd grows as a cubic function of
+    /// the time since the last loss and falls to 0.7 of itself on one.
+    /// Slow start and loss recovery are NewReno's.
+    Cubic,
     /// No congestion control: only the receiver's window limits the sender.
     /// For tests and closed links only.
     None,
+}
+
+/// What an ACK in congestion avoidance tells the algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AckInfo {
+    /// Bytes newly acknowledged.
+    pub(crate) acked: u32,
+    /// The sender's MSS.
+    pub(crate) mss: u32,
+    /// The caller's clock, in ms (it wraps).
+    pub(crate) now_ms: u32,
+    /// The smoothed RTT, in ms (0 without a sample).
+    pub(crate) srtt_ms: u32,
+}
+
+/// The part of congestion control that differs between algorithms.
+pub(crate) trait CongestionAlgorithm {
+    /// Congestion avoidance (cwnd at or above ssthresh, outside recovery):
+    /// cwnd after this ACK. `acked_in_ca` is the controller's count of
+    /// bytes acknowledged in congestion avoidance, for the algorithm to use
+    /// and reset as it grows cwnd.
+    fn avoid(&mut self, cwnd: u32, acked_in_ca: &mut u32, ack: AckInfo) -> u32;
+    /// A loss was detected with `cwnd` and `flight` bytes outstanding: the
+    /// new ssthresh (cwnd follows it, as recovery says).
+    fn on_loss(&mut self, cwnd: u32, flight: u32, mss: u32) -> u32;
+    /// The retransmission timer fired: the new ssthresh (cwnd becomes one
+    /// segment, RFC 5681 3.1).
+    fn on_timeout(&mut self, cwnd: u32, flight: u32, mss: u32) -> u32;
+    /// Growth starts again from the current cwnd (restart after idle).
+    fn restart_epoch(&mut self);
+}
+
+/// RFC 5681's congestion avoidance, with its state in the controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct NewReno;
+
+impl CongestionAlgorithm for NewReno {
+    /// About one SMSS per RTT: the "byte counting" variant of RFC 5681's
+    /// equation 3, one SMSS for every cwnd of bytes acknowledged.
+    fn avoid(&mut self, cwnd: u32, acked_in_ca: &mut u32, ack: AckInfo) -> u32 {
+        *acked_in_ca = acked_in_ca.saturating_add(ack.acked);
+        if *acked_in_ca >= cwnd {
+            *acked_in_ca -= cwnd;
+            return cwnd.saturating_add(ack.mss);
+        }
+        cwnd
+    }
+
+    /// RFC 5681 3.2: "(2) ssthresh = max (FlightSize / 2, 2*SMSS)".
+    fn on_loss(&mut self, _cwnd: u32, flight: u32, mss: u32) -> u32 {
+        (flight / 2).max(2 * mss)
+    }
+
+    /// RFC 5681 3.1, equation 4: the same.
+    fn on_timeout(&mut self, cwnd: u32, flight: u32, mss: u32) -> u32 {
+        self.on_loss(cwnd, flight, mss)
+    }
+
+    fn restart_epoch(&mut self) {}
 }
 
 /// What a duplicate ACK means.
@@ -49,6 +119,10 @@ pub(crate) struct Controller {
     recover: SeqNumber,
     /// Bytes acknowledged in congestion avoidance since cwnd last grew.
     acked_in_ca: u32,
+    /// NewReno's variables (none: its byte count is `acked_in_ca`).
+    newreno: NewReno,
+    /// CUBIC's variables (kept, and unused, under the other algorithms).
+    cubic: Cubic,
     algo: Congestion,
     dup_acks: u8,
     in_recovery: bool,
@@ -61,6 +135,8 @@ impl Controller {
             ssthresh: u32::MAX,
             recover: SeqNumber(0),
             acked_in_ca: 0,
+            newreno: NewReno,
+            cubic: Cubic::default(),
             algo,
             dup_acks: 0,
             in_recovery: false,
@@ -72,7 +148,24 @@ impl Controller {
     }
 
     pub(crate) fn set_algorithm(&mut self, algo: Congestion) {
+        if algo != self.algo {
+            self.cubic = Cubic::default();
+        }
         self.algo = algo;
+    }
+
+    /// The algorithm's part, with its state (`None` for no control); it
+    /// borrows only that state, so the controller's fields stay free.
+    fn algo_mut<'c>(
+        algo: Congestion,
+        newreno: &'c mut NewReno,
+        cubic: &'c mut Cubic,
+    ) -> Option<&'c mut dyn CongestionAlgorithm> {
+        match algo {
+            Congestion::NewReno => Some(newreno),
+            Congestion::Cubic => Some(cubic),
+            Congestion::None => None,
+        }
     }
 
     /// The handshake is done: "The initial value of ssthresh SHOULD be set
@@ -96,7 +189,7 @@ impl Controller {
     pub(crate) fn window(&self) -> u32 {
         match self.algo {
             Congestion::None => u32::MAX,
-            Congestion::NewReno => self.cwnd,
+            Congestion::NewReno | Congestion::Cubic => self.cwnd,
         }
     }
 
@@ -105,19 +198,20 @@ impl Controller {
     }
 
     /// A cumulative ACK `ack` acknowledged `acked` new bytes; `flight` bytes
-    /// are still outstanding after it. Returns whether the first
+    /// are still outstanding after it; `now_ms` and `srtt_ms` are for
+    /// CUBIC's clock. Returns whether the first
     /// unacknowledged segment must be retransmitted (a NewReno partial ACK).
     /// With `sack`, recovery is RFC 6675's: a partial ACK neither deflates
     /// the window nor asks for a retransmission (the scoreboard chooses what
     /// to send, under cwnd - pipe).
     pub(crate) fn on_ack(
         &mut self,
-        acked: u32,
+        info: AckInfo,
         ack: SeqNumber,
         flight: u32,
-        mss: u32,
         sack: bool,
     ) -> bool {
+        let AckInfo { acked, mss, .. } = info;
         self.dup_acks = 0;
         if self.in_recovery {
             if ack >= self.recover {
@@ -154,14 +248,9 @@ impl Controller {
         if self.cwnd < self.ssthresh {
             // RFC 5681 3.1, slow start: "cwnd += min (N, SMSS)".
             self.cwnd = self.cwnd.saturating_add(acked.min(mss));
-        } else {
-            // Congestion avoidance: about one SMSS per RTT ("byte counting"
-            // variant of equation 3).
-            self.acked_in_ca = self.acked_in_ca.saturating_add(acked);
-            if self.acked_in_ca >= self.cwnd {
-                self.acked_in_ca -= self.cwnd;
-                self.cwnd = self.cwnd.saturating_add(mss);
-            }
+        } else if let Some(a) = Self::algo_mut(self.algo, &mut self.newreno, &mut self.cubic) {
+            // Congestion avoidance, the algorithm's.
+            self.cwnd = a.avoid(self.cwnd, &mut self.acked_in_ca, info);
         }
         false
     }
@@ -199,15 +288,15 @@ impl Controller {
 
     /// RFC 8985 7.4: a tail loss probe repaired a loss, found only when
     /// its ACK came, so there was no recovery to reduce cwnd: the response
-    /// is a recovery's, taken at once. Half of cwnd, not of the flight
-    /// (RFC 5681 (4.2)'s FlightSize is about nothing once the probe's ACK
-    /// has come), at least two segments, as Linux.
+    /// is a recovery's, taken at once. With cwnd as the flight (RFC 5681
+    /// (4.2)'s FlightSize is about nothing once the probe's ACK has come):
+    /// NewReno halves cwnd, at least two segments, as Linux.
     pub(crate) fn loss_repaired(&mut self, mss: u32) {
-        if self.algo == Congestion::None {
-            return;
+        let cwnd = self.cwnd;
+        if let Some(a) = Self::algo_mut(self.algo, &mut self.newreno, &mut self.cubic) {
+            self.ssthresh = a.on_loss(cwnd, cwnd, mss);
+            self.cwnd = self.ssthresh;
         }
-        self.ssthresh = (self.cwnd / 2).max(2 * mss);
-        self.cwnd = self.ssthresh;
     }
 
     /// Loss detected at `ack` (the third duplicate ACK, or RFC 6675's
@@ -234,11 +323,13 @@ impl Controller {
         // sequence number transmitted by the TCP so far" (RFC 6675 4.1:
         // "RecoveryPoint = HighData").
         self.recover = snd_max;
-        if self.algo == Congestion::NewReno {
-            // RFC 5681 3.2: "(2) ssthresh = max (FlightSize / 2, 2*SMSS)" and
-            // "(3) ... set cwnd to ssthresh plus 3*SMSS"; RFC 6675 5 (4.2):
-            // "cwnd = ssthresh" (the pipe accounts for what left).
-            self.ssthresh = (flight / 2).max(2 * mss);
+        let cwnd = self.cwnd;
+        if let Some(a) = Self::algo_mut(self.algo, &mut self.newreno, &mut self.cubic) {
+            // RFC 5681 3.2: "(2) ssthresh = max (FlightSize / 2, 2*SMSS)"
+            // (the algorithm's: CUBIC's is 0.7 of cwnd) and "(3) ... set
+            // cwnd to ssthresh plus 3*SMSS"; RFC 6675 5 (4.2): "cwnd =
+            // ssthresh" (the pipe accounts for what left; PRR then paces).
+            self.ssthresh = a.on_loss(cwnd, flight, mss);
             self.cwnd = if sack {
                 self.ssthresh
             } else {
@@ -260,7 +351,11 @@ impl Controller {
     /// window, LW, which equals 1 full-sized segment"); RFC 6582 3.2 step
     /// 4: `recover` becomes the highest sequence number sent.
     pub(crate) fn on_timeout(&mut self, flight: u32, snd_max: SeqNumber, mss: u32) {
-        self.ssthresh = (flight / 2).max(2 * mss);
+        let cwnd = self.cwnd;
+        self.ssthresh = match Self::algo_mut(self.algo, &mut self.newreno, &mut self.cubic) {
+            Some(a) => a.on_timeout(cwnd, flight, mss),
+            None => (flight / 2).max(2 * mss),
+        };
         self.cwnd = mss;
         self.dup_acks = 0;
         self.in_recovery = false;
@@ -272,6 +367,9 @@ impl Controller {
     /// the restart window.
     pub(crate) fn on_idle_restart(&mut self, mss: u32) {
         self.cwnd = self.cwnd.min(initial_window(mss));
+        if let Some(a) = Self::algo_mut(self.algo, &mut self.newreno, &mut self.cubic) {
+            a.restart_epoch();
+        }
     }
 }
 
@@ -314,6 +412,15 @@ pub(crate) fn initial_window(mss: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn info(acked: u32, mss: u32) -> AckInfo {
+        AckInfo {
+            acked,
+            mss,
+            now_ms: 1,
+            srtt_ms: 100,
+        }
+    }
 
     #[test]
     fn rfc6928_2_ten_segments_up_to_14600_bytes() {
@@ -358,7 +465,7 @@ mod tests {
         c.start(SeqNumber(0), 1460, true, InitialWindow::Rfc5681);
         assert_eq!(c.window(), 1460);
         assert_eq!(c.ssthresh, u32::MAX, "slow start continues");
-        c.on_ack(1460, SeqNumber(1461), 0, 1460, false);
+        c.on_ack(info(1460, 1460), SeqNumber(1461), 0, false);
         assert_eq!(c.window(), 2920);
     }
 
@@ -367,16 +474,16 @@ mod tests {
         let mut c = started();
         c.ssthresh = 6000;
         let w0 = c.window();
-        c.on_ack(1000, SeqNumber(1000), 0, MSS, false);
+        c.on_ack(info(1000, MSS), SeqNumber(1000), 0, false);
         assert_eq!(c.window(), w0 + 1000, "slow start: one MSS per ACK");
-        c.on_ack(5000, SeqNumber(6000), 0, MSS, false);
+        c.on_ack(info(5000, MSS), SeqNumber(6000), 0, false);
         assert_eq!(c.window(), w0 + 2000, "at most one MSS per ACK");
         while c.cwnd < c.ssthresh {
-            c.on_ack(1000, SeqNumber(7000), 0, MSS, false);
+            c.on_ack(info(1000, MSS), SeqNumber(7000), 0, false);
         }
         let w = c.cwnd;
         for _ in 0..(w / 1000) {
-            c.on_ack(1000, SeqNumber(8000), 0, MSS, false);
+            c.on_ack(info(1000, MSS), SeqNumber(8000), 0, false);
         }
         assert_eq!(c.cwnd, w + 1000, "one MSS per window of ACKs");
     }
@@ -404,11 +511,11 @@ mod tests {
         c.on_dup_ack(una, 10_000, max, MSS, false);
         assert_eq!(c.cwnd, 9000, "inflated per further duplicate");
         // A partial ACK retransmits and deflates.
-        assert!(c.on_ack(2000, SeqNumber(12_000), 8000, MSS, false));
+        assert!(c.on_ack(info(2000, MSS), SeqNumber(12_000), 8000, false));
         assert_eq!(c.cwnd, 8000);
         assert!(c.in_recovery());
         // The full ACK ends recovery.
-        assert!(!c.on_ack(8000, SeqNumber(20_000), 0, MSS, false));
+        assert!(!c.on_ack(info(8000, MSS), SeqNumber(20_000), 0, false));
         assert!(!c.in_recovery());
         assert_eq!(c.cwnd, 2000, "min(ssthresh, max(flight, mss) + mss)");
     }
@@ -433,7 +540,7 @@ mod tests {
         assert!(!c.in_recovery());
         // Once SND.UNA passes recover, three duplicates enter fast
         // retransmit again.
-        c.on_ack(15_000, SeqNumber(30_000), 5000, MSS, false);
+        c.on_ack(info(15_000, MSS), SeqNumber(30_000), 5000, false);
         for _ in 0..2 {
             c.on_dup_ack(SeqNumber(30_000), 5000, SeqNumber(35_000), MSS, false);
         }
@@ -462,7 +569,7 @@ mod tests {
         let mut ack = SeqNumber(0);
         for _ in 0..3072 {
             ack += 1 << 20;
-            c.on_ack(1 << 20, ack, 0, MSS, false);
+            c.on_ack(info(1 << 20, MSS), ack, 0, false);
         }
         for _ in 0..2 {
             c.on_dup_ack(ack, 10_000, ack + 10_000, MSS, false);
