@@ -176,6 +176,18 @@ impl Inner<'_> {
             bump(&mut self.stats.icmp.drop_unmatched_error);
             return;
         }
+        // RFC 1191: the path's new estimate, if the message lowers it;
+        // kept only if the connection it quotes accepts it (below).
+        let pmtu = match kind {
+            IcmpErrorKind::FragmentationNeeded { mtu } => self.path_mtu_estimate(&quoted, mtu),
+            _ => None,
+        };
+        let kind = match (kind, pmtu) {
+            (IcmpErrorKind::FragmentationNeeded { .. }, Some(mtu)) => {
+                IcmpErrorKind::FragmentationNeeded { mtu }
+            }
+            _ => kind,
+        };
         let report = IcmpErrorReport { from, kind };
         net_debug!(
             "error from {} about {} => {}: {}",
@@ -199,12 +211,16 @@ impl Inner<'_> {
                 (Some((sport, dport)), Some(seq)) => {
                     let local = SocketAddrV4::new(quoted.src_addr, sport);
                     let remote = SocketAddrV4::new(quoted.dst_addr, dport);
-                    match sockets.tcp_lookup(&local, &remote) {
+                    let taken = match sockets.tcp_lookup(&local, &remote) {
                         Some(h) => sockets
                             .get_mut::<crate::socket::TcpSocket>(h)
                             .is_some_and(|s| s.is_active() && s.handle_icmp_error(kind, seq)),
                         None => false,
+                    };
+                    if taken && let IcmpErrorKind::FragmentationNeeded { .. } = kind {
+                        self.path_mtu_learnt(quoted.dst_addr, pmtu);
                     }
+                    taken
                 }
                 _ => false,
             },
@@ -231,6 +247,32 @@ impl Inner<'_> {
             bump(&mut self.stats.icmp.errors_delivered);
         } else {
             bump(&mut self.stats.icmp.drop_unmatched_error);
+        }
+    }
+
+    /// The path MTU a "fragmentation needed" about `quoted` (saying
+    /// `next_hop`, 0 if the router did not) teaches, if it lowers what is
+    /// known (RFC 1191; see [`super::pmtu`]).
+    fn path_mtu_estimate(&self, quoted: &QuotedDatagram<'_>, next_hop: u16) -> Option<u16> {
+        let route = self.route_for(&quoted.dst_addr, Some(quoted.src_addr))?;
+        let first_hop = self.devices.get(route.device.index())?.caps.mtu;
+        let first_hop = u16::try_from(first_hop).unwrap_or(u16::MAX);
+        let known = self
+            .pmtu
+            .lookup(quoted.dst_addr, self.now)
+            .unwrap_or(first_hop);
+        super::pmtu::estimate(next_hop, quoted.total_len, known)
+    }
+
+    /// A connection accepted the message: the cache keeps `pmtu`, if it
+    /// lowered the estimate.
+    fn path_mtu_learnt(&mut self, dst: Ipv4Address, pmtu: Option<u16>) {
+        match pmtu {
+            Some(mtu) => {
+                self.pmtu.store(dst, mtu, self.now);
+                bump(&mut self.stats.icmp.path_mtu_lowered);
+            }
+            None => bump(&mut self.stats.icmp.path_mtu_ignored),
         }
     }
 

@@ -60,6 +60,7 @@ pub mod interface;
 mod ipv4;
 pub mod neighbor;
 mod pending;
+pub mod pmtu;
 mod rate_limit;
 pub mod reassembly;
 pub mod route;
@@ -72,6 +73,7 @@ pub use interface::{DeviceId, DeviceInfo, IfaceId, Interface, MAX_DEVICES, MAX_I
 pub use neighbor::{ArpCache, ArpConfig, ArpSlot, Neighbor, NeighborState};
 use pending::PendingQueue;
 pub use pending::{Pending, PendingMetadata};
+pub use pmtu::{MIN_PATH_MTU, PLATEAUS, PMTU_AGE, PathMtuCache, PathMtuEntry};
 pub use reassembly::{Reassembler, ReassemblyBuffer};
 pub use route::{MAX_ROUTES, Route, RouteError, RouteTable};
 pub use stats::Stats;
@@ -138,6 +140,9 @@ pub struct StackStorage<'a> {
     pub pending_data: ManagedSlice<'a, u8>,
     /// Reassembly buffers, one datagram each.
     pub reassembly: ManagedSlice<'a, ReassemblyBuffer<'a>>,
+    /// The path MTU cache, one destination a slot (empty: none; see
+    /// [`StackStorage::with_path_mtu_cache`]).
+    pub path_mtu: ManagedSlice<'a, PathMtuEntry>,
 }
 
 impl<'a> StackStorage<'a> {
@@ -153,16 +158,27 @@ impl<'a> StackStorage<'a> {
             pending_meta: pending_meta.into(),
             pending_data: pending_data.into(),
             reassembly: reassembly.into(),
+            path_mtu: ManagedSlice::Borrowed(&mut []),
         }
+    }
+
+    /// Adds storage for the path MTU cache (RFC 1191; 16 bytes a
+    /// destination; see [`PathMtuCache`]). Without it, each connection
+    /// keeps what it learns to itself.
+    pub fn with_path_mtu_cache(mut self, slots: impl Into<ManagedSlice<'a, PathMtuEntry>>) -> Self {
+        self.path_mtu = slots.into();
+        self
     }
 }
 
 #[cfg(feature = "alloc")]
 impl StackStorage<'static> {
     /// Owned storage of the sizes the hosted demos use: 64 ARP slots, 64
-    /// pending datagrams in 256 KiB, 4 reassembly buffers of 64 KiB.
+    /// pending datagrams in 256 KiB, 4 reassembly buffers of 64 KiB, 16
+    /// path MTU entries.
     pub fn default_owned() -> Self {
         Self::owned(64, 64, 256 * 1024, 4, 65535)
+            .with_path_mtu_cache(alloc::vec![PathMtuEntry::EMPTY; 16])
     }
 
     /// Owned storage of the given sizes.
@@ -261,6 +277,7 @@ pub(crate) struct Inner<'a> {
     pub(crate) last_route: core::cell::Cell<Option<ipv4::LastRoute>>,
     pub(crate) arp: ArpCache<'a>,
     pub(crate) pending: PendingQueue<'a>,
+    pub(crate) pmtu: PathMtuCache<'a>,
     pub(crate) key: SipKey,
     pub(crate) idents: ident::IdentGenerator,
     pub(crate) icmp_errors: rate_limit::TokenBucket,
@@ -312,6 +329,7 @@ impl<'a> Stack<'a> {
                 last_route: core::cell::Cell::new(None),
                 arp: ArpCache::new(storage.arp_cache, arp_key, config.arp),
                 pending: PendingQueue::new(storage.pending_meta, storage.pending_data),
+                pmtu: PathMtuCache::new(storage.path_mtu),
                 key,
                 idents: ident::IdentGenerator::new(),
                 icmp_errors: rate_limit::TokenBucket::full(config.icmp_error_burst),
@@ -471,6 +489,11 @@ impl<'a> Stack<'a> {
     /// The ARP cache.
     pub fn arp_cache(&self) -> &ArpCache<'a> {
         &self.inner.arp
+    }
+
+    /// The path MTU cache (RFC 1191).
+    pub fn path_mtu_cache(&self) -> &PathMtuCache<'a> {
+        &self.inner.pmtu
     }
 
     /// Adds a static ARP entry.

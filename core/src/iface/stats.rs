@@ -223,6 +223,11 @@ counters!(
         errors_sent,
         /// Errors delivered to sockets.
         errors_delivered,
+        /// "Fragmentation needed" messages, accepted by a connection, that
+        /// lowered a path's MTU estimate (RFC 1191).
+        path_mtu_lowered,
+        /// Those that did not (no smaller than what was known).
+        path_mtu_ignored,
         /// Malformed messages.
         drop_malformed,
         /// Checksum errors.

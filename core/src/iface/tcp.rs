@@ -93,6 +93,10 @@ impl Inner<'_> {
             remote,
             &self.config.tcp,
         );
+        if repr.flags.contains(TcpFlags::SYN) {
+            // The MSS is chosen on a SYN: with the path's MTU, if learnt.
+            cx.path_mtu = self.pmtu.lookup(src, self.now);
+        }
         let mut found = sockets.tcp_lookup(&local, &remote);
         // RFC 6191: a SYN that may reopen a connection in TIME-WAIT ends it
         // and goes to a listener, with an ISS beyond the old connection's.
@@ -262,6 +266,11 @@ impl Inner<'_> {
     ) -> bool {
         let now = self.now;
         let config = self.config.tcp;
+        if s.path_mtu_lowered() && self.pmtu.capacity() > 0 {
+            // RFC 1191 6.3: the estimate may have aged out (or another
+            // connection to the peer may have lowered it).
+            s.refresh_path_mtu(self.pmtu.lookup(*s.remote.ip(), now));
+        }
         s.dispatch(
             now,
             &config,
@@ -379,6 +388,8 @@ impl Stack<'_> {
         let s = sockets
             .get_mut::<TcpSocket>(handle)
             .ok_or(ConnectError::InvalidHandle)?;
+        // (The path MTU learnt for `remote` caps the MSS when the SYN,ACK
+        // comes, `tcp_input`.)
         s.connect(local, remote, iss, mss, now, &self.inner.config.tcp)?;
         s.set_timestamp_offset(&self.inner.key);
         sockets.sync_tcp_index(handle);

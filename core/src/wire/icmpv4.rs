@@ -645,6 +645,7 @@ impl fmt::Display for Icmpv4Repr<'_> {
 
 mod quoted {
     pub const VER_IHL: usize = 0;
+    pub const TOTAL_LEN: usize = 2;
     pub const IDENT: usize = 4;
     pub const FLAGS_FRAG: usize = 6;
     pub const PROTOCOL: usize = 9;
@@ -669,6 +670,9 @@ pub struct QuotedDatagram<'a> {
     pub protocol: IpProtocol,
     /// The identification field of the invoking datagram.
     pub ident: u16,
+    /// Its total length field (as sent: the quote is shorter), which RFC
+    /// 1191 5 uses when a router gives no next-hop MTU.
+    pub total_len: u16,
     /// The fragment offset of the invoking datagram, in bytes. Only the
     /// first fragment (offset zero) quotes the transport header.
     pub frag_offset: u16,
@@ -704,6 +708,7 @@ impl<'a> QuotedDatagram<'a> {
             dst_addr: Ipv4Address::from(field::get_array::<4>(invoking, quoted::DST)),
             protocol: IpProtocol::from(field::get_u8(invoking, quoted::PROTOCOL)),
             ident: field::get_u16(invoking, quoted::IDENT),
+            total_len: field::get_u16(invoking, quoted::TOTAL_LEN),
             frag_offset: (frag & 0x1fff) << 3,
             payload: field::rest(invoking, header_len),
         })

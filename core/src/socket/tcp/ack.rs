@@ -149,6 +149,7 @@ impl TcpSocket<'_> {
                 // Only a probe was outstanding and the peer did not take
                 // it: send from SND.UNA again.
                 self.snd.nxt = self.snd.una;
+                self.clear_mtu_resend();
             }
         }
     }

@@ -1,7 +1,8 @@
 //! ICMP errors about a connection's segments (RFC 1122 4.2.3.9, validated
 //! as RFC 5927 describes; RFC 1191's "fragmentation needed").
 
-use super::{State, TcpError, TcpSocket};
+use super::sentlog::SentSegment;
+use super::{Flags, State, TcpError, TcpSocket};
 use crate::socket::IcmpErrorKind;
 use crate::wire::SeqNumber;
 
@@ -25,10 +26,8 @@ impl TcpSocket<'_> {
                 if mss < usize::from(self.snd_mss) {
                     net_debug!("path MTU {}: MSS {} -> {}", mtu, self.snd_mss, mss);
                     self.set_snd_mss(mss);
-                    // Retransmit what no longer fits, at once (Karn: what
-                    // was timed is sent again).
-                    self.snd.nxt = self.snd.una;
-                    self.karn_stop_timing();
+                    self.flags.set(Flags::PMTU_LOWERED, true);
+                    self.resend_what_no_longer_fits();
                 }
             }
             IcmpErrorKind::ProtocolUnreachable | IcmpErrorKind::PortUnreachable
@@ -39,5 +38,80 @@ impl TcpSocket<'_> {
             _ => self.soft_error = Some(kind),
         }
         true
+    }
+
+    /// Whether a learnt path MTU holds the MSS below what the connection
+    /// opened with (the stack then looks the path up before each send, to
+    /// see it age out).
+    pub(crate) fn path_mtu_lowered(&self) -> bool {
+        self.flags.has(Flags::PMTU_LOWERED)
+    }
+
+    /// The path MTU the stack knows for the peer now (`None`: none, or it
+    /// aged out, RFC 1191 6.3): the MSS follows it, and returns to what the
+    /// connection opened with when it is gone. Raising needs nothing
+    /// resent; the next new segments are larger.
+    pub(crate) fn refresh_path_mtu(&mut self, path_mtu: Option<u16>) {
+        let opened = self.opened_mss;
+        let mss = path_mtu.map_or(opened, |m| m.saturating_sub(40).max(64).min(opened));
+        if mss != self.snd_mss {
+            net_debug!("path MTU {:?}: MSS {} -> {}", path_mtu, self.snd_mss, mss);
+            let lower = mss < self.snd_mss;
+            self.snd_mss = mss;
+            if lower {
+                self.resend_what_no_longer_fits();
+            }
+        }
+        self.flags.set(Flags::PMTU_LOWERED, mss < opened);
+    }
+
+    /// The MSS fell: what was sent in segments larger than the new one
+    /// goes again at once, from SND.UNA to the end of the last such
+    /// segment, and what follows it, which fits, is not sent again (as
+    /// Linux's `tcp_simple_retransmit`). No congestion response: the path
+    /// did not drop those segments for congestion. Without RACK's send log
+    /// the segment sizes are unknown: everything from SND.UNA goes again
+    /// (go-back-N). Karn: what was timed is sent again.
+    fn resend_what_no_longer_fits(&mut self) {
+        let una = self.snd.una;
+        let max = self.snd.max;
+        let mss = self.mss();
+        let end = match self
+            .board()
+            .filter(|b| b.has_send_times() && self.rack_active())
+        {
+            Some(b) => b
+                .sent
+                .iter(una)
+                .filter(|(s, r)| !r.has(SentSegment::SACKED) && r.end - *s > mss)
+                .map(|(_, r)| r.end)
+                .last(),
+            None => Some(max),
+        };
+        let Some(end) = end else {
+            return;
+        };
+        self.snd.nxt = una;
+        self.karn_stop_timing();
+        if end < max
+            && let Some(board) = self.scoreboard.as_deref_mut()
+        {
+            board.mtu_resend_end = Some(end);
+        }
+    }
+
+    /// Where a go-back-N after the path MTU fell stops, while it runs.
+    pub(crate) fn mtu_resend_end(&self) -> Option<SeqNumber> {
+        self.board()
+            .and_then(|b| b.mtu_resend_end)
+            .filter(|&e| self.snd.nxt < e)
+    }
+
+    /// Another rewind of SND.NXT (a timeout, a window that opened) resends
+    /// everything: no stop.
+    pub(crate) fn clear_mtu_resend(&mut self) {
+        if let Some(board) = self.scoreboard.as_deref_mut() {
+            board.mtu_resend_end = None;
+        }
     }
 }

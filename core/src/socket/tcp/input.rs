@@ -41,6 +41,9 @@ pub struct RxContext<'k> {
     /// old one's sequence space (RFC 1122 4.2.2.13; see
     /// [`TcpSocket::gives_way_to`]).
     pub iss: Option<SeqNumber>,
+    /// The path MTU learnt for the peer (RFC 1191), if the stack knows one
+    /// (looked up for SYNs only: the MSS is chosen when one arrives).
+    pub path_mtu: Option<u16>,
 }
 
 impl<'k> RxContext<'k> {
@@ -61,6 +64,7 @@ impl<'k> RxContext<'k> {
             remote,
             config,
             iss: None,
+            path_mtu: None,
         }
     }
 }
@@ -227,7 +231,7 @@ impl TcpSocket<'_> {
     fn take_syn_options(&mut self, cx: &RxContext<'_>, options: &TcpOptions) {
         self.rcv_mss = cx.mss.clamp(64, 65535) as u16;
         let peer = options.mss.map_or(536, usize::from);
-        self.set_snd_mss(peer.min(cx.mss));
+        self.open_mss(peer.min(cx.mss), cx.path_mtu);
         self.take_window_scale(cx, options);
         self.take_syn_timestamps(cx, options);
         self.take_sack_permitted(cx, options);

@@ -595,6 +595,9 @@ bitset! {
         /// RFC 3042 limited transmit (from [`TcpConfig::limited_transmit`]
         /// when the connection opened).
         LIMITED_TRANSMIT = 19,
+        /// `snd_mss` is below `opened_mss` because of a learnt path MTU
+        /// (RFC 1191): the stack looks the path up before each send.
+        PMTU_LOWERED = 20,
     }
 }
 
@@ -704,6 +707,10 @@ pub struct TcpSocket<'a> {
     pub(crate) snd_mss: u16,
     /// The MSS we announce (from our interface's MTU).
     pub(crate) rcv_mss: u16,
+    /// The MSS the path allowed when the connection opened (the peer's
+    /// option, capped by our interface and the path MTU then known): what
+    /// `snd_mss` returns to when a learnt path MTU ages out (RFC 1191).
+    pub(crate) opened_mss: u16,
     pub(crate) flags: Flags,
     pub(crate) pending: Pending,
     pub(crate) state: State,
@@ -779,6 +786,7 @@ impl<'a> TcpSocket<'a> {
             remote: SocketAddrV4::new(Ipv4Address::UNSPECIFIED, 0),
             snd_mss: 536,
             rcv_mss: 536,
+            opened_mss: 536,
             flags: Flags::default(),
             pending: Pending::default(),
             state: State::Closed,
@@ -1065,6 +1073,15 @@ impl<'a> TcpSocket<'a> {
 
     pub(crate) fn set_snd_mss(&mut self, mss: usize) {
         self.snd_mss = mss.clamp(64, 65535) as u16;
+    }
+
+    /// The connection opens with `mss` (the peer's and our interface's
+    /// smaller), capped by a learnt `path_mtu`.
+    pub(crate) fn open_mss(&mut self, mss: usize, path_mtu: Option<u16>) {
+        self.set_snd_mss(mss);
+        self.opened_mss = self.snd_mss;
+        self.flags.set(Flags::PMTU_LOWERED, false);
+        self.refresh_path_mtu(path_mtu);
     }
 
     /// The data a segment may carry now: the MSS less the options it

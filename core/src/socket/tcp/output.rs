@@ -220,6 +220,10 @@ impl TcpSocket<'_> {
         let mss = self.mss();
         let fin_pending = self.flags.has(Flags::FIN_QUEUED) && self.snd.nxt <= self.fin_seq();
         let mut len = avail.min(usable).min(mss);
+        if let Some(stop) = self.mtu_resend_end() {
+            // After the path MTU fell: only what no longer fits goes again.
+            len = len.min(stop - self.snd.nxt);
+        }
         let mut blocked = Blocked::No;
         // After a timeout or a smaller path MTU, what was sent before goes
         // again whatever its size ("(5.4) Retransmit the earliest
@@ -462,7 +466,13 @@ impl TcpSocket<'_> {
         if kind == Kind::Data {
             self.prr_sent(len);
         }
+        let resent_what_no_longer_fit = self.mtu_resend_end().is_some_and(|stop| end >= stop);
         self.snd.nxt = end;
+        if resent_what_no_longer_fit {
+            // What follows fits, and was sent: carry on after it.
+            self.clear_mtu_resend();
+            self.snd.nxt = self.snd.max;
+        }
         if !is_new {
             // RFC 6675's HighRxt.
             self.retransmitted_up_to(end);

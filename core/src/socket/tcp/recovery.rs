@@ -171,5 +171,6 @@ impl<'a> TcpSocket<'a> {
             board.clear();
             board.high_rxt = una;
         }
+        self.clear_mtu_resend();
     }
 }

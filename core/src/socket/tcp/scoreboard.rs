@@ -65,6 +65,10 @@ pub struct Scoreboard<'a> {
     pub(crate) rack: Rack,
     /// RFC 9937's PRR variables for the recovery under way.
     pub(crate) prr: Prr,
+    /// After the path MTU fell: the end of the last segment in flight that
+    /// no longer fits, up to which SND.UNA's go-back-N resends (Linux's
+    /// `tcp_simple_retransmit`); what follows it fits and stays.
+    pub(crate) mtu_resend_end: Option<SeqNumber>,
 }
 
 impl Default for Scoreboard<'_> {
@@ -95,6 +99,7 @@ impl<'a> Scoreboard<'a> {
             sent: SentLog::new(&mut [][..]),
             rack: Rack::default(),
             prr: Prr::default(),
+            mtu_resend_end: None,
         }
     }
 
@@ -156,6 +161,7 @@ impl<'a> Scoreboard<'a> {
         self.sent.clear();
         self.rack.reset();
         self.prr = Prr::default();
+        self.mtu_resend_end = None;
     }
 
     /// The ranges, the send log and RACK's variables, borrowed apart.

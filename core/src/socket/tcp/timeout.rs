@@ -92,6 +92,7 @@ impl TcpSocket<'_> {
             // retransmissions are zero-window probes (RFC 9293 3.8.6.1),
             // which do not count towards R2.
             self.snd.nxt = self.snd.una;
+            self.clear_mtu_resend();
             self.persist_timeout(now, config);
             return;
         }

@@ -192,7 +192,7 @@ impl<'a> TcpSocket<'a> {
         self.local = local;
         self.remote = remote;
         self.rcv_mss = mss.clamp(64, 65535) as u16;
-        self.set_snd_mss(mss);
+        self.open_mss(mss, None);
         // RFC 7323 2.2: the option is offered in the SYN; the shift follows
         // the receive buffer the caller gave.
         self.wscale = config.window_scaling.then(|| WindowScale {

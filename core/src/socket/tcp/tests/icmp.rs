@@ -125,3 +125,68 @@ fn rfc1122_4_2_3_4_nagle_holds_new_data_not_a_resent_tail() {
         vec![exp(ISS + 2501, IRS + 1, PSH_ACK, 8192, b"more")]
     );
 }
+
+/// ESTABLISHED as [`established`], with SACK agreed and a scoreboard with
+/// RACK's send log, at t = 100 ms.
+fn established_with_send_log() -> H {
+    let mut h = H::new(8192, 8192);
+    h.s.set_scoreboard(
+        Scoreboard::new(vec![SackRange::EMPTY; 8]).with_send_times(vec![SentSegment::EMPTY; 16]),
+    );
+    h.connect(ISS).must();
+    h.out();
+    h.advance(ms(100));
+    let mut sa = syn_ack(IRS, ISS + 1);
+    sa.options.sack_permitted = true;
+    assert_eq!(h.rx(&sa), None);
+    assert_eq!(h.s.state(), State::Established);
+    h.out();
+    assert!(h.s.rack_active());
+    h
+}
+
+#[test]
+fn rfc1191_only_the_segments_that_no_longer_fit_go_again_without_a_congestion_response() {
+    // As Linux's tcp_simple_retransmit: two segments of 1460 and one of
+    // 100 are in flight when the path MTU falls to 1000. The two go again
+    // from SND.UNA in segments of 960; the 100 bytes, which fit, do not;
+    // cwnd is what it was.
+    let mut h = established_with_send_log();
+    h.s.set_nagle_enabled(false);
+    let d = bytes(3020);
+    h.s.send_slice(&d[..2920]).must();
+    assert_eq!(h.out().len(), 2);
+    h.s.send_slice(&d[2920..]).must();
+    assert_eq!(h.out().len(), 1, "the small segment");
+    let cwnd = h.s.congestion_window();
+    assert!(h.s.handle_icmp_error(
+        IcmpErrorKind::FragmentationNeeded { mtu: 1000 },
+        SeqNumber(ISS + 1)
+    ));
+    assert_eq!(h.s.send_mss(), 960);
+    let o = h.out();
+    let sent: Vec<(u32, usize)> = o.iter().map(|s| (s.seq - ISS, s.payload.len())).collect();
+    assert_eq!(sent, vec![(1, 960), (961, 960), (1921, 960), (2881, 40)]);
+    assert_eq!(o[3].payload, &d[2880..2920]);
+    assert_eq!(h.s.congestion_window(), cwnd, "no congestion response");
+    assert_eq!(h.s.bytes_in_flight(), 3020, "SND.NXT is back at SND.MAX");
+    // New data goes at the new size from there.
+    h.rx(&ack(IRS + 1, ISS + 3021, 65535));
+    h.s.send_slice(&bytes(2000)).must();
+    let o = h.out();
+    assert_eq!((o[0].seq - ISS, o[0].payload.len()), (3021, 960));
+}
+
+#[test]
+fn rfc1191_when_everything_in_flight_fits_nothing_goes_again() {
+    let mut h = established_with_send_log();
+    h.s.set_nagle_enabled(false);
+    h.s.send_slice(&bytes(500)).must();
+    assert_eq!(h.out().len(), 1);
+    assert!(h.s.handle_icmp_error(
+        IcmpErrorKind::FragmentationNeeded { mtu: 1000 },
+        SeqNumber(ISS + 1)
+    ));
+    assert_eq!(h.s.send_mss(), 960);
+    assert_eq!(h.out(), vec![]);
+}
