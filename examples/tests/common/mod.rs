@@ -244,3 +244,29 @@ pub fn sha256_file(path: &std::path::Path) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+/// A veth pair: `name` in `ns`, `eth0` in `peer`.
+pub fn veth(name: &str, ns: &Netns, peer: &Netns) {
+    ns.exec_ok(&[
+        "ip",
+        "link",
+        "add",
+        name,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        peer.name(),
+    ])
+    .unwrap();
+}
+
+/// Runs each line of `commands` (words split on spaces) in `ns`.
+pub fn setup(ns: &Netns, commands: &[&str]) {
+    for c in commands {
+        let args: Vec<&str> = c.split(' ').collect();
+        ns.exec_ok(&args).unwrap();
+    }
+}
