@@ -87,32 +87,6 @@ for p in rdpcap(sys.argv[1]):
 print(','.join(syn_opts.get('ours', [])), ','.join(syn_opts.get('peer', [])), sack['ours'], sack['peer'], resent, len(seen))
 ";
 
-fn ip(args: &[&str]) {
-    let o = std::process::Command::new("ip")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "ip {args:?}: {}", text(&o));
-}
-
-/// A veth pair: `name` in `ns`, `eth0` in `peer`.
-fn veth(name: &str, ns: &Netns, peer: &Netns) {
-    ip(&[
-        "link",
-        "add",
-        name,
-        "netns",
-        ns.name(),
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        peer.name(),
-    ]);
-}
-
 /// One frame per packet and no reordering by the veths, on `dev` in `ns`.
 fn one_frame_per_packet(ns: &Netns, dev: &str) {
     let _ = ns.exec(&["ip", "link", "set", "dev", dev, "gso_max_segs", "1"]);
@@ -144,17 +118,18 @@ fn a_16_mib_echo_through_2_percent_loss_each_way_with_sack_both_ways() {
     let ns = tap_namespace("mp-loss");
     let cli = Netns::new("mp-loss-cli").unwrap();
     let srv = Netns::new("mp-loss-srv").unwrap();
-    // CLI 198.18.0.2 - NS 198.18.0.1 / tap0 192.0.2.1 - the stack 192.0.2.2;
-    // NS 198.18.0.5 - SRV 198.18.0.6 (Linux's echo server).
+    // CLI 192.0.2.130 - NS 192.0.2.129 / tap0 192.0.2.1 - the stack
+    // 192.0.2.2/25 (so that the client is off-link, through NS);
+    // NS 192.0.2.133 - SRV 192.0.2.134 (Linux's echo server).
     veth("cli0", &ns, &cli);
     veth("srv0", &ns, &srv);
     for (n, cmds) in [
         (
             &ns,
             vec![
-                "ip addr add 198.18.0.1/30 dev cli0",
+                "ip addr add 192.0.2.129/30 dev cli0",
                 "ip link set cli0 up",
-                "ip addr add 198.18.0.5/30 dev srv0",
+                "ip addr add 192.0.2.133/30 dev srv0",
                 "ip link set srv0 up",
                 "sysctl -q -w net.ipv4.ip_forward=1",
             ],
@@ -162,17 +137,17 @@ fn a_16_mib_echo_through_2_percent_loss_each_way_with_sack_both_ways() {
         (
             &cli,
             vec![
-                "ip addr add 198.18.0.2/30 dev eth0",
+                "ip addr add 192.0.2.130/30 dev eth0",
                 "ip link set eth0 up",
-                "ip route add default via 198.18.0.1",
+                "ip route add default via 192.0.2.129",
             ],
         ),
         (
             &srv,
             vec![
-                "ip addr add 198.18.0.6/30 dev eth0",
+                "ip addr add 192.0.2.134/30 dev eth0",
                 "ip link set eth0 up",
-                "ip route add default via 198.18.0.5",
+                "ip route add default via 192.0.2.133",
             ],
         ),
     ] {
@@ -195,6 +170,8 @@ fn a_16_mib_echo_through_2_percent_loss_each_way_with_sack_both_ways() {
         &ns,
         &[
             &bin("tcps"),
+            "--addr",
+            "192.0.2.2/25",
             "--stats",
             "--pcap",
             pcap.to_str().unwrap(),
@@ -242,7 +219,7 @@ fn a_16_mib_echo_through_2_percent_loss_each_way_with_sack_both_ways() {
     let dropped = drop_counters(&ns);
     let mut linux = linux;
     linux.wait_for_log("listening", Duration::from_secs(10));
-    let theirs = echo("198.18.0.6");
+    let theirs = echo("192.0.2.134");
     let all = drop_counters(&ns);
     server.interrupt();
     let _ = server.wait_timeout(Duration::from_secs(10));
