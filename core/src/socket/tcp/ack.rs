@@ -73,10 +73,15 @@ impl TcpSocket<'_> {
             return ControlFlow::Break(None);
         }
         let was_in_recovery = self.cc.in_recovery();
+        let sacks = seg.arrived.options.sack_iter().next().is_some();
         // PRR's DeliveredData (RFC 9937): the change in SND.UNA and in the
         // bytes SACKed; and the pipe, to see whether the ACK shows a loss.
-        let (una_before, sacked_before) = (self.snd.una, self.sacked_now());
-        let pipe_before = self.in_sack_recovery().then(|| self.pipe() as u32);
+        // Only in recovery, or on an ACK with SACK blocks, which may start
+        // it (so the clean path pays nothing).
+        let prr = (was_in_recovery || sacks).then(|| {
+            let pipe = self.in_sack_recovery().then(|| self.pipe() as u32);
+            (self.snd.una, self.sacked_now(), pipe)
+        });
         let news = self.take_sack_blocks(seg.arrived);
         let acked = ack > self.snd.una;
         if acked {
@@ -97,12 +102,14 @@ impl TcpSocket<'_> {
         }
         // RFC 8985: RACK finds losses by time, and TLP probes the tail;
         // an ACK that delivers nothing new tells them nothing.
-        if acked || seg.arrived.options.sack_iter().next().is_some() {
+        if acked || sacks {
             self.rack_ack(cx.now, seg.arrived, was_in_recovery);
         }
-        let advanced = (self.snd.una - una_before) as u32;
-        let delivered = advanced.wrapping_add(self.sacked_now().wrapping_sub(sacked_before));
-        self.prr_update(delivered, advanced > 0, pipe_before);
+        if let Some((una_before, sacked_before, pipe_before)) = prr {
+            let advanced = (self.snd.una - una_before) as u32;
+            let delivered = advanced.wrapping_add(self.sacked_now().wrapping_sub(sacked_before));
+            self.prr_update(delivered, advanced > 0, pipe_before);
+        }
         self.update_send_window(seg.arrived);
         ControlFlow::Continue(())
     }

@@ -102,6 +102,10 @@ impl TcpSocket<'_> {
 
     /// Where a go-back-N after the path MTU fell stops, while it runs.
     pub(crate) fn mtu_resend_end(&self) -> Option<SeqNumber> {
+        // (Set only while the MSS is lowered: the clean path tests a bit.)
+        if !self.flags.has(Flags::PMTU_LOWERED) {
+            return None;
+        }
         self.board()
             .and_then(|b| b.mtu_resend_end)
             .filter(|&e| self.snd.nxt < e)
