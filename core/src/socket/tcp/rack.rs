@@ -148,6 +148,30 @@ impl Rack {
         }
     }
 
+    /// Step 4's adaptation of the reordering window to D-SACKs: "If
+    /// RACK.dsack_round is not None AND SND.UNA >= RACK.dsack_round:
+    /// RACK.dsack_round = None. If RACK.dsack_round is None AND any DSACK
+    /// option is present on latest received ACK: RACK.dsack_round =
+    /// SND.NXT; RACK.reo_wnd_mult += 1; RACK.reo_wnd_persist = 16. Else if
+    /// exiting Fast or RTO recovery: RACK.reo_wnd_persist -= 1; If
+    /// RACK.reo_wnd_persist <= 0: RACK.reo_wnd_mult = 1" (SND.NXT: the
+    /// highest sent, SND.MAX here).
+    fn update_reo_wnd(&mut self, una: SeqNumber, snd_max: SeqNumber, dsack: bool, exiting: bool) {
+        if self.dsack_round.is_some_and(|r| una >= r) {
+            self.dsack_round = None;
+        }
+        if self.dsack_round.is_none() && dsack {
+            self.dsack_round = Some(snd_max);
+            self.reo_wnd_mult = self.reo_wnd_mult.saturating_add(1);
+            self.reo_wnd_persist = 16;
+        } else if exiting {
+            self.reo_wnd_persist = self.reo_wnd_persist.saturating_sub(1);
+            if self.reo_wnd_persist == 0 {
+                self.reo_wnd_mult = 1;
+            }
+        }
+    }
+
     /// RACK_update_reo_wnd() (6.2, step 4), in microseconds.
     fn reo_wnd_us(&self, in_recovery: bool, srtt_us: u32, sacked: u16) -> u32 {
         if !self.reordering_seen && (in_recovery || usize::from(sacked) >= 3) {
@@ -244,26 +268,7 @@ impl TcpSocket<'_> {
                 start = r.end;
             }
         }
-        // Step 4: "If RACK.dsack_round is not None AND SND.UNA >=
-        // RACK.dsack_round: RACK.dsack_round = None. If RACK.dsack_round is
-        // None AND any DSACK option is present on latest received ACK:
-        // RACK.dsack_round = SND.NXT; RACK.reo_wnd_mult += 1;
-        // RACK.reo_wnd_persist = 16. Else if exiting Fast or RTO recovery:
-        // RACK.reo_wnd_persist -= 1; If RACK.reo_wnd_persist <= 0:
-        // RACK.reo_wnd_mult = 1".
-        if rack.dsack_round.is_some_and(|r| una >= r) {
-            rack.dsack_round = None;
-        }
-        if rack.dsack_round.is_none() && dsack {
-            rack.dsack_round = Some(snd_max);
-            rack.reo_wnd_mult = rack.reo_wnd_mult.saturating_add(1);
-            rack.reo_wnd_persist = 16;
-        } else if was_in_recovery && !in_recovery {
-            rack.reo_wnd_persist = rack.reo_wnd_persist.saturating_sub(1);
-            if rack.reo_wnd_persist == 0 {
-                rack.reo_wnd_mult = 1;
-            }
-        }
+        rack.update_reo_wnd(una, snd_max, dsack, was_in_recovery && !in_recovery);
         self.tlp_process_ack(seg, dsack);
         let marked = self.mark_is_lost();
         let (due, by_time) = self.rack_detect_loss(now);
@@ -580,4 +585,47 @@ fn has_dsack(seg: &TcpRepr<'_>) -> bool {
         return false;
     };
     e <= seg.ack_number || blocks.next().is_some_and(|(s2, e2)| s2 <= s && e <= e2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 8985 6.2 step 4: a D-SACK (we resent what the peer had) widens
+    /// the reordering window by RACK.min_RTT / 4, once a round trip; it
+    /// returns to one quarter after 16 recoveries without one.
+    #[test]
+    fn rfc8985_6_2_a_d_sack_widens_the_reordering_window_once_a_round_trip() {
+        let mut r = Rack {
+            min_rtt_us: 40_000,
+            reordering_seen: true,
+            ..Rack::default()
+        };
+        let srtt = 1_000_000;
+        assert_eq!(r.reo_wnd_us(true, srtt, 0), 10_000, "min_RTT / 4");
+        // A D-SACK with SND.MAX at 5000: twice as wide, until SND.UNA
+        // passes 5000.
+        r.update_reo_wnd(SeqNumber(1000), SeqNumber(5000), true, false);
+        assert_eq!(r.reo_wnd_us(true, srtt, 0), 20_000);
+        r.update_reo_wnd(SeqNumber(2000), SeqNumber(6000), true, false);
+        assert_eq!(r.reo_wnd_us(true, srtt, 0), 20_000, "once a round trip");
+        r.update_reo_wnd(SeqNumber(5000), SeqNumber(9000), true, false);
+        assert_eq!(r.reo_wnd_us(true, srtt, 0), 30_000, "the next round trip");
+        // Never beyond SRTT.
+        assert_eq!(r.reo_wnd_us(true, 25_000, 0), 25_000);
+        // 16 recoveries end without a D-SACK: back to one quarter.
+        for i in 0..16 {
+            assert_eq!(r.reo_wnd_us(true, srtt, 0), 30_000, "after {i} recoveries");
+            r.update_reo_wnd(SeqNumber(10_000 + i), SeqNumber(20_000), false, true);
+        }
+        assert_eq!(r.reo_wnd_us(true, srtt, 0), 10_000);
+        // Before any reordering is seen, in recovery: 0, whatever D-SACKs said.
+        let mut fresh = Rack {
+            min_rtt_us: 40_000,
+            ..Rack::default()
+        };
+        fresh.update_reo_wnd(SeqNumber(1), SeqNumber(2), true, false);
+        assert_eq!(fresh.reo_wnd_us(true, srtt, 0), 0);
+        assert_eq!(fresh.reo_wnd_us(false, srtt, 0), 20_000);
+    }
 }
