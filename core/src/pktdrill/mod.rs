@@ -50,5 +50,6 @@ mod syscall;
 mod sysctl;
 
 pub use run::{
-    Failure, Mode, Outcome, run_parsed, run_parsed_traced, run_script, run_script_traced,
+    Failure, Mode, Outcome, missing_feature, run_parsed, run_parsed_traced, run_script,
+    run_script_traced,
 };

@@ -82,6 +82,12 @@ pub fn run_script(text: &str, mode: Mode) -> Outcome {
 /// [`run_script`], with a trace: each event as it happened, the segments
 /// the stack sent written as script lines (for writing scripts).
 pub fn run_script_traced(text: &str, mode: Mode) -> (Outcome, Vec<String>) {
+    if let Some(missing) = missing_feature(text) {
+        return (
+            Outcome::Skipped(format!("needs the cargo feature `{missing}`")),
+            Vec::new(),
+        );
+    }
     match parse::parse(text) {
         Ok(script) => run_parsed_traced(&script, mode),
         Err(e) => (
@@ -93,6 +99,30 @@ pub fn run_script_traced(text: &str, mode: Mode) -> (Outcome, Vec<String>) {
             Vec::new(),
         ),
     }
+}
+
+/// The first cargo feature of microps-core that a comment line `// needs:
+/// FEATURE[, FEATURE]...` of the script names and this build lacks (an
+/// unknown name counts as lacking; the names end at the first word that is
+/// not one, so a remark may follow). A script about SACK recovery, say,
+/// cannot pass in a build without it; the comment keeps the script
+/// portable.
+pub fn missing_feature(text: &str) -> Option<&str> {
+    const FEATURES: [(&str, bool); 3] = [
+        ("tcp-sack-recovery", cfg!(feature = "tcp-sack-recovery")),
+        ("tcp-rack", cfg!(feature = "tcp-rack")),
+        ("tcp-cubic", cfg!(feature = "tcp-cubic")),
+    ];
+    let compiled = |name: &str| FEATURES.iter().any(|&(n, on)| n == name && on);
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("//")?.trim().strip_prefix("needs:"))
+        .flat_map(|names| {
+            names
+                .split([' ', ','])
+                .filter(|w| !w.is_empty())
+                .take_while(|w| w.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+        })
+        .find(|f| !compiled(f))
 }
 
 /// Runs a parsed script.

@@ -34,7 +34,8 @@ pub enum Congestion {
     NewReno,
     /// RFC 9438 CUBIC (Linux's default): cwnd grows as a cubic function of
     /// the time since the last loss and falls to 0.7 of itself on one.
-    /// Slow start and loss recovery are NewReno's.
+    /// Slow start and loss recovery are NewReno's. With the cargo feature
+    /// `tcp-cubic` (default) only; without it, NewReno runs.
     Cubic,
     /// No congestion control: only the receiver's window limits the sender.
     /// For tests and closed links only.
@@ -162,8 +163,8 @@ impl Controller {
         cubic: &'c mut Cubic,
     ) -> Option<&'c mut dyn CongestionAlgorithm> {
         match algo {
-            Congestion::NewReno => Some(newreno),
-            Congestion::Cubic => Some(cubic),
+            Congestion::Cubic if cfg!(feature = "tcp-cubic") => Some(cubic),
+            Congestion::NewReno | Congestion::Cubic => Some(newreno),
             Congestion::None => None,
         }
     }

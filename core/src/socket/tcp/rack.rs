@@ -204,7 +204,8 @@ impl TcpSocket<'_> {
     /// Whether RACK-TLP runs: SACK recovery with send-time storage, and not
     /// switched off for this socket.
     pub(crate) fn rack_active(&self) -> bool {
-        self.sack_sender()
+        cfg!(feature = "tcp-rack")
+            && self.sack_sender()
             && self
                 .board()
                 .is_some_and(|b| b.rack.enabled && b.sent.capacity() > 0)

@@ -40,7 +40,9 @@ impl<'a> TcpSocket<'a> {
     /// Whether RFC 6675 recovery applies: SACK agreed and a scoreboard to
     /// keep the blocks in.
     pub(crate) fn sack_sender(&self) -> bool {
-        self.sack_agreed() && self.board().is_some_and(|b| b.capacity() > 0)
+        cfg!(feature = "tcp-sack-recovery")
+            && self.sack_agreed()
+            && self.board().is_some_and(|b| b.capacity() > 0)
     }
 
     /// Whether the connection is in SACK-based loss recovery.

@@ -128,6 +128,7 @@ fn rfc1122_4_2_3_4_nagle_holds_new_data_not_a_resent_tail() {
 
 /// ESTABLISHED as [`established`], with SACK agreed and a scoreboard with
 /// RACK's send log, at t = 100 ms.
+#[cfg(feature = "tcp-rack")]
 fn established_with_send_log() -> H {
     let mut h = H::new(8192, 8192);
     h.s.set_scoreboard(
@@ -146,6 +147,7 @@ fn established_with_send_log() -> H {
 }
 
 #[test]
+#[cfg(feature = "tcp-rack")]
 fn rfc1191_only_the_segments_that_no_longer_fit_go_again_without_a_congestion_response() {
     // As Linux's tcp_simple_retransmit: two segments of 1460 and one of
     // 100 are in flight when the path MTU falls to 1000. The two go again
@@ -178,6 +180,7 @@ fn rfc1191_only_the_segments_that_no_longer_fit_go_again_without_a_congestion_re
 }
 
 #[test]
+#[cfg(feature = "tcp-rack")]
 fn rfc1191_when_everything_in_flight_fits_nothing_goes_again() {
     let mut h = established_with_send_log();
     h.s.set_nagle_enabled(false);
