@@ -164,16 +164,7 @@ impl TcpSocket<'_> {
         let Some(board) = self.scoreboard.as_deref_mut() else {
             return;
         };
-        let dbg_q = board.prr.on_ack(d, pipe, ssthresh, mss);
-        net_debug!(
-            "PRR {:?} pipe {} ssthresh {} -> {:?} {:?}",
-            d,
-            pipe,
-            ssthresh,
-            dbg_q,
-            board.prr
-        );
-        if let Some(sndcnt) = dbg_q {
+        if let Some(sndcnt) = board.prr.on_ack(d, pipe, ssthresh, mss) {
             self.cc.cwnd = pipe.saturating_add(sndcnt);
         }
     }
