@@ -107,7 +107,11 @@ impl TcpSocket<'_> {
         }
         if let Some((una_before, sacked_before, pipe_before)) = prr {
             let advanced = (self.snd.una - una_before) as u32;
-            let delivered = advanced.wrapping_add(self.sacked_now().wrapping_sub(sacked_before));
+            // Never below 0: a full scoreboard that forgets a large range
+            // for a small one shrinks the SACKed bytes.
+            let change =
+                i64::from(advanced) + i64::from(self.sacked_now()) - i64::from(sacked_before);
+            let delivered = u32::try_from(change.max(0)).unwrap_or(u32::MAX);
             self.prr_update(delivered, advanced > 0, pipe_before);
         }
         self.update_send_window(seg.arrived);

@@ -16,7 +16,8 @@
 //!
 //! ```text
 //! On entering recovery:  prr_delivered = 0, prr_out = 0,
-//!                        RecoverFS = pipe (RFC 6675's)
+//!     RecoverFS = snd.nxt - snd.una, less the bytes SACKed before the
+//!     ACK that starts recovery (they will not be delivered during it)
 //! On every ACK starting or during recovery:
 //!     DeliveredData = change_in(SND.UNA) + change_in(SACKed)
 //!     if DeliveredData is 0: nothing changes
@@ -47,7 +48,8 @@ pub(crate) struct Prr {
     delivered: u32,
     /// prr_out: bytes sent since recovery began.
     out: u32,
-    /// RecoverFS: the pipe when recovery began.
+    /// RecoverFS: the flight when recovery began, less what was SACKed
+    /// before it.
     recover_fs: u32,
 }
 
@@ -61,12 +63,14 @@ pub(crate) struct Delivery {
 }
 
 impl Prr {
-    /// "On entering recovery", with `pipe` bytes in the network.
-    pub(crate) fn start(pipe: u32) -> Self {
+    /// "On entering recovery", with `outstanding` bytes in flight and not
+    /// SACKed after the ACK that starts it (whose own deliveries the first
+    /// [`Prr::on_ack`] adds back: they were in flight before it).
+    pub(crate) fn start(outstanding: u32) -> Self {
         Prr {
             delivered: 0,
             out: 0,
-            recover_fs: pipe,
+            recover_fs: outstanding,
         }
     }
 
@@ -87,6 +91,11 @@ impl Prr {
     ) -> Option<u32> {
         if d.bytes == 0 && self.out > 0 {
             return None;
+        }
+        if self.delivered == 0 {
+            // The ACK that started recovery: what it delivered was in
+            // flight, unSACKed, before it.
+            self.recover_fs = self.recover_fs.saturating_add(d.bytes);
         }
         self.delivered = self.delivered.saturating_add(d.bytes);
         let sndcnt = if pipe > ssthresh {
@@ -121,11 +130,16 @@ impl TcpSocket<'_> {
         self.board().map_or(0, |b| b.sacked_bytes() as u32)
     }
 
-    /// SACK recovery began: PRR starts from the pipe.
+    /// Recovery began (called after HighRxt is reset): with SACK, PRR
+    /// starts from the flight less what is SACKed.
     pub(crate) fn prr_start(&mut self) {
-        let pipe = self.pipe() as u32;
+        if !self.in_sack_recovery() {
+            return;
+        }
+        let flight = (self.snd.max - self.snd.una) as u32;
+        let outstanding = flight.saturating_sub(self.sacked_now());
         if let Some(board) = self.scoreboard.as_deref_mut() {
-            board.prr = Prr::start(pipe);
+            board.prr = Prr::start(outstanding);
         }
     }
 
@@ -182,14 +196,15 @@ mod tests {
 
     /// One loss in a flight of 20, ssthresh 10 (half): recovery begins on
     /// the third duplicate ACK, when three segments are SACKed and one is
-    /// lost, so RecoverFS, the pipe, is 16. On that ACK and the 16 that
-    /// follow, PRR sends one segment for about every two delivered, from the
-    /// first (the fast retransmit, which RFC 6675 (4.3) sends whatever the
-    /// window), where RFC 6675 alone would wait until the pipe fell below
-    /// ssthresh; and the pipe ends at ssthresh.
+    /// lost, so RecoverFS is 18 (the flight less the two SACKed before that
+    /// ACK). On that ACK and the 16 that follow, PRR sends one segment for
+    /// about every two delivered, from the first (the fast retransmit,
+    /// which RFC 6675 (4.3) sends whatever the window), where RFC 6675
+    /// alone would wait until the pipe fell below ssthresh; and the pipe
+    /// ends at ssthresh.
     #[test]
     fn rfc9937_one_loss_sends_in_proportion_from_the_first_ack() {
-        let mut prr = Prr::start(16 * MSS);
+        let mut prr = Prr::start(17 * MSS);
         let ssthresh = 10 * MSS;
         let mut pipe = 16 * MSS;
         let mut sends = [0u32; 17];
@@ -223,7 +238,9 @@ mod tests {
     /// part of a segment waits for the next ACK.
     #[test]
     fn rfc9937_proportional_above_ssthresh() {
-        let mut prr = Prr::start(10 * MSS);
+        // RecoverFS 10 segments: 9 outstanding after the first ACK, and
+        // the one it delivered.
+        let mut prr = Prr::start(9 * MSS);
         // Delivered 1 of 10, ssthresh 5: half a segment, and nothing sent
         // yet: it may go (the sender sends whole segments, so the fast
         // retransmit is RFC 6675's).

@@ -355,8 +355,9 @@ impl TcpSocket<'_> {
     fn after_loss_detection(&mut self, now: Instant, due: Option<Duration>, marked: bool) {
         if marked && !self.cc.in_recovery() {
             self.enter_recovery_rack();
-            // Entered without an ACK (the reordering timer): PRR's first
-            // quota, the retransmission of what was marked.
+            // PRR's first quota, the retransmission of what was marked (the
+            // reordering timer enters without an ACK; on an ACK, the ACK's
+            // own PRR step follows).
             self.prr_update(0, false, None);
         }
         match due {
