@@ -214,6 +214,9 @@ fn rfc1191_a_smaller_link_lowers_the_mss_and_the_cache_gives_it_to_the_next_conn
     let before = p.too_big_sent();
     let second = p.connect(7002);
     assert_eq!(tcp(&mut p.net, p.a, second.0).send_mss(), 1240);
+    // (The cap on the SYN,ACK's MSS resends nothing: the SYN's RTT
+    // sample is taken.)
+    assert!(tcp(&mut p.net, p.a, second.0).srtt().is_some());
     p.send(second, 200 * 1024, true);
     assert_eq!(p.too_big_sent(), before);
     let frames = p.net.captured(p.a, p.da);

@@ -186,6 +186,13 @@ impl Inner<'_> {
             (IcmpErrorKind::FragmentationNeeded { .. }, Some(mtu)) => {
                 IcmpErrorKind::FragmentationNeeded { mtu }
             }
+            // Nothing new for the path, but perhaps for this connection
+            // (opened before the path was learnt): never below the floor.
+            (IcmpErrorKind::FragmentationNeeded { mtu }, None) if mtu >= 68 => {
+                IcmpErrorKind::FragmentationNeeded {
+                    mtu: mtu.max(super::pmtu::MIN_PATH_MTU),
+                }
+            }
             _ => kind,
         };
         let report = IcmpErrorReport { from, kind };

@@ -22,6 +22,9 @@ impl TcpSocket<'_> {
         }
         match kind {
             IcmpErrorKind::FragmentationNeeded { mtu } if mtu >= 68 => {
+                // Never below the path MTU floor (see `iface::pmtu`): a
+                // forged message cannot shrink the segments further.
+                let mtu = mtu.max(crate::iface::pmtu::MIN_PATH_MTU);
                 let mss = usize::from(mtu).saturating_sub(40).max(64);
                 if mss < usize::from(self.snd_mss) {
                     net_debug!("path MTU {}: MSS {} -> {}", mtu, self.snd_mss, mss);
@@ -93,10 +96,9 @@ impl TcpSocket<'_> {
         };
         self.snd.nxt = una;
         self.karn_stop_timing();
-        if end < max
-            && let Some(board) = self.scoreboard.as_deref_mut()
-        {
-            board.mtu_resend_end = Some(end);
+        // (Every time: a second drop may make everything too big.)
+        if let Some(board) = self.scoreboard.as_deref_mut() {
+            board.mtu_resend_end = (end < max).then_some(end);
         }
     }
 

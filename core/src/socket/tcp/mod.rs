@@ -1077,11 +1077,14 @@ impl<'a> TcpSocket<'a> {
 
     /// The connection opens with `mss` (the peer's and our interface's
     /// smaller), capped by a learnt `path_mtu`.
+    /// (Nothing is in flight but the SYN, so nothing is sent again.)
     pub(crate) fn open_mss(&mut self, mss: usize, path_mtu: Option<u16>) {
         self.set_snd_mss(mss);
         self.opened_mss = self.snd_mss;
-        self.flags.set(Flags::PMTU_LOWERED, false);
-        self.refresh_path_mtu(path_mtu);
+        let capped = path_mtu.map_or(mss, |m| usize::from(m).saturating_sub(40).min(mss));
+        self.set_snd_mss(capped);
+        self.flags
+            .set(Flags::PMTU_LOWERED, self.snd_mss < self.opened_mss);
     }
 
     /// The data a segment may carry now: the MSS less the options it

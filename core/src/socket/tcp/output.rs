@@ -642,7 +642,10 @@ impl TcpSocket<'_> {
     }
 
     /// Sends `len` bytes from `seq` again (and the FIN after them if
-    /// `fin`); SND.NXT stays where it was.
+    /// `fin`); SND.NXT stays where it was, or moves past what this sent
+    /// (never back). While the go-back-N after a smaller path MTU runs, it
+    /// stays exactly, and so does that go-back-N's stop: a hole resent
+    /// meanwhile must not skip what the go-back-N has yet to resend.
     fn retransmit_at(
         &mut self,
         now: Instant,
@@ -652,9 +655,18 @@ impl TcpSocket<'_> {
         emit: Emit<'_>,
     ) -> bool {
         let resume = self.snd.nxt;
+        let pmtu_stop = self.mtu_resend_end();
         self.snd.nxt = seq;
         let sent = self.emit_data(now, len, fin, Kind::Data, emit);
-        self.snd.nxt = self.snd.nxt.max(resume);
+        self.snd.nxt = match pmtu_stop {
+            Some(_) => resume,
+            None => self.snd.nxt.max(resume),
+        };
+        if let Some(stop) = pmtu_stop
+            && let Some(board) = self.scoreboard.as_deref_mut()
+        {
+            board.mtu_resend_end = Some(stop);
+        }
         sent
     }
 

@@ -193,3 +193,45 @@ fn rfc1191_when_everything_in_flight_fits_nothing_goes_again() {
     assert_eq!(h.s.send_mss(), 960);
     assert_eq!(h.out(), vec![]);
 }
+
+#[test]
+fn rfc1191_a_message_never_takes_the_mss_below_the_552_floor() {
+    let mut h = established();
+    h.s.send_slice(&bytes(1460)).must();
+    h.out();
+    for _ in 0..2 {
+        assert!(h.s.handle_icmp_error(
+            IcmpErrorKind::FragmentationNeeded { mtu: 68 },
+            SeqNumber(ISS + 1)
+        ));
+        assert_eq!(h.s.send_mss(), 512, "552 less 40");
+    }
+}
+
+#[test]
+#[cfg(feature = "tcp-rack")]
+fn rfc1191_a_second_drop_that_makes_everything_too_big_resends_everything() {
+    // After 1400 the 600-byte tail fits; after 552 it does not, and goes
+    // again with the rest.
+    let mut h = established_with_send_log();
+    h.s.set_nagle_enabled(false);
+    h.s.send_slice(&bytes(2920)).must();
+    h.out();
+    h.s.send_slice(&bytes(600)).must();
+    h.out();
+    for mtu in [1400, 552] {
+        assert!(h.s.handle_icmp_error(
+            IcmpErrorKind::FragmentationNeeded { mtu },
+            SeqNumber(ISS + 1)
+        ));
+    }
+    let o = h.out();
+    let resent: usize = o.iter().map(|s| s.payload.len()).sum();
+    assert!(o.iter().all(|s| s.payload.len() <= 512));
+    assert_eq!(
+        resent,
+        3520,
+        "the tail too: {:?}",
+        o.iter().map(|s| s.seq - ISS).collect::<Vec<_>>()
+    );
+}
