@@ -446,7 +446,7 @@ fn cwnd_at(trace: &[(Duration, u32)], t: Duration) -> u32 {
 #[cfg(all(feature = "tcp-rack", feature = "tcp-cubic"))]
 fn rfc9438_the_cwnd_trace_shows_0_7_then_concave_then_convex_growth() {
     // One burst of three losses after slow start, then none: CUBIC's
-    // ssthresh is 0.7 of cwnd at the loss (4.6), and cwnd grows back along
+    // ssthresh is 0.7 of the flight at the loss (4.6), and cwnd grows back along
     // Figure 1: concave up to W_max, slowest near t = K, convex beyond it
     // (4.4, 4.5). NewReno on the same path and losses halves the flight
     // and grows linearly.
@@ -466,6 +466,7 @@ fn rfc9438_the_cwnd_trace_shows_0_7_then_concave_then_convex_growth() {
         .unwrap()
     };
     let r = run(Congestion::Cubic);
+    let n = run(Congestion::NewReno);
     let fall = r
         .cwnd
         .windows(2)
@@ -474,21 +475,27 @@ fn rfc9438_the_cwnd_trace_shows_0_7_then_concave_then_convex_growth() {
     let (loss_at, peak) = r.cwnd[fall];
     let &(_, ssthresh) = r.ssthresh.last().unwrap();
     assert_eq!(r.ssthresh.len(), 2, "one reduction: {:?}", r.ssthresh);
-    // 0.7 of cwnd at the loss: the last cwnd seen, or one segment more
-    // when the ACK that revealed the loss first grew it (slow start).
-    let at_loss = [peak, peak + 1460];
+    // Up to the loss both runs are the same slow start, so the flight at
+    // the loss is the same: NewReno's ssthresh is half of it, CUBIC's 0.7.
+    let &(_, n_ssthresh) = n.ssthresh.last().unwrap();
+    let flights = [2 * n_ssthresh, 2 * n_ssthresh + 1];
     assert!(
-        at_loss
+        flights
             .iter()
-            .any(|&w| ssthresh == (u64::from(w) * 7 / 10) as u32),
-        "β_cubic = 0.7 of {peak}: {ssthresh}"
+            .any(|&f| ssthresh == (u64::from(f) * 7 / 10) as u32),
+        "β_cubic = 0.7 of the flight, {}: {ssthresh}",
+        2 * n_ssthresh
     );
-    // K = cubic_root(W_max * (1 - β) / C), W_max in segments, C = 0.4.
-    let k = (f64::from(peak) / 1448.0 * 0.3 / 0.4).cbrt();
+    // K = cubic_root((W_max - cwnd_epoch) / C), in segments (of the MSS
+    // option, 1460), C = 0.4; W_max is cwnd at the loss: the last cwnd
+    // seen, or a segment more when the ACK that revealed the loss first
+    // grew it.
+    let k = |w_max: u32| (f64::from(w_max - ssthresh) / 1460.0 / 0.4).cbrt();
+    let k = (k(peak) + k(peak + 1460)) / 2.0;
     let at = |s: f64| cwnd_at(&r.cwnd, loss_at + Duration::from_micros((s * 1e6) as u64));
     let (q1, q2, q3, q4) = (at(k * 0.25), at(k * 0.5), at(k * 0.75), at(k));
     println!(
-        "CUBIC: peak {peak} at {} ms, ssthresh {ssthresh}, K {k:.2} s; cwnd at K/4 {q1}, K/2 {q2}, 3K/4 {q3}, K {q4}, 1.5K {}, 2K {}; {:?} for 40 MiB",
+        "CUBIC: peak {peak} at {} ms, ssthresh {ssthresh} (NewReno's {n_ssthresh}), K {k:.2} s; cwnd at K/4 {q1}, K/2 {q2}, 3K/4 {q3}, K {q4}, 1.5K {}, 2K {}; {:?} for 40 MiB",
         loss_at.total_millis(),
         at(1.5 * k),
         at(2.0 * k),
@@ -507,7 +514,5 @@ fn rfc9438_the_cwnd_trace_shows_0_7_then_concave_then_convex_growth() {
     let (c1, c2) = (at(1.5 * k), at(2.0 * k));
     assert!(c2 - c1 > c1 - q4, "{q4} {c1} {c2}");
     assert_eq!(r.timeouts, 0);
-    let n = run(Congestion::NewReno);
-    let &(_, n_ssthresh) = n.ssthresh.last().unwrap();
-    println!("NewReno: ssthresh {n_ssthresh}; {:?} for 40 MiB", n.elapsed);
+    println!("NewReno: {:?} for 40 MiB", n.elapsed);
 }

@@ -3,7 +3,7 @@
 //! CUBIC changes two things of RFC 5681's congestion avoidance: how cwnd
 //! grows, as a cubic function of the time since the last congestion event
 //! rather than one segment a round trip, and how far it falls, to
-//! `β_cubic = 0.7` of cwnd rather than half the flight. Slow start, fast
+//! `β_cubic = 0.7` of the flight rather than half of it. Slow start, fast
 //! retransmit, SACK recovery with PRR and the retransmission timeout are
 //! the controller's, as for NewReno (RFC 9438 4.10: standard slow start;
 //! HyStart++ is not done).
@@ -110,7 +110,8 @@ impl CongestionAlgorithm for Cubic {
             self.start_epoch(cwnd, ack.now_ms, mss);
             *acked_in_ca = 0;
         }
-        let t = ack.now_ms.wrapping_sub(self.epoch_ms);
+        // (Never negative: the epoch is stored as 1 when the clock says 0.)
+        let t = (ack.now_ms.wrapping_sub(self.epoch_ms) as i32).max(0) as u32;
         // Section 4.3: W_est grows by α_cubic segments a window of ACKs.
         *acked_in_ca = acked_in_ca.saturating_add(ack.acked);
         if *acked_in_ca >= cwnd {
@@ -137,25 +138,29 @@ impl CongestionAlgorithm for Cubic {
     /// Section 4.6 with 4.7's fast convergence: "if cwnd < W_max and fast
     /// convergence enabled, further reduce W_max: W_max = cwnd * (1 +
     /// β_cubic) / 2; otherwise, remember cwnd before reduction: W_max =
-    /// cwnd"; "ssthresh = cwnd * β_cubic" (of cwnd, not of the flight, as
-    /// Linux and Windows), at least two segments.
-    fn on_loss(&mut self, cwnd: u32, _flight: u32, mss: u32) -> u32 {
+    /// cwnd"; and ssthresh = flight_size * β_cubic, at least two segments.
+    /// Of the flight, not of cwnd (which Linux uses): nothing here stops
+    /// cwnd from growing while the receiver's window or the application
+    /// limits the flight, and RFC 9438 allows cwnd only then.
+    fn on_loss(&mut self, cwnd: u32, flight: u32, mss: u32) -> u32 {
         self.w_max = if cwnd < self.w_max {
             (u64::from(cwnd) * u64::from(BETA_DEN + BETA_NUM) / u64::from(2 * BETA_DEN)) as u32
         } else {
             cwnd
         };
         self.epoch_ms = 0;
-        beta(cwnd).max(2 * mss)
+        beta(flight).max(2 * mss)
     }
 
     /// Section 4.8: "CUBIC follows Reno to reduce cwnd [to one segment]
-    /// but sets ssthresh using β_cubic"; the next congestion avoidance
-    /// stage starts with K = 0 from the cwnd it has then.
-    fn on_timeout(&mut self, cwnd: u32, _flight: u32, mss: u32) -> u32 {
+    /// but sets ssthresh using β_cubic" (of the flight, as 4.6: so a second
+    /// timeout of the same flight keeps ssthresh, as RFC 5681 3.1 asks);
+    /// the next congestion avoidance stage starts with K = 0 from the cwnd
+    /// it has then.
+    fn on_timeout(&mut self, _cwnd: u32, flight: u32, mss: u32) -> u32 {
         self.w_max = 0;
         self.epoch_ms = 0;
-        beta(cwnd).max(2 * mss)
+        beta(flight).max(2 * mss)
     }
 
     fn restart_epoch(&mut self) {
@@ -313,16 +318,45 @@ mod tests {
         assert_eq!(c.w_max, 90 * MSS, "above W_max: W_max = cwnd");
     }
 
-    /// 4.8: after a timeout, ssthresh by β and the next stage starts with
-    /// K = 0 from the cwnd it has.
+    /// 4.8: after a timeout, ssthresh by β of the flight, kept by a second
+    /// timeout of the same flight (cwnd is one segment by then), and the
+    /// next stage starts with K = 0 from the cwnd it has.
     #[test]
     fn rfc9438_4_8_timeout() {
         let mut c = Cubic::default();
-        c.on_loss(100 * MSS, 0, MSS);
-        assert_eq!(c.on_timeout(50 * MSS, 0, MSS), 35 * MSS);
+        c.on_loss(100 * MSS, 100 * MSS, MSS);
+        assert_eq!(c.on_timeout(50 * MSS, 50 * MSS, MSS), 35 * MSS);
+        assert_eq!(
+            c.on_timeout(MSS, 50 * MSS, MSS),
+            35 * MSS,
+            "the second timeout"
+        );
         c.start_epoch(35 * MSS, 1, MSS);
         assert_eq!((c.w_max, c.k_ms), (35 * MSS, 0));
-        assert_eq!(c.on_timeout(MSS, 0, MSS), 2 * MSS, "at least two segments");
+        assert_eq!(
+            c.on_timeout(MSS, MSS, MSS),
+            2 * MSS,
+            "at least two segments"
+        );
+    }
+
+    /// 4.6: of the flight, not of cwnd: a cwnd that grew while the
+    /// receiver's window held the flight does not make the reduction void.
+    #[test]
+    fn rfc9438_4_6_ssthresh_is_0_7_of_the_flight() {
+        let mut c = Cubic::default();
+        assert_eq!(c.on_loss(1000 * MSS, 40 * MSS, MSS), 28 * MSS);
+        assert_eq!(c.w_max, 1000 * MSS, "W_max is cwnd before the reduction");
+    }
+
+    /// The epoch stored as 1 when the clock says 0: t is 0, not 2^32 - 1.
+    #[test]
+    fn an_epoch_at_clock_zero() {
+        let mut c = Cubic::default();
+        let mut cwnd = c.on_loss(100 * MSS, 100 * MSS, MSS);
+        let mut acked = 0;
+        cwnd = c.avoid(cwnd, &mut acked, ack(cwnd / 10, 0, 100));
+        assert!(cwnd < 71 * MSS, "{cwnd}");
     }
 
     /// No overflow at the extremes: a huge K, an epoch long ago, the clock
