@@ -102,9 +102,11 @@ pub fn run_script_traced(text: &str, mode: Mode) -> (Outcome, Vec<String>) {
 }
 
 /// The first cargo feature of microps-core that a comment line `// needs:
-/// FEATURE[, FEATURE]...` of the script names and this build lacks (an
-/// unknown name counts as lacking; the names end at the first word that is
-/// not one, so a remark may follow). A script about SACK recovery, say,
+/// FEATURE[, FEATURE]...` of the script names and this build lacks. The
+/// names are the leading words that are features scripts may need, so a
+/// remark may follow; a misspelt name ends the list, and the script then
+/// runs (and fails visibly in the build that lacks the feature) rather
+/// than being skipped in every build. A script about SACK recovery, say,
 /// cannot pass in a build without it; the comment keeps the script
 /// portable.
 pub fn missing_feature(text: &str) -> Option<&str> {
@@ -113,16 +115,17 @@ pub fn missing_feature(text: &str) -> Option<&str> {
         ("tcp-rack", cfg!(feature = "tcp-rack")),
         ("tcp-cubic", cfg!(feature = "tcp-cubic")),
     ];
-    let compiled = |name: &str| FEATURES.iter().any(|&(n, on)| n == name && on);
+    let feature = |name: &str| FEATURES.iter().find(|&&(n, _)| n == name);
     text.lines()
         .filter_map(|l| l.trim().strip_prefix("//")?.trim().strip_prefix("needs:"))
         .flat_map(|names| {
             names
                 .split([' ', ','])
                 .filter(|w| !w.is_empty())
-                .take_while(|w| w.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+                .map_while(feature)
         })
-        .find(|f| !compiled(f))
+        .find(|&&(_, on)| !on)
+        .map(|&(name, _)| name)
 }
 
 /// Runs a parsed script.
@@ -1371,4 +1374,20 @@ fn options_str(opts: &[OptionSpec]) -> String {
         })
         .collect();
     format!("<{}>", items.join(","))
+}
+
+#[cfg(test)]
+mod needs_tests {
+    use super::missing_feature;
+
+    #[test]
+    fn needs_names_the_leading_feature_words_only() {
+        let on = cfg!(feature = "tcp-rack");
+        let script = "// RFC 8985\n// needs: tcp-rack, for the probe\n0 socket";
+        assert_eq!(missing_feature(script), (!on).then_some("tcp-rack"));
+        // A misspelt name ends the list: the script runs (and fails where
+        // the feature is missing) instead of being skipped everywhere.
+        assert_eq!(missing_feature("// needs: tcp-cubc tcp-rack\n"), None);
+        assert_eq!(missing_feature("// nothing needed\n"), None);
+    }
 }
