@@ -33,7 +33,8 @@ pub enum Congestion {
     #[default]
     NewReno,
     /// RFC 9438 CUBIC (Linux's default): cwnd grows as a cubic function of
-    /// the time since the last loss and falls to 0.7 of itself on one.
+    /// the time since the last loss; on one, ssthresh falls to 0.7 of the
+    /// flight.
     /// Slow start and loss recovery are NewReno's. With the cargo feature
     /// `tcp-cubic` (default) only; without it, NewReno runs.
     Cubic,
@@ -327,7 +328,7 @@ impl Controller {
         let cwnd = self.cwnd;
         if let Some(a) = Self::algo_mut(self.algo, &mut self.newreno, &mut self.cubic) {
             // RFC 5681 3.2: "(2) ssthresh = max (FlightSize / 2, 2*SMSS)"
-            // (the algorithm's: CUBIC's is 0.7 of cwnd) and "(3) ... set
+            // (the algorithm's: CUBIC's is 0.7 of the flight) and "(3) ... set
             // cwnd to ssthresh plus 3*SMSS"; RFC 6675 5 (4.2): "cwnd =
             // ssthresh" (the pipe accounts for what left; PRR then paces).
             self.ssthresh = a.on_loss(cwnd, flight, mss);
