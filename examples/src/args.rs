@@ -82,11 +82,90 @@ impl Args {
     }
 }
 
-/// Prints a message and the usage, exits with status 2.
+/// Prints the message on one line, exits with status 2 (the usage is
+/// `--help`'s). `usage` is the demo's, for `--help`.
 pub fn die_usage(msg: &str, usage: &str) -> ! {
-    eprintln!("error: {msg}");
-    eprintln!("{usage}");
+    let name = usage
+        .strip_prefix("usage: ")
+        .and_then(|u| u.split_whitespace().next())
+        .unwrap_or("error");
+    eprintln!("{name}: {msg} (see {name} --help)");
     exit(2)
+}
+
+/// What is wrong with the common options, if anything: checked before the
+/// host is touched (no interface is created for options that cannot
+/// work).
+pub fn check_common(c: &Common) -> Result<(), String> {
+    let devices = [
+        ("--tap", &c.tap),
+        ("--tun", &c.tun),
+        ("--packet", &c.packet),
+    ];
+    let given: Vec<&str> = devices
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(f, _)| *f)
+        .collect();
+    if given.len() > 1 {
+        return Err(format!("{} at once: give one device", given.join(" and ")));
+    }
+    check_addr(&c.addr)?;
+    check_mac(&c.mac)?;
+    if let Some(gw) = c.gateway {
+        if gw == c.addr.address() {
+            return Err(format!("--gateway {gw} is the stack's own address"));
+        }
+        if !c.addr.network().contains_addr(&gw) {
+            return Err(format!(
+                "--gateway {gw} is outside {}/{} (on purpose: no on-link gateways; give --gateway IP in the subnet, or --gateway none)",
+                c.addr.network().address(),
+                c.addr.prefix_len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An address a host may take (RFC 1122 3.2.1.3, RFC 3021).
+fn check_addr(cidr: &Ipv4Cidr) -> Result<(), String> {
+    let a = cidr.address();
+    let o = a.octets();
+    let why = if cidr.prefix_len() == 0 {
+        Some("a /0 prefix covers every address")
+    } else if o[0] == 127 {
+        Some("a loopback address (127/8, RFC 1122 3.2.1.3)")
+    } else if o[0] == 0 {
+        Some("in 0.0.0.0/8 (\"this network\", RFC 1122 3.2.1.3)")
+    } else if a.is_multicast() {
+        Some("a multicast address (224/4)")
+    } else if o[0] >= 240 {
+        Some("in 240.0.0.0/4 (reserved) or the broadcast address")
+    } else if cidr.prefix_len() < 31 && a == cidr.network().address() {
+        Some("the network address of its prefix (only /31 and /32 may use it, RFC 3021)")
+    } else if cidr.broadcast() == Some(a) {
+        Some("the broadcast address of its prefix (only /31 and /32 may use it, RFC 3021)")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(format!("--addr {a}/{}: {why}", cidr.prefix_len())),
+        None => Ok(()),
+    }
+}
+
+/// A MAC a host may take: unicast, not all zeros.
+fn check_mac(mac: &EthernetAddress) -> Result<(), String> {
+    let why = if mac.is_broadcast() {
+        "the broadcast address"
+    } else if mac.is_multicast() {
+        "a multicast address (the group bit of the first octet is set)"
+    } else if mac.0 == [0; 6] {
+        "all zeros"
+    } else {
+        return Ok(());
+    };
+    Err(format!("--mac {mac}: {why}"))
 }
 
 /// The usage lines of the common options.
@@ -177,5 +256,65 @@ pub fn parse_from(
             _ => a.positional.push(arg),
         }
     }
+    if let Err(e) = check_common(&a.common) {
+        die_usage(&e, usage)
+    }
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn common(addr: &str, gateway: Option<&str>) -> Common {
+        Common {
+            addr: addr.parse().unwrap(),
+            gateway: gateway.map(|g| g.parse().unwrap()),
+            ..Common::default()
+        }
+    }
+
+    #[test]
+    fn the_defaults_pass() {
+        assert_eq!(check_common(&Common::default()), Ok(()));
+        assert_eq!(
+            check_common(&common("192.0.2.2/25", Some("192.0.2.1"))),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn rfc3021_a_31_or_32_may_use_every_address() {
+        for addr in [
+            "192.0.2.0/31",
+            "192.0.2.1/31",
+            "192.0.2.0/32",
+            "192.0.2.255/32",
+        ] {
+            assert_eq!(check_common(&common(addr, None)), Ok(()), "{addr}");
+        }
+        assert!(check_common(&common("192.0.2.0/30", None)).is_err());
+        assert!(check_common(&common("192.0.2.3/30", None)).is_err());
+    }
+
+    #[test]
+    fn a_gateway_in_the_subnet_and_not_ours() {
+        assert!(check_common(&common("10.0.0.2/8", Some("10.255.0.1"))).is_ok());
+        let e = check_common(&common("10.0.0.2/8", Some("11.0.0.1"))).unwrap_err();
+        assert!(e.contains("outside 10.0.0.0/8"), "{e}");
+        assert!(check_common(&common("10.0.0.2/8", Some("10.0.0.2"))).is_err());
+    }
+
+    #[test]
+    fn one_device() {
+        let c = Common {
+            tap: Some("tap0".into()),
+            packet: Some("eth0".into()),
+            ..Common::default()
+        };
+        assert_eq!(
+            check_common(&c),
+            Err("--tap and --packet at once: give one device".into())
+        );
+    }
 }
