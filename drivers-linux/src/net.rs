@@ -421,7 +421,9 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Listens on `addr` with [`DEFAULT_BACKLOG`] listening sockets.
+    /// Listens on `addr` with [`DEFAULT_BACKLOG`] listening sockets (port
+    /// 0: an ephemeral port, as `std`'s; [`TcpListener::local_addr`] says
+    /// which).
     pub fn bind(rt: &Runtime, addr: SocketAddrV4) -> io::Result<TcpListener> {
         Self::bind_with_backlog(rt, addr, DEFAULT_BACKLOG)
     }
@@ -432,14 +434,30 @@ impl TcpListener {
         addr: SocketAddrV4,
         backlog: usize,
     ) -> io::Result<TcpListener> {
-        if addr.port() == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a listener needs a port",
-            ));
-        }
         let shared = rt.shared().clone();
+        let mut addr = addr;
         let pending = shared.with(|st| {
+            if addr.port() == 0 {
+                // As std: port 0 takes an ephemeral port (`local_addr`
+                // says which), one no listener of this runtime has.
+                let mut port = 0;
+                for _ in 0..64 {
+                    let p = st.sockets.tcp_listen_ephemeral_port().map_err(|e| {
+                        io::Error::new(io::ErrorKind::AddrNotAvailable, e.to_string())
+                    })?;
+                    if !st.tcp_listen_ports.contains(&p) {
+                        port = p;
+                        break;
+                    }
+                }
+                if port == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AddrNotAvailable,
+                        "no ephemeral port available",
+                    ));
+                }
+                addr.set_port(port);
+            }
             if !addr.ip().is_unspecified() && !st.stack.has_addr(addr.ip()) {
                 return Err(io::Error::new(
                     io::ErrorKind::AddrNotAvailable,

@@ -267,3 +267,23 @@ fn dropping_a_stream_with_unread_data_resets_the_connection() {
     c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     assert_eq!(c.read(&mut [0u8; 4]).unwrap(), 0, "a FIN: end of stream");
 }
+
+#[test]
+fn a_listener_bound_to_port_0_takes_an_ephemeral_port_as_std_does() {
+    let rt = rt();
+    let mut a = TcpListener::bind(&rt, SocketAddrV4::new(LO, 0)).unwrap();
+    let b = TcpListener::bind(&rt, SocketAddrV4::new(LO, 0)).unwrap();
+    let (pa, pb) = (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    );
+    assert!(pa >= 49152 && pb >= 49152, "{pa} {pb}");
+    assert_ne!(pa, pb, "two listeners, two ports");
+    // The port works.
+    let mut c = TcpStream::connect(&rt, SocketAddrV4::new(LO, pa)).unwrap();
+    let (mut s, _) = a.accept().unwrap();
+    c.write_all(b"hi").unwrap();
+    let mut buf = [0u8; 2];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"hi");
+}

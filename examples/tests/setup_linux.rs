@@ -426,3 +426,50 @@ fn demo_all_devices_brings_up_null_loopback_and_tap0() {
         .expect("demo exits after Ctrl-C");
     assert!(status.success(), "{status}: {}", demo.log());
 }
+
+/// The port a server's "listening on ADDR:PORT" log line names.
+fn listening_port(log: &str, name: &str) -> u16 {
+    let needle = format!("{name}: listening on ");
+    let line = log
+        .lines()
+        .find(|l| l.contains(&needle))
+        .unwrap_or_default();
+    let at = line.split(&needle).nth(1).unwrap_or_default();
+    // "0.0.0.0:64713 (tcps.rs:40)": the first word, after its colon.
+    at.split_whitespace()
+        .next()
+        .and_then(|ep| ep.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"))
+}
+
+#[test]
+fn servers_given_port_0_take_an_ephemeral_port_and_say_which() {
+    if !require_root("servers_given_port_0_take_an_ephemeral_port_and_say_which") {
+        return;
+    }
+    let ns = tap_namespace("mp-port0");
+    for name in ["tcps", "udps"] {
+        let mut demo = spawn(&ns, &[&bin(name), "0"]);
+        demo.wait_for_log(&format!("{name}: listening on"), Duration::from_secs(10));
+        let port = listening_port(&demo.log(), name);
+        assert!(port >= 49152, "{name}: {}", demo.log());
+        let script = if name == "tcps" {
+            format!(
+                "import socket\ns=socket.create_connection(('192.0.2.2',{port}),timeout=5)\ns.sendall(b'port0')\nprint(s.recv(5).decode())"
+            )
+        } else {
+            format!(
+                "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.settimeout(5)\ns.sendto(b'port0',('192.0.2.2',{port}))\nprint(s.recv(5).decode())"
+            )
+        };
+        let o = ns.exec(&["/usr/bin/python3", "-c", &script]).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            "port0",
+            "{name}: {}",
+            text(&o)
+        );
+        interrupt_and_expect_success(&mut demo);
+    }
+}

@@ -413,6 +413,19 @@ impl<'a> SocketSet<'a> {
         Ok(ident)
     }
 
+    /// An ephemeral port no TCP socket listens on (RFC 6056 algorithm 1),
+    /// for a listener bound to port 0.
+    ///
+    /// ```
+    /// use microps_core::socket::{SocketSet, SocketSlot};
+    /// let mut set = SocketSet::new(vec![SocketSlot::new()], 7);
+    /// let port = set.tcp_listen_ephemeral_port().unwrap();
+    /// assert!(port >= 49152);
+    /// ```
+    pub fn tcp_listen_ephemeral_port(&mut self) -> Result<u16, BindError> {
+        self.ephemeral_port(IndexKey::TcpListen)
+    }
+
     /// RFC 6056 algorithm 1: random ports from the IANA range, tried until a
     /// free one turns up (bounded, then a linear sweep from a random start).
     fn ephemeral_port(&mut self, make: fn(u16) -> IndexKey) -> Result<u16, BindError> {
