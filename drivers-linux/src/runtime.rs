@@ -646,6 +646,10 @@ impl std::fmt::Debug for Builder {
     }
 }
 
+/// The sockets a runtime has room for unless its builder says otherwise
+/// (every listener's backlog, connection and UDP socket takes one).
+pub const DEFAULT_SOCKET_SLOTS: usize = 1024;
+
 impl Default for Builder {
     fn default() -> Self {
         Builder {
@@ -654,7 +658,7 @@ impl Default for Builder {
             gateway: None,
             seed: None,
             config: StackConfig::default(),
-            socket_slots: 1024,
+            socket_slots: DEFAULT_SOCKET_SLOTS,
             hook: None,
         }
     }

@@ -83,3 +83,44 @@ fn one_device_at_a_time() {
         "--tun and --packet at once",
     );
 }
+
+/// `bin` refuses `args` with `needle` in its one line, status 2.
+fn refused_by(name: &str, bin: &str, args: &[&str], needle: &str) {
+    let (code, err) = run(bin, args);
+    assert_eq!(code, Some(2), "{name} {args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{name}: {err}");
+    assert!(err.contains(needle), "{name} {args:?}: {err}");
+}
+
+#[test]
+fn a_backlog_beyond_the_limit_says_the_limit() {
+    let tcps = env!("CARGO_BIN_EXE_tcps");
+    refused_by(
+        "tcps",
+        tcps,
+        &["--backlog", "5000", "7"],
+        "--backlog 5000: from 1 to 512",
+    );
+    refused_by(
+        "tcps",
+        tcps,
+        &["--backlog", "0", "7"],
+        "--backlog 0: from 1 to 512",
+    );
+}
+
+#[test]
+fn clients_refuse_port_0() {
+    refused_by(
+        "udpc",
+        env!("CARGO_BIN_EXE_udpc"),
+        &["192.0.2.1:0"],
+        "192.0.2.1:0: port 0 is no destination",
+    );
+    refused_by(
+        "tcpc",
+        env!("CARGO_BIN_EXE_tcpc"),
+        &["192.0.2.1:0"],
+        "192.0.2.1:0: port 0 is no destination",
+    );
+}

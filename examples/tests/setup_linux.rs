@@ -473,3 +473,34 @@ fn servers_given_port_0_take_an_ephemeral_port_and_say_which() {
         interrupt_and_expect_success(&mut demo);
     }
 }
+
+#[test]
+fn udpc_exits_non_zero_when_a_send_fails() {
+    if !require_root("udpc_exits_non_zero_when_a_send_fails") {
+        return;
+    }
+    let ns = tap_namespace("mp-udpcfail");
+    // 192.0.2.200 is off the /25 and there is no gateway: no route, so
+    // nothing leaves, and the stack reports the send as failed.
+    let o = run(
+        &ns,
+        &[
+            &bin("udpc"),
+            "--addr",
+            "192.0.2.2/25",
+            "--gateway",
+            "none",
+            "-w",
+            "0.2",
+            "192.0.2.200:9",
+        ],
+        b"hello\n",
+        Duration::from_secs(20),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("udpc: network unreachable"),
+        "{}",
+        text(&o)
+    );
+}

@@ -21,6 +21,9 @@ fn main() {
     let foreign: SocketAddrV4 = foreign
         .parse()
         .unwrap_or_else(|_| die_usage(&format!("bad peer {foreign} (want ADDR:PORT)"), &usage));
+    if foreign.port() == 0 {
+        die_usage(&format!("{foreign}: port 0 is no destination"), &usage);
+    }
     let local_port: u16 = args.opt_parse("-p", 0, &usage);
     let connect_timeout: f64 = args.opt_parse("-t", 10.0, &usage);
     if let Some(s) = args.opt("-s") {

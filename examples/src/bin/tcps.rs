@@ -30,6 +30,18 @@ fn main() {
         microps_drivers_linux::net::DEFAULT_BACKLOG,
         &usage,
     );
+    // Each listening socket of the backlog is one of the runtime's, and
+    // connections need some too.
+    let max = microps_drivers_linux::runtime::DEFAULT_SOCKET_SLOTS / 2;
+    if !(1..=max).contains(&backlog) {
+        die_usage(
+            &format!(
+                "--backlog {backlog}: from 1 to {max} (half the runtime's {} sockets)",
+                max * 2
+            ),
+            &usage,
+        );
+    }
     let rt = args.common.start();
     let _ = interrupt_on_ctrl_c(&rt);
     let mut listener = TcpListener::bind_with_backlog(&rt, SocketAddrV4::new(addr, port), backlog)

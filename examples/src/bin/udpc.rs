@@ -22,6 +22,9 @@ fn main() {
     let foreign: SocketAddrV4 = foreign
         .parse()
         .unwrap_or_else(|_| die_usage(&format!("bad peer {foreign} (want ADDR:PORT)"), &usage));
+    if foreign.port() == 0 {
+        die_usage(&format!("{foreign}: port 0 is no destination"), &usage);
+    }
     let local_addr: Ipv4Addr = args.opt_parse("-s", Ipv4Addr::UNSPECIFIED, &usage);
     let local_port: u16 = args.opt_parse("-p", 0, &usage);
     let wait: f64 = args.opt_parse("-w", 2.0, &usage);
@@ -35,9 +38,12 @@ fn main() {
     );
     let sent = Arc::new(AtomicU64::new(0));
     let got = Arc::new(AtomicU64::new(0));
+    // Errors the stack reported for what we sent (ICMP, no route, ...).
+    let errors = Arc::new(AtomicU64::new(0));
     let receiver = {
         let sock = sock.clone();
         let got = got.clone();
+        let errors = errors.clone();
         std::thread::spawn(move || {
             let mut buf = vec![0u8; 65535];
             loop {
@@ -52,16 +58,20 @@ fn main() {
                     Err(e) => {
                         eprintln!("udpc: {e}");
                         got.fetch_add(1, Ordering::SeqCst);
+                        errors.fetch_add(1, Ordering::SeqCst);
                     }
                 }
             }
         })
     };
+    let mut failed = false;
     for line in io::stdin().lock().lines() {
         let Ok(mut line) = line else { break };
         line.push('\n');
         if let Err(e) = sock.send_to(line.as_bytes(), foreign) {
-            eprintln!("udpc: send_to: {e}");
+            // Any failed send is a failure of the run (exit 1).
+            eprintln!("udpc: send_to {foreign}: {e}");
+            failed = true;
             break;
         }
         sent.fetch_add(1, Ordering::SeqCst);
@@ -75,5 +85,7 @@ fn main() {
     let _ = receiver.join();
     drop(sock);
     rt.shutdown();
-    exit(if complete { 0 } else { 1 })
+    // A failed send, or one the stack reported an error for, fails the run.
+    let ok = complete && !failed && errors.load(Ordering::SeqCst) == 0;
+    exit(if ok { 0 } else { 1 })
 }
