@@ -1,6 +1,7 @@
 //! The command line every demo shares: the common options and a small
 //! parser (no dependency beyond the core's address types).
 
+use std::net::SocketAddrV4;
 use std::path::PathBuf;
 use std::process::exit;
 
@@ -91,6 +92,17 @@ pub fn die_usage(msg: &str, usage: &str) -> ! {
         .unwrap_or("error");
     eprintln!("{name}: {msg} (see {name} --help)");
     exit(2)
+}
+
+/// A client's FOREIGN:PORT, or exit with usage (port 0 is no destination).
+pub fn parse_peer(s: &str, usage: &str) -> SocketAddrV4 {
+    let peer: SocketAddrV4 = s
+        .parse()
+        .unwrap_or_else(|_| die_usage(&format!("bad peer {s} (want ADDR:PORT)"), usage));
+    if peer.port() == 0 {
+        die_usage(&format!("{peer}: port 0 is no destination"), usage);
+    }
+    peer
 }
 
 /// What is wrong with the common options, if anything: checked before the

@@ -47,7 +47,7 @@
 //! counters ([`DeviceStats`](microps_drivers_linux::runtime::DeviceStats)).
 
 mod args;
-pub use args::{Args, COMMON_USAGE, Common, die_usage, parse, parse_from};
+pub use args::{Args, COMMON_USAGE, Common, die_usage, parse, parse_from, parse_peer};
 
 #[cfg(feature = "hosted")]
 mod hosted;

@@ -3,12 +3,11 @@
 //! replacement, as microps's `tcpc`).
 
 use std::io::{self, Read, Write};
-use std::net::SocketAddrV4;
 use std::process::exit;
 use std::time::Duration;
 
 use microps_drivers_linux::net::TcpStream;
-use microps_examples::{COMMON_USAGE, die_usage, interrupt_on_ctrl_c, parse};
+use microps_examples::{COMMON_USAGE, die_usage, interrupt_on_ctrl_c, parse, parse_peer};
 
 fn main() {
     let usage = format!(
@@ -18,12 +17,7 @@ fn main() {
     let [foreign] = args.positional.as_slice() else {
         die_usage("expected FOREIGN:PORT", &usage)
     };
-    let foreign: SocketAddrV4 = foreign
-        .parse()
-        .unwrap_or_else(|_| die_usage(&format!("bad peer {foreign} (want ADDR:PORT)"), &usage));
-    if foreign.port() == 0 {
-        die_usage(&format!("{foreign}: port 0 is no destination"), &usage);
-    }
+    let foreign = parse_peer(foreign, &usage);
     let local_port: u16 = args.opt_parse("-p", 0, &usage);
     let connect_timeout: f64 = args.opt_parse("-t", 10.0, &usage);
     if let Some(s) = args.opt("-s") {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use microps_drivers_linux::net::UdpSocket;
-use microps_examples::{COMMON_USAGE, die_usage, interrupt_on_ctrl_c, parse};
+use microps_examples::{COMMON_USAGE, die_usage, interrupt_on_ctrl_c, parse, parse_peer};
 
 fn main() {
     let usage = format!(
@@ -19,12 +19,7 @@ fn main() {
     let [foreign] = args.positional.as_slice() else {
         die_usage("expected FOREIGN:PORT", &usage)
     };
-    let foreign: SocketAddrV4 = foreign
-        .parse()
-        .unwrap_or_else(|_| die_usage(&format!("bad peer {foreign} (want ADDR:PORT)"), &usage));
-    if foreign.port() == 0 {
-        die_usage(&format!("{foreign}: port 0 is no destination"), &usage);
-    }
+    let foreign = parse_peer(foreign, &usage);
     let local_addr: Ipv4Addr = args.opt_parse("-s", Ipv4Addr::UNSPECIFIED, &usage);
     let local_port: u16 = args.opt_parse("-p", 0, &usage);
     let wait: f64 = args.opt_parse("-w", 2.0, &usage);
