@@ -187,12 +187,8 @@ impl Inner<'_> {
                 IcmpErrorKind::FragmentationNeeded { mtu }
             }
             // Nothing new for the path, but perhaps for this connection
-            // (opened before the path was learnt): never below the floor.
-            (IcmpErrorKind::FragmentationNeeded { mtu }, None) if mtu >= 68 => {
-                IcmpErrorKind::FragmentationNeeded {
-                    mtu: mtu.max(super::pmtu::MIN_PATH_MTU),
-                }
-            }
+            // (opened before the path was learnt): as it came; the socket
+            // applies the floor (`TcpSocket::handle_icmp_error`).
             _ => kind,
         };
         let report = IcmpErrorReport { from, kind };
