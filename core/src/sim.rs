@@ -360,6 +360,11 @@ impl Node {
                     t.timers()
                 );
             }
+            if let crate::socket::Socket::TcpListener(l) = s {
+                for (local, remote) in l.half_open() {
+                    let _ = write!(out, "\n  {h} SYN-RECEIVED {local} -> {remote} (SYN queue)");
+                }
+            }
         }
         out
     }

@@ -60,14 +60,20 @@ impl Inner<'_> {
     pub(crate) fn sockets_egress(&mut self, tx: &mut Tx<'_, '_>, sockets: &mut SocketSet<'_>) {
         const PER_SOCKET: usize = 64;
         sockets.for_each_mut_reindexed(|socket| {
-            if let Socket::Tcp(s) = socket {
-                self.tcp_socket_timeout(s);
+            match socket {
+                Socket::Tcp(s) => self.tcp_socket_timeout(s),
+                Socket::TcpListener(l) => {
+                    self.tcp_listener_timers(tx, l);
+                    return;
+                }
+                _ => {}
             }
             for _ in 0..PER_SOCKET {
                 let sent = match socket {
                     Socket::Udp(s) => s.has_pending_tx() && self.udp_socket_dispatch(tx, s),
                     Socket::Icmp(s) => s.has_pending_tx() && self.icmp_socket_dispatch(tx, s),
                     Socket::Tcp(s) => self.tcp_socket_dispatch(tx, s),
+                    Socket::TcpListener(_) => false,
                 };
                 if !sent || self.device_busy {
                     break;

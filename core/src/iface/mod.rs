@@ -58,6 +58,7 @@ mod icmp;
 mod ident;
 pub mod interface;
 mod ipv4;
+mod listen;
 pub mod neighbor;
 mod pending;
 pub mod pmtu;
@@ -661,6 +662,10 @@ impl<'a> Stack<'a> {
                 crate::socket::Socket::Icmp(i) => i.has_pending_tx(),
                 crate::socket::Socket::Tcp(t) => {
                     consider(t.poll_at(now).map(|t| if t <= now { soon } else { t }));
+                    false
+                }
+                crate::socket::Socket::TcpListener(l) => {
+                    consider(l.poll_at().map(|t| t.max(soon)));
                     false
                 }
             };

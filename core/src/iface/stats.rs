@@ -293,6 +293,35 @@ counters!(
         /// Keep-alive timer expiries: a probe, or the re-check of a
         /// connection that was not idle long enough (RFC 1122 4.2.3.6).
         keep_alive_timeouts,
+        /// SYNs a listener took into its SYN queue.
+        listen_syns,
+        /// Handshakes a listener completed (a socket from its pool, into
+        /// its accept queue).
+        listen_established,
+        /// SYN,ACKs a listener sent again for an entry of its SYN queue.
+        listen_synack_retransmits,
+        /// SYN queue entries given up after `synack_retries`.
+        listen_syn_timeouts,
+        /// SYN queue entries dropped because the peer never answered ARP.
+        listen_syn_unreachable,
+        /// SYN queue entries a RST removed.
+        listen_resets,
+        /// SYNs dropped because the listener's accept queue was full.
+        drop_listen_accept_full,
+        /// SYNs dropped because the SYN queue was full and cookies are off.
+        drop_listen_syn_queue_full,
+        /// Final ACKs dropped (their entry kept) because the accept queue
+        /// was full.
+        drop_listen_ack_accept_full,
+        /// Final ACKs dropped (their entry kept) because the listener's
+        /// pool had no socket.
+        drop_listen_ack_no_socket,
+        /// SYN cookies sent (RFC 4987), the SYN queue being full.
+        syn_cookies_sent,
+        /// ACKs that were valid cookies: connections made from them.
+        syn_cookies_validated,
+        /// ACKs checked as cookies and rejected (stale or forged).
+        syn_cookies_rejected,
     }
 );
 

@@ -109,6 +109,15 @@ impl Inner<'_> {
             found = sockets.tcp_lookup(&local, &remote);
         }
         match found {
+            Some(h) if sockets.get::<crate::socket::TcpListener>(h).is_some() => {
+                // The context borrows the stack's key and settings, which
+                // the listener's output needs too: copies, off the data path.
+                let (key, config) = (self.key, self.config.tcp);
+                let mut lcx = RxContext::new(cx.now, &key, cx.mss, local, remote, &config);
+                lcx.iss = cx.iss;
+                lcx.path_mtu = cx.path_mtu;
+                self.tcp_listener_input(tx, sockets, h, &lcx, &repr);
+            }
             Some(h) => {
                 let reply = match sockets.get_mut::<TcpSocket>(h) {
                     Some(s) => s.segment_arrives(&cx, &repr),
@@ -129,7 +138,7 @@ impl Inner<'_> {
     }
 
     /// Sends a RST (or bare ACK) outside any connection's sequence flow.
-    fn tcp_reply(
+    pub(crate) fn tcp_reply(
         &mut self,
         tx: &mut Tx<'_, '_>,
         local: SocketAddrV4,

@@ -1106,6 +1106,10 @@ impl Runner {
                 t.remote_endpoint().port() == remote
                     && !matches!(t.state(), State::Closed | State::Listen)
             }
+            // A handshake in a listener's SYN queue.
+            crate::socket::Socket::TcpListener(l) => {
+                l.half_open().any(|(_, peer)| peer.port() == remote)
+            }
             _ => false,
         })
     }
@@ -1178,6 +1182,13 @@ impl Runner {
                     t.local_endpoint(),
                     t.remote_endpoint(),
                 );
+            }
+            if let crate::socket::Socket::TcpListener(l) = s {
+                let port = l.endpoint().map_or(0, |e| e.port);
+                let _ = write!(out, "\n    {h} listener on port {port}");
+                for (local, remote) in l.half_open() {
+                    let _ = write!(out, "\n      SYN-RECEIVED {local} -> {remote} (SYN queue)");
+                }
             }
         }
         if out.is_empty() {

@@ -11,10 +11,10 @@ use core::net::SocketAddrV4;
 use super::parse::Call;
 use super::run::{Runner, Stop, script_time};
 use crate::socket::tcp::{
-    RecvError, SackRange, Scoreboard, SendError, SentSegment, SocketBuffer, State, TcpError,
-    TcpSocket,
+    RecvError, SackRange, Scoreboard, SendError, SentSegment, SocketBuffer, State, SynSlot,
+    TcpError, TcpSocket,
 };
-use crate::socket::{IcmpErrorKind, SocketHandle};
+use crate::socket::{HandleSlot, IcmpErrorKind, SocketHandle, TcpListener};
 use crate::time::{Duration, Instant};
 
 /// Linux's errno values for the names scripts write.
@@ -103,8 +103,8 @@ pub(crate) enum Fd {
     Fresh(Opts),
     /// Bound to a port.
     Bound(Opts, u16),
-    /// Listening: the sockets waiting for a connection each.
-    Listening(Opts, u16, vec::Vec<SocketHandle>),
+    /// Listening: a `TcpListener`, its backlog the script's.
+    Listening(Opts, SocketHandle),
     /// A connection.
     Conn(Opts, SocketHandle),
 }
@@ -155,13 +155,13 @@ impl Opts {
 impl Fd {
     fn opts_copy(&self) -> Opts {
         match self {
-            Fd::Fresh(o) | Fd::Bound(o, _) | Fd::Listening(o, _, _) | Fd::Conn(o, _) => *o,
+            Fd::Fresh(o) | Fd::Bound(o, _) | Fd::Listening(o, _) | Fd::Conn(o, _) => *o,
         }
     }
 
     fn opts(&mut self) -> &mut Opts {
         match self {
-            Fd::Fresh(o) | Fd::Bound(o, _) | Fd::Listening(o, _, _) | Fd::Conn(o, _) => o,
+            Fd::Fresh(o) | Fd::Bound(o, _) | Fd::Listening(o, _) | Fd::Conn(o, _) => o,
         }
     }
 }
@@ -454,6 +454,9 @@ impl Runner {
         }
     }
 
+    /// listen(2) as Linux: a SYN queue of `backlog` entries and an accept
+    /// queue that holds `backlog + 1` connections (`sk_acceptq_is_full`
+    /// is `>`), with a pool of as many sockets.
     fn listen(&mut self, fd: i64, backlog: usize) -> Result<CallResult, Stop> {
         let (o, port) = match self.fds.get(&fd).cloned() {
             Some(Fd::Bound(o, p)) => (o, p),
@@ -461,41 +464,47 @@ impl Runner {
             Some(_) => return Ok(Err("EINVAL")),
             None => return Ok(Err("EBADF")),
         };
-        let mut waiting = vec::Vec::new();
-        for _ in 0..backlog {
-            let h = self.new_socket(o)?;
-            if self.sockets.tcp_listen(h, port).is_err() {
-                return Ok(Err("EADDRINUSE"));
-            }
-            waiting.push(h);
+        let listener = TcpListener::new(
+            vec![SynSlot::EMPTY; backlog.max(1)],
+            vec![HandleSlot::EMPTY; backlog + 1],
+            vec![HandleSlot::EMPTY; backlog + 1],
+        );
+        let l = self
+            .sockets
+            .add(listener)
+            .map_err(|_| Stop::Skip("more than 16 sockets".to_string()))?;
+        if self.sockets.tcp_listen(l, port).is_err() {
+            self.sockets.remove(l);
+            return Ok(Err("EADDRINUSE"));
         }
-        self.fds.insert(fd, Fd::Listening(o, port, waiting));
+        for _ in 0..=backlog {
+            self.pool_socket(l, o)?;
+        }
+        self.fds.insert(fd, Fd::Listening(o, l));
         Ok(Ok(0))
     }
 
+    /// A fresh socket for the listener's pool.
+    fn pool_socket(&mut self, l: SocketHandle, o: Opts) -> Result<(), Stop> {
+        let h = self.new_socket(o)?;
+        self.sockets
+            .tcp_pool_add(l, h)
+            .map_err(|e| Stop::Skip(format!("listener pool: {e}")))
+    }
+
     fn accept(&mut self, fd: i64) -> Result<Option<CallResult>, Stop> {
-        let Some(Fd::Listening(o, port, waiting)) = self.fds.get(&fd).cloned() else {
+        let Some(Fd::Listening(o, l)) = self.fds.get(&fd).cloned() else {
             return Ok(Some(Err("EINVAL")));
         };
-        let ready = waiting.iter().position(|h| {
-            self.sockets
-                .get::<TcpSocket>(*h)
-                .is_some_and(|s| !matches!(s.state(), State::Listen | State::SynReceived))
-        });
-        let Some(i) = ready else {
+        let Some(h) = self.sockets.tcp_accept(l) else {
             return Ok(if o.nonblock {
                 Some(Err("EAGAIN"))
             } else {
                 None
             });
         };
-        let mut waiting = waiting;
-        let h = waiting.remove(i);
-        // The listener takes the next connection with a new socket.
-        let fresh = self.new_socket(o)?;
-        let _ = self.sockets.tcp_listen(fresh, port);
-        waiting.push(fresh);
-        self.fds.insert(fd, Fd::Listening(o, port, waiting));
+        // The pool gets a socket for the next connection.
+        self.pool_socket(l, o)?;
         let new_fd = (3..).find(|f| !self.fds.contains_key(f)).unwrap_or(3);
         self.fds.insert(new_fd, Fd::Conn(o, h));
         Ok(Some(Ok(new_fd)))
@@ -624,7 +633,28 @@ impl Runner {
         };
         let (o, handles) = match entry {
             Fd::Conn(o, h) => (o, vec![h]),
-            Fd::Listening(o, _, w) => (o, w),
+            Fd::Listening(o, l) => {
+                // As Linux's `inet_csk_listen_stop`: the connections nobody
+                // accepted are reset; the half-open ones just go.
+                let (waiting, pool) = match self.sockets.get::<TcpListener>(l) {
+                    Some(listener) => (
+                        listener.accept_queue().collect::<vec::Vec<_>>(),
+                        listener.pool().collect::<vec::Vec<_>>(),
+                    ),
+                    None => (vec::Vec::new(), vec::Vec::new()),
+                };
+                for h in pool {
+                    self.sockets.remove(h);
+                }
+                self.sockets.remove(l);
+                for h in &waiting {
+                    if let Some(s) = self.tcp(*h) {
+                        s.abort();
+                        s.orphan();
+                    }
+                }
+                (o, vec::Vec::new())
+            }
             Fd::Fresh(o) | Fd::Bound(o, _) => (o, vec::Vec::new()),
         };
         for h in handles {

@@ -45,7 +45,7 @@ pub mod tcp;
 pub mod udp;
 
 pub use icmp::IcmpSocket;
-pub use tcp::TcpSocket;
+pub use tcp::{TcpListener, TcpSocket};
 pub use udp::UdpSocket;
 
 /// A socket's handle in its [`SocketSet`].
@@ -58,6 +58,16 @@ impl SocketHandle {
     pub const fn index(self) -> usize {
         self.0 as usize
     }
+}
+
+/// A slot of a queue of socket handles (a [`TcpListener`]'s accept queue
+/// and pool); build arrays with [`HandleSlot::EMPTY`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HandleSlot(pub(crate) Option<SocketHandle>);
+
+impl HandleSlot {
+    /// An empty slot.
+    pub const EMPTY: HandleSlot = HandleSlot(None);
 }
 
 impl fmt::Display for SocketHandle {
@@ -81,6 +91,8 @@ pub enum Socket<'a> {
     Icmp(IcmpSocket<'a>),
     /// A TCP socket.
     Tcp(TcpSocket<'a>),
+    /// A TCP listener with a backlog.
+    TcpListener(TcpListener<'a>),
 }
 
 /// A socket type that can live in a [`SocketSet`].
@@ -120,6 +132,7 @@ macro_rules! any_socket {
 any_socket!(UdpSocket, Udp);
 any_socket!(IcmpSocket, Icmp);
 any_socket!(TcpSocket, Tcp);
+any_socket!(TcpListener, TcpListener);
 
 /// What identifies a socket on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -518,22 +531,66 @@ impl<'a> SocketSet<'a> {
         }
     }
 
-    /// Makes a TCP socket wait for connections on `endpoint` (RFC 9293
-    /// passive OPEN). Several sockets may listen on one endpoint: each takes
-    /// one connection, which is how a server handles several at once until
-    /// listeners get a backlog.
+    /// Makes a TCP socket or a [`TcpListener`] wait for connections on
+    /// `endpoint` (RFC 9293 passive OPEN). Several sockets may listen on
+    /// one port, each taking one connection; a listener, which takes many
+    /// (its backlog), has its port to itself.
     pub fn tcp_listen(
         &mut self,
         handle: SocketHandle,
         endpoint: impl Into<ListenEndpoint>,
     ) -> Result<(), tcp::ConnectError> {
         let endpoint = endpoint.into();
+        let holder = self.lookup(&IndexKey::TcpListen(endpoint.port));
+        if let Some(l) = self.get_mut::<TcpListener>(handle) {
+            if endpoint.port == 0 {
+                return Err(tcp::ConnectError::Unaddressable);
+            }
+            if l.is_listening() {
+                return Err(tcp::ConnectError::InvalidState);
+            }
+            if holder.is_some() {
+                return Err(tcp::ConnectError::AddrInUse);
+            }
+            l.set_endpoint(Some(endpoint));
+            self.index(handle, IndexKey::TcpListen(endpoint.port));
+            return Ok(());
+        }
+        if holder.is_some_and(|h| self.get::<TcpListener>(h).is_some()) {
+            return Err(tcp::ConnectError::AddrInUse);
+        }
         let s = self
             .get_mut::<TcpSocket>(handle)
             .ok_or(tcp::ConnectError::InvalidHandle)?;
         s.listen(endpoint)?;
         self.sync_tcp_index(handle);
         Ok(())
+    }
+
+    /// Gives a closed TCP socket, with its buffers, to a listener's pool:
+    /// the listener's next completed handshake takes it (the pool's
+    /// smallest receive buffer is the window its SYN,ACKs advertise). A
+    /// socket comes back out through [`SocketSet::tcp_accept`].
+    pub fn tcp_pool_add(
+        &mut self,
+        listener: SocketHandle,
+        socket: SocketHandle,
+    ) -> Result<(), tcp::PoolError> {
+        let capacity = match self.get::<TcpSocket>(socket) {
+            None => return Err(tcp::PoolError::NotATcpSocket),
+            Some(s) if s.state() != tcp::State::Closed => return Err(tcp::PoolError::NotClosed),
+            Some(s) => s.recv_capacity(),
+        };
+        self.get_mut::<TcpListener>(listener)
+            .ok_or(tcp::PoolError::NotAListener)?
+            .push_pool(socket, capacity)
+    }
+
+    /// The oldest connection a listener completed and nobody took yet (RFC
+    /// 9293's passive OPEN returning): a socket of its pool, in ESTABLISHED
+    /// or later (the peer may have sent data, closed or reset it since).
+    pub fn tcp_accept(&mut self, listener: SocketHandle) -> Option<SocketHandle> {
+        self.get_mut::<TcpListener>(listener)?.pop_accept()
     }
 
     /// Re-indexes a TCP socket after its state changed (a connection was
@@ -589,12 +646,17 @@ impl<'a> SocketSet<'a> {
         {
             return Some(SocketHandle(last));
         }
-        if let Some(h) = self.lookup_where(&key, |s| s.accepts(local, remote)) {
+        if let Some(h) = self.lookup_where(
+            &key,
+            |s| matches!(s, Socket::Tcp(s) if s.accepts(local, remote)),
+        ) {
             self.last_tcp.set(h.0);
             return Some(h);
         }
-        self.lookup_where(&IndexKey::TcpListen(local.port()), |s| {
-            s.accepts(local, remote)
+        self.lookup_where(&IndexKey::TcpListen(local.port()), |s| match s {
+            Socket::Tcp(s) => s.accepts(local, remote),
+            Socket::TcpListener(l) => l.accepts(local),
+            _ => false,
         })
     }
 
@@ -602,14 +664,14 @@ impl<'a> SocketSet<'a> {
     fn lookup_where(
         &self,
         key: &IndexKey,
-        pred: impl Fn(&TcpSocket<'a>) -> bool,
+        pred: impl Fn(&Socket<'a>) -> bool,
     ) -> Option<SocketHandle> {
         let mut i = self.slots.get(self.bucket(key))?.head;
         let mut steps = 0;
         while i != NONE && steps <= self.slots.len() {
             let slot = self.slots.get(usize::from(i))?;
             if slot.key.as_ref() == Some(key)
-                && let Some(Socket::Tcp(s)) = slot.socket.as_ref()
+                && let Some(s) = slot.socket.as_ref()
                 && pred(s)
             {
                 return Some(SocketHandle(i));

@@ -217,6 +217,59 @@ impl TcpSocket<'_> {
         None
     }
 
+    /// A connection whose handshake a [`TcpListener`](super::TcpListener)
+    /// made, in this socket from its pool (CLOSED): the socket becomes what
+    /// LISTEN and our SYN,ACK would have made it, SYN-RECEIVED with the
+    /// options both SYNs agreed (the entry keeps only those), our shift
+    /// as the SYN,ACK said it, and the SYN,ACK sent when the entry says.
+    /// The final ACK then arrives as in any SYN-RECEIVED. `false` if the
+    /// socket was not closed.
+    pub(crate) fn open_from_syn_queue(
+        &mut self,
+        cx: &RxContext<'_>,
+        endpoint: super::ListenEndpoint,
+        e: &super::SynEntry,
+        window: u16,
+    ) -> bool {
+        if self.listen(endpoint).is_err() {
+            return false;
+        }
+        let mut options = TcpOptions::new();
+        options.mss = (e.peer_mss != 0).then_some(e.peer_mss);
+        options.window_scale = e.window_scale();
+        options.sack_permitted = e.has(super::SynEntry::SACK);
+        options.timestamps = e.has(super::SynEntry::TS).then_some((e.ts_recent, 0));
+        let syn = TcpRepr {
+            src_port: cx.remote.port(),
+            dst_port: cx.local.port(),
+            seq_number: e.irs,
+            ack_number: SeqNumber(0),
+            flags: TcpFlags::SYN,
+            window_len: e.peer_window,
+            urgent_pointer: 0,
+            options,
+            payload: &[],
+        };
+        let mut syn_cx = *cx;
+        syn_cx.iss = Some(e.iss);
+        syn_cx.mss = usize::from(e.our_mss);
+        let _ = self.listen_segment(&syn_cx, &syn);
+        if self.state != State::SynReceived {
+            return false;
+        }
+        if let Some(w) = self.wscale.as_mut() {
+            w.rcv = e.our_wscale;
+        }
+        // What a timeout or a resent SYN did to our SYN,ACK: RFC 6298
+        // (5.7)'s 3 s and RFC 5681 3.1's one segment follow, as for a
+        // socket's own SYN,ACK.
+        let again = e.retries > 0 || e.has(super::SynEntry::RESENT);
+        self.retries = e.retries;
+        self.flags.set(Flags::SYN_RETRANSMITTED, again);
+        self.syn_ack_sent_by_listener(e.sent_at, again, window);
+        true
+    }
+
     /// A SYN from the peer: RCV.NXT and IRS, its window, and its options
     /// (its MSS, RFC 9293 3.7.1: "if no MSS option is received ... assume
     /// 536").

@@ -48,9 +48,11 @@ use crate::wire::{Ipv4Address, SeqNumber};
 
 mod ack;
 mod congestion;
+pub mod cookie;
 mod cubic;
 mod icmp;
 pub mod input;
+pub mod listener;
 mod output;
 mod prr;
 mod rack;
@@ -68,6 +70,7 @@ mod user;
 mod tests;
 
 pub use congestion::{Congestion, InitialWindow};
+pub use listener::{PoolError, SynEntry, SynSlot, TcpListener};
 pub use output::Segment;
 pub use rtt::RttEstimator;
 pub use scoreboard::{SackRange, Scoreboard};
@@ -304,6 +307,16 @@ pub struct TcpConfig {
     /// from an RTO of 1 s, capped at 60 s, SYNs go at 0, 1, 3, 7, 15, 31,
     /// 63 and 123 s and the open fails at 183 s; 6 would give up at 123 s).
     pub max_syn_retransmissions: u8,
+    /// SYN,ACKs a [`TcpListener`] sends again for one entry of its SYN
+    /// queue before it drops the entry (4: at 1, 3, 7 and 15 s from an RTO
+    /// of 1 s, given up at 31 s). Fewer than R2's three minutes on purpose,
+    /// a deviation from MUST-23 under resource limits (docs/CONFORMANCE.md):
+    /// an entry held that long is what a SYN flood wants. Linux sends 5.
+    pub synack_retries: u8,
+    /// Answer SYNs with SYN cookies (RFC 4987) when a listener's SYN queue
+    /// is full (on, as Linux's `tcp_syncookies = 1`); off, such SYNs are
+    /// dropped.
+    pub syn_cookies: bool,
     /// R1 of RFC 9293 3.8.3: retransmissions after which the IP layer is
     /// told to check the route (logged).
     pub r1: u8,
@@ -411,6 +424,8 @@ impl Default for TcpConfig {
             rto_max: Duration::from_secs(60),
             max_retransmissions: 15,
             max_syn_retransmissions: 7,
+            synack_retries: 4,
+            syn_cookies: true,
             r1: 3,
             time_wait: Duration::from_secs(60),
             ack_delay: Some(Duration::from_millis(40)),
@@ -1132,6 +1147,18 @@ impl<'a> TcpSocket<'a> {
             Some(w) if self.state != State::SynSent => w.rcv,
             _ => 0,
         }
+    }
+
+    /// Whether this connection uses RFC 7323 timestamps (both SYNs carried
+    /// the option).
+    pub fn timestamps_enabled(&self) -> bool {
+        self.flags.has(Flags::TS_OK) && !matches!(self.state, State::SynSent | State::Listen)
+    }
+
+    /// Whether this connection uses RFC 2018 SACK (both SYNs carried
+    /// SACK-permitted).
+    pub fn sack_enabled(&self) -> bool {
+        self.flags.has(Flags::SACK_OK) && !matches!(self.state, State::SynSent | State::Listen)
     }
 
     /// The window scaling this connection agreed on, if any: (the peer's

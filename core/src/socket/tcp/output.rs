@@ -450,6 +450,24 @@ impl TcpSocket<'_> {
         true
     }
 
+    /// What [`TcpSocket::send_syn`] leaves behind, for a SYN,ACK that a
+    /// [`TcpListener`](super::TcpListener) sent from its queue at `at`
+    /// (`again`: more than once, so Karn's rule takes no sample from it),
+    /// advertising `window`.
+    pub(super) fn syn_ack_sent_by_listener(&mut self, at: Instant, again: bool, window: u16) {
+        self.pending.set(Pending::SYN, false);
+        self.sent(at, self.snd.iss, 1, Kind::Data);
+        if again {
+            self.karn_stop_timing();
+        }
+        let edge = self.rcv.nxt + usize::from(window);
+        if edge > self.rcv.adv_edge {
+            self.rcv.adv_edge = edge;
+        }
+        self.segment_left(TcpFlags::SYN | TcpFlags::ACK, self.rcv.nxt);
+        self.ack_sent();
+    }
+
     /// The bookkeeping of a segment that left, occupying `len` sequence
     /// numbers from `seq`: SND.NXT and SND.MAX, the RTT sample (Karn: only
     /// from a first transmission; a retransmission of the timed segment
