@@ -174,11 +174,12 @@ impl<'a> StackStorage<'a> {
 
 #[cfg(feature = "alloc")]
 impl StackStorage<'static> {
-    /// Owned storage of the sizes the hosted demos use: 64 ARP slots, 64
-    /// pending datagrams in 256 KiB, 4 reassembly buffers of 64 KiB, 16
-    /// path MTU entries.
+    /// Owned storage of the sizes the hosted demos use: 512 ARP slots
+    /// (every host of a /24 fits, so spoofed on-link sources cannot crowd
+    /// out a peer in use), 64 pending datagrams in 256 KiB, 4 reassembly
+    /// buffers of 64 KiB, 16 path MTU entries.
     pub fn default_owned() -> Self {
-        Self::owned(64, 64, 256 * 1024, 4, 65535)
+        Self::owned(512, 64, 256 * 1024, 4, 65535)
             .with_path_mtu_cache(alloc::vec![PathMtuEntry::EMPTY; 16])
     }
 

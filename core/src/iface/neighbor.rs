@@ -14,8 +14,10 @@
 //! When the table is full, room is made by evicting the oldest incomplete
 //! entry, else the least recently used dynamic entry. A resolved entry used
 //! in the last [`ArpConfig::protect_recent`] (5 s) is never evicted to make
-//! room for an *incomplete* one, so a flood of packets to unresolvable
-//! addresses cannot push out the gateway.
+//! room for a newcomer, incomplete or resolved: a flood of packets to
+//! unresolvable addresses, or from sources that answer ARP, cannot push
+//! out the gateway or a peer in use. The newcomer is then not cached
+//! (`arp.drop_cache_full`).
 
 use core::fmt;
 
@@ -37,8 +39,8 @@ pub struct ArpConfig {
     pub request_interval: Duration,
     /// Requests sent for one address before it is declared unreachable.
     pub max_requests: u8,
-    /// A resolved entry used this recently is never evicted for an
-    /// incomplete one.
+    /// A resolved entry used this recently is never evicted for a
+    /// newcomer.
     pub protect_recent: Duration,
     /// Packets queued per unresolved address (RFC 1122 2.3.2.2 asks for at
     /// least one).
@@ -484,9 +486,7 @@ impl<'a> ArpCache<'a> {
             return Err(ArpCacheError::Full);
         }
         if self.len >= self.capacity() {
-            let victim = self
-                .victim(e.state == NeighborState::Incomplete, now)
-                .ok_or(ArpCacheError::Full)?;
+            let victim = self.victim(now).ok_or(ArpCacheError::Full)?;
             self.remove_at(victim);
         }
         let n = self.slots.len();
@@ -504,9 +504,9 @@ impl<'a> ArpCache<'a> {
     }
 
     /// The slot to evict: the oldest incomplete entry, else the least
-    /// recently used dynamic one (not a recently used one when making room
-    /// for an incomplete entry).
-    fn victim(&self, for_incomplete: bool, now: Instant) -> Option<usize> {
+    /// recently used dynamic one, never one used in the last
+    /// `protect_recent`.
+    fn victim(&self, now: Instant) -> Option<usize> {
         let entries = self
             .slots
             .iter()
@@ -522,7 +522,7 @@ impl<'a> ArpCache<'a> {
         let protect = self.config.protect_recent;
         entries
             .filter(|(_, e)| matches!(e.state, NeighborState::Reachable | NeighborState::Stale))
-            .filter(|(_, e)| !for_incomplete || now.saturating_duration_since(e.used_at) >= protect)
+            .filter(|(_, e)| now.saturating_duration_since(e.used_at) >= protect)
             .min_by_key(|(_, e)| e.used_at)
             .map(|(i, _)| i)
     }
@@ -740,12 +740,12 @@ mod tests {
         c.insert_static(ip(100), mac(100), DEV).unwrap();
         // The gateway, used continuously.
         c.insert_resolved(ip(1), mac(1), DEV, t0).unwrap();
-        for n in 2..=7 {
+        for n in 2..=6 {
             c.insert_resolved(ip(n), mac(n as u8), DEV, t0).unwrap();
         }
         assert_eq!(c.len(), 7);
         let t1 = t0 + Duration::from_secs(10);
-        // Entries 2..=7 were last used at t0 (10 s ago); the gateway now.
+        // Entries 2..=6 were last used at t0 (10 s ago); the gateway now.
         assert_eq!(c.lookup(&ip(1), t1), Lookup::Found(mac(1)));
         // A flood of unresolvable addresses: incomplete entries evict the
         // old idle ones first, then each other, never the gateway or the
@@ -767,7 +767,7 @@ mod tests {
     }
 
     #[test]
-    fn full_of_protected_entries_refuses_incomplete() {
+    fn full_of_protected_entries_refuses_newcomers_incomplete_or_resolved() {
         let mut c = cache(8);
         let t0 = Instant::from_secs(10);
         for n in 1..=7 {
@@ -777,12 +777,20 @@ mod tests {
             c.start_resolution(ip(50), DEV, t0 + Duration::from_secs(1)),
             Err(ArpCacheError::Full)
         );
-        // A resolved newcomer may evict the least recently used.
-        c.lookup(&ip(1), t0 + Duration::from_secs(1));
-        c.insert_resolved(ip(60), mac(60), DEV, t0 + Duration::from_secs(2))
+        // A resolved newcomer (a reply from a host that answers ARP for
+        // addresses that flood us) is refused too while every entry is in
+        // use...
+        c.lookup(&ip(1), t0 + Duration::from_secs(4));
+        assert_eq!(
+            c.insert_resolved(ip(60), mac(60), DEV, t0 + Duration::from_secs(2)),
+            Err(ArpCacheError::Full)
+        );
+        // ...and evicts the least recently used once it is idle.
+        c.insert_resolved(ip(60), mac(60), DEV, t0 + Duration::from_secs(6))
             .unwrap();
         assert!(c.get(&ip(60)).is_some());
         assert!(c.get(&ip(1)).is_some());
+        assert_eq!(c.len(), 7);
     }
 
     #[test]
