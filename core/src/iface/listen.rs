@@ -30,6 +30,9 @@ use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
 /// `tcp_synq_no_recent_overflow`, which keeps blind guessing to floods.
 const COOKIE_CHECK_WINDOW: Duration = Duration::from_secs(120);
 
+/// A final ACK found no room in the accept queue or no socket in the pool.
+struct NoRoom;
+
 /// What the neighbour layer says about a peer's next hop.
 enum NextHop {
     /// Resolved, or no resolution needed.
@@ -291,6 +294,7 @@ impl Inner<'_> {
             return None;
         }
         self.establish(sockets, h, Some(i), e, cx, seg)
+            .unwrap_or(None)
     }
 
     /// An ACK to a listener that matches no entry: the final ACK of a
@@ -320,9 +324,14 @@ impl Inner<'_> {
             cx.now,
         ) {
             Ok(mss) => mss,
+            // Rejected without a RST: while cookies are in use, an ACK
+            // that is no cookie may be a later segment of a cookie
+            // connection whose final ACK found no room (its peer sends the
+            // first unacknowledged segment again, which checks). A RST
+            // would kill that connection, as it does on Linux.
             Err(_) => {
                 bump(&mut self.stats.tcp.syn_cookies_rejected);
-                return Some(Reply::rst_for_ack(seg));
+                return None;
             }
         };
         let mut e = SynEntry {
@@ -354,15 +363,17 @@ impl Inner<'_> {
                 e.peer_wscale = kept.window_scale.unwrap_or(SynEntry::NO_WSCALE);
             }
         }
+        let reply = self.establish(sockets, h, None, e, cx, seg).ok()?;
         bump(&mut self.stats.tcp.syn_cookies_validated);
-        self.establish(sockets, h, None, e, cx, seg)
+        reply
     }
 
     /// The handshake of entry `e` (at `i` in the SYN queue, or a cookie's)
     /// is complete: it takes a socket from the pool and waits in the accept
-    /// queue; the ACK then arrives at the socket. Without room in the
-    /// accept queue or a socket in the pool, the ACK is dropped and the
-    /// entry kept, marked so that its SYN,ACK goes again soon.
+    /// queue; the ACK then arrives at the socket, and what the socket
+    /// answers at once is returned. Without room in the accept queue or a
+    /// socket in the pool, the ACK is dropped (`NoRoom`) and the entry kept,
+    /// marked, so that its SYN,ACK brings the ACK again.
     fn establish(
         &mut self,
         sockets: &mut SocketSet<'_>,
@@ -371,23 +382,23 @@ impl Inner<'_> {
         e: SynEntry,
         cx: &RxContext<'_>,
         seg: &TcpRepr<'_>,
-    ) -> Option<Reply> {
+    ) -> Result<Option<Reply>, NoRoom> {
         let mut cx = *cx;
         cx.path_mtu = self.pmtu.lookup(*cx.remote.ip(), cx.now);
-        let l = sockets.get_mut::<TcpListener>(h)?;
-        let endpoint = l.endpoint()?;
+        let l = sockets.get_mut::<TcpListener>(h).ok_or(NoRoom)?;
+        let endpoint = l.endpoint().ok_or(NoRoom)?;
         let window = l.syn_window();
         if l.accept_queue_full() {
             bump(&mut self.stats.tcp.drop_listen_ack_accept_full);
             Self::keep_for_later(l, i);
-            return None;
+            return Err(NoRoom);
         }
         let socket = loop {
-            let l = sockets.get_mut::<TcpListener>(h)?;
+            let l = sockets.get_mut::<TcpListener>(h).ok_or(NoRoom)?;
             let Some(s) = l.pop_pool() else {
                 bump(&mut self.stats.tcp.drop_listen_ack_no_socket);
                 Self::keep_for_later(l, i);
-                return None;
+                return Err(NoRoom);
             };
             // A socket given to the pool and then used or removed by the
             // application is skipped.
@@ -401,13 +412,14 @@ impl Inner<'_> {
             .get_mut::<TcpSocket>(socket)
             .and_then(|t| t.segment_arrives(&cx, seg));
         sockets.sync_tcp_index(socket);
-        let l = sockets.get_mut::<TcpListener>(h)?;
-        if let Some(i) = i {
-            l.remove(i);
+        if let Some(l) = sockets.get_mut::<TcpListener>(h) {
+            if let Some(i) = i {
+                l.remove(i);
+            }
+            l.push_accept(socket);
         }
-        l.push_accept(socket);
         bump(&mut self.stats.tcp.listen_established);
-        reply
+        Ok(reply)
     }
 
     /// A final ACK that found no room: the entry stays, marked as
