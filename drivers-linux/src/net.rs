@@ -334,9 +334,11 @@ impl Drop for EchoSocket {
 // TCP
 // ---------------------------------------------------------------------------
 
+use microps_core::socket::HandleSlot;
 use microps_core::socket::tcp::{
     ConnectError, RecvError as TcpRecvError, SackRange, Scoreboard, SendError as TcpSendError,
-    SentSegment, SocketBuffer, State as TcpState, TcpError, TcpSocket,
+    SentSegment, SocketBuffer, State as TcpState, SynSlot, TcpError, TcpListener as CoreListener,
+    TcpSocket,
 };
 
 /// Receive buffer of a hosted TCP socket: the largest window without
@@ -344,9 +346,10 @@ use microps_core::socket::tcp::{
 const TCP_RX_BUFFER: usize = 64 * 1024;
 /// Transmit buffer of a hosted TCP socket.
 const TCP_TX_BUFFER: usize = 128 * 1024;
-/// Listening sockets per [`TcpListener`]: connections that can be set up
-/// before `accept` takes them.
-pub const DEFAULT_BACKLOG: usize = 64;
+/// A [`TcpListener`]'s backlog unless told otherwise: the connections that
+/// can wait for `accept`, and as many half-open ones in its SYN queue (128,
+/// as Linux's `SOMAXCONN` before 5.4).
+pub const DEFAULT_BACKLOG: usize = 128;
 
 fn tcp_error_to_io(e: TcpError) -> io::Error {
     let kind = match e {
@@ -374,15 +377,25 @@ fn connect_error_to_io(e: ConnectError) -> io::Error {
 }
 
 fn new_tcp_socket() -> TcpSocket<'static> {
+    new_tcp_socket_with(TCP_RX_BUFFER, TCP_TX_BUFFER)
+}
+
+/// The loss-recovery storage a socket with a `tx`-byte send buffer gets:
+/// a SACK range for every two segments the buffer holds, a send time for
+/// each (RFC 6675 and RFC 8985 RACK-TLP), as (ranges, send times).
+fn recovery_slots(tx: usize) -> (usize, usize) {
+    (
+        Scoreboard::ranges_for(tx, 536),
+        Scoreboard::segments_for(tx, 536),
+    )
+}
+
+fn new_tcp_socket_with(rx: usize, tx: usize) -> TcpSocket<'static> {
     let mut s = TcpSocket::new(
-        SocketBuffer::new(vec![0u8; TCP_RX_BUFFER]),
-        SocketBuffer::new(vec![0u8; TCP_TX_BUFFER]),
+        SocketBuffer::new(vec![0u8; rx]),
+        SocketBuffer::new(vec![0u8; tx]),
     );
-    // RFC 6675 and RFC 8985 RACK-TLP loss recovery with the peer's SACK
-    // blocks: a range for every two segments the send buffer holds, a send
-    // time for each.
-    let ranges = Scoreboard::ranges_for(TCP_TX_BUFFER, 536);
-    let times = Scoreboard::segments_for(TCP_TX_BUFFER, 536);
+    let (ranges, times) = recovery_slots(tx);
     s.set_scoreboard(
         Scoreboard::new(vec![SackRange::EMPTY; ranges])
             .with_send_times(vec![SentSegment::EMPTY; times]),
@@ -390,8 +403,64 @@ fn new_tcp_socket() -> TcpSocket<'static> {
     s
 }
 
-/// A TCP listener, like `std::net::TcpListener`: several listening sockets
-/// on one endpoint, each taking one connection that `accept` hands out.
+/// How a [`TcpListener`] is set up: its backlog and the buffers of the
+/// connections it accepts.
+///
+/// ```
+/// use microps_drivers_linux::net::ListenConfig;
+/// let mut config = ListenConfig::default();
+/// config.backlog = 1000;
+/// config.rx_buffer = 4096;
+/// config.tx_buffer = 4096;
+/// assert!(config.connection_bytes() > 8192);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListenConfig {
+    /// Connections that may wait for `accept` (the accept queue), and
+    /// half-open ones (the SYN queue; SYN cookies beyond it). Each waiting
+    /// connection holds a full socket: the pool keeps `backlog` ready.
+    pub backlog: usize,
+    /// Receive buffer of each connection (its window).
+    pub rx_buffer: usize,
+    /// Send buffer of each connection.
+    pub tx_buffer: usize,
+}
+
+impl Default for ListenConfig {
+    fn default() -> Self {
+        ListenConfig {
+            backlog: DEFAULT_BACKLOG,
+            rx_buffer: TCP_RX_BUFFER,
+            tx_buffer: TCP_TX_BUFFER,
+        }
+    }
+}
+
+impl ListenConfig {
+    /// The memory one connection takes: its buffers, its loss-recovery
+    /// storage and its slot in the socket set.
+    pub fn connection_bytes(&self) -> usize {
+        let (ranges, times) = recovery_slots(self.tx_buffer);
+        self.rx_buffer
+            + self.tx_buffer
+            + ranges * std::mem::size_of::<SackRange>()
+            + times * std::mem::size_of::<SentSegment>()
+            + std::mem::size_of::<microps_core::socket::SocketSlot<'static>>()
+    }
+
+    /// The memory of the listener's own queues (SYN queue, accept queue,
+    /// the pool's handles), without the pooled sockets.
+    pub fn queue_bytes(&self) -> usize {
+        self.backlog.max(1)
+            * (std::mem::size_of::<SynSlot>() + 2 * std::mem::size_of::<HandleSlot>())
+    }
+}
+
+/// A TCP listener, like `std::net::TcpListener`, over the core's
+/// [`TcpListener`](microps_core::socket::TcpListener): a SYN queue and an
+/// accept queue of its backlog, SYN cookies beyond, and a pool of sockets
+/// that connections take once their handshake completes.
 ///
 /// ```no_run
 /// # use microps_drivers_linux::{net::TcpListener, runtime::Runtime};
@@ -416,27 +485,45 @@ fn new_tcp_socket() -> TcpSocket<'static> {
 pub struct TcpListener {
     shared: Arc<Shared>,
     local: SocketAddrV4,
-    pending: Vec<SocketHandle>,
-    backlog: usize,
+    handle: SocketHandle,
+    config: ListenConfig,
 }
 
 impl TcpListener {
-    /// Listens on `addr` with [`DEFAULT_BACKLOG`] listening sockets (port
-    /// 0: an ephemeral port, as `std`'s; [`TcpListener::local_addr`] says
-    /// which).
+    /// Listens on `addr` with [`DEFAULT_BACKLOG`] (port 0: an ephemeral
+    /// port, as `std`'s; [`TcpListener::local_addr`] says which).
     pub fn bind(rt: &Runtime, addr: SocketAddrV4) -> io::Result<TcpListener> {
-        Self::bind_with_backlog(rt, addr, DEFAULT_BACKLOG)
+        Self::bind_with_config(rt, addr, ListenConfig::default())
     }
 
-    /// Listens on `addr` with `backlog` listening sockets.
+    /// Listens on `addr` with a backlog of `backlog` (at least 1).
     pub fn bind_with_backlog(
         rt: &Runtime,
         addr: SocketAddrV4,
         backlog: usize,
     ) -> io::Result<TcpListener> {
+        let config = ListenConfig {
+            backlog,
+            ..ListenConfig::default()
+        };
+        Self::bind_with_config(rt, addr, config)
+    }
+
+    /// Listens on `addr` as `config` says. The pool's sockets are made
+    /// here, so what waiting connections take is allocated before the
+    /// first SYN.
+    pub fn bind_with_config(
+        rt: &Runtime,
+        addr: SocketAddrV4,
+        config: ListenConfig,
+    ) -> io::Result<TcpListener> {
         let shared = rt.shared().clone();
         let mut addr = addr;
-        let pending = shared.with(|st| {
+        let config = ListenConfig {
+            backlog: config.backlog.max(1),
+            ..config
+        };
+        let handle = shared.with(|st| {
             if addr.port() == 0 {
                 // As std: port 0 takes an ephemeral port (`local_addr`
                 // says which), one no listener of this runtime has.
@@ -464,37 +551,56 @@ impl TcpListener {
                     format!("{} is not an address of the stack", addr.ip()),
                 ));
             }
-            if !st.tcp_listen_ports.insert(addr.port()) {
+            if st.tcp_listen_ports.contains(&addr.port()) {
                 return Err(io::Error::new(
                     io::ErrorKind::AddrInUse,
                     format!("port {} already has a listener", addr.port()),
                 ));
             }
-            let mut v = Vec::new();
-            for _ in 0..backlog.max(1) {
-                let r = match st.sockets.add(new_tcp_socket()) {
-                    Ok(h) => {
-                        v.push(h);
-                        st.sockets.tcp_listen(h, addr).map_err(connect_error_to_io)
-                    }
-                    Err(e) => Err(io::Error::other(e.to_string())),
-                };
-                if let Err(e) = r {
-                    // Undo everything: no half-built listener stays.
-                    for h in v {
-                        st.sockets.remove(h);
-                    }
-                    st.tcp_listen_ports.remove(&addr.port());
-                    return Err(e);
-                }
+            let n = config.backlog;
+            // Every waiting connection holds a socket of the set: refuse a
+            // backlog the set has no room for before allocating anything.
+            let free = st.sockets.capacity() - st.sockets.iter().count();
+            if n >= free {
+                return Err(io::Error::other(format!(
+                    "backlog {n}: the runtime has room for {} more sockets \
+                     (Builder::socket_slots)",
+                    free.saturating_sub(1)
+                )));
             }
-            Ok(v)
+            let listener = CoreListener::new(
+                vec![SynSlot::EMPTY; n],
+                vec![HandleSlot::EMPTY; n],
+                vec![HandleSlot::EMPTY; n],
+            );
+            let h = st
+                .sockets
+                .add(listener)
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            if let Err(e) = st.sockets.tcp_listen(h, addr) {
+                st.sockets.remove(h);
+                return Err(connect_error_to_io(e));
+            }
+            refill_pool(st, h, &config);
+            if st
+                .sockets
+                .get::<CoreListener>(h)
+                .is_none_or(|l| l.pool_len() < n)
+            {
+                // Undo everything: no half-built listener stays.
+                remove_listener(st, h);
+                return Err(io::Error::other(
+                    "no room for the listener's sockets (the runtime's socket slots are taken)",
+                ));
+            }
+            st.tcp_listen_ports.insert(addr.port());
+            Ok(h)
         })?;
         Ok(TcpListener {
             shared,
             local: addr,
-            pending,
-            backlog: backlog.max(1),
+            handle,
+            config,
         })
     }
 
@@ -503,84 +609,88 @@ impl TcpListener {
         Ok(self.local)
     }
 
+    /// How the listener was set up.
+    pub fn config(&self) -> ListenConfig {
+        self.config
+    }
+
     /// Waits for a connection and returns it with the peer's address.
     pub fn accept(&mut self) -> io::Result<(TcpStream, SocketAddrV4)> {
         let local = self.local;
-        let pending = &mut self.pending;
+        let l = self.handle;
+        let config = self.config;
         let shared = self.shared.clone();
-        let backlog = self.backlog;
         let (h, peer) = self.shared.wait(None, |st| {
-            // A connection reset or timed out before it was accepted leaves
-            // its socket CLOSED: it listens again, so the backlog never
-            // shrinks. A listener short of sockets (the set was full) tries
-            // to refill.
-            for &h in pending.iter() {
-                let dead = st
-                    .sockets
-                    .get::<TcpSocket>(h)
-                    .is_some_and(|s| s.state() == TcpState::Closed && !s.can_recv());
-                if dead {
-                    let _ = st.sockets.tcp_listen(h, local);
-                }
-            }
-            while pending.len() < backlog {
-                match st.sockets.add(new_tcp_socket()) {
-                    Ok(n) if st.sockets.tcp_listen(n, local).is_ok() => pending.push(n),
-                    Ok(n) => {
-                        st.sockets.remove(n);
-                        break;
+            // Sockets freed since the last accept refill the pool first.
+            refill_pool(st, l, &config);
+            loop {
+                let h = st.sockets.tcp_accept(l)?;
+                refill_pool(st, l, &config);
+                match st.sockets.get::<TcpSocket>(h) {
+                    // Reset or timed out before anyone accepted it, and
+                    // nothing to read: gone.
+                    Some(s) if s.state() == TcpState::Closed && !s.can_recv() => {
+                        st.sockets.remove(h);
                     }
-                    Err(_) => break,
+                    Some(s) => return Some(Ok((h, s.remote_endpoint()))),
+                    None => {}
                 }
             }
-            let ready = pending.iter().position(|&h| {
-                st.sockets.get::<TcpSocket>(h).is_some_and(|s| {
-                    !matches!(
-                        s.state(),
-                        TcpState::Listen | TcpState::SynReceived | TcpState::Closed
-                    ) || s.can_recv()
-                })
-            });
-            let i = ready?;
-            let h = pending.swap_remove(i);
-            let peer = st.sockets.get::<TcpSocket>(h).map(|s| s.remote_endpoint());
-            // A fresh listening socket takes its place.
-            match st.sockets.add(new_tcp_socket()) {
-                Ok(n) => {
-                    if st.sockets.tcp_listen(n, local).is_ok() {
-                        pending.push(n);
-                    } else {
-                        st.sockets.remove(n);
-                    }
-                }
-                Err(e) => log::warn!("tcp listener on {local}: {e}; refilling at the next accept"),
-            }
-            Some(Ok((h, peer?)))
         })?;
         Ok((TcpStream::from_handle(shared, h, local, peer), peer))
     }
 }
 
+/// Gives the listener's pool new sockets until it holds its backlog, or
+/// the socket set is full (connections then wait in the SYN queue: their
+/// final ACKs are dropped and come again).
+fn refill_pool(st: &mut crate::runtime::State, l: SocketHandle, config: &ListenConfig) {
+    let Some(want) = st
+        .sockets
+        .get::<CoreListener>(l)
+        .map(|x| config.backlog.saturating_sub(x.pool_len()))
+    else {
+        return;
+    };
+    for _ in 0..want {
+        let Ok(h) = st
+            .sockets
+            .add(new_tcp_socket_with(config.rx_buffer, config.tx_buffer))
+        else {
+            return;
+        };
+        if st.sockets.tcp_pool_add(l, h).is_err() {
+            st.sockets.remove(h);
+            return;
+        }
+    }
+}
+
+/// Removes a listener and its pool; the connections nobody accepted are
+/// reset (as Linux's `inet_csk_listen_stop`) and left to the runtime.
+fn remove_listener(st: &mut crate::runtime::State, l: SocketHandle) {
+    let (waiting, pool): (Vec<_>, Vec<_>) = match st.sockets.get::<CoreListener>(l) {
+        Some(x) => (x.accept_queue().collect(), x.pool().collect()),
+        None => return,
+    };
+    for h in pool {
+        st.sockets.remove(h);
+    }
+    st.sockets.remove(l);
+    for h in waiting {
+        if let Some(s) = st.sockets.get_mut::<TcpSocket>(h) {
+            s.abort();
+        }
+        st.orphans.push(h);
+    }
+}
+
 impl Drop for TcpListener {
     fn drop(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
         let port = self.local.port();
+        let l = self.handle;
         self.shared.with(|st| {
-            for h in pending {
-                let busy = st
-                    .sockets
-                    .get::<TcpSocket>(h)
-                    .is_some_and(|s| s.state() != TcpState::Listen);
-                if busy {
-                    // A connection set up but never accepted: reset it.
-                    if let Some(s) = st.sockets.get_mut::<TcpSocket>(h) {
-                        s.abort();
-                    }
-                    st.orphans.push(h);
-                } else {
-                    st.sockets.remove(h);
-                }
-            }
+            remove_listener(st, l);
             st.tcp_listen_ports.remove(&port);
         });
     }

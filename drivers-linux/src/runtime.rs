@@ -756,6 +756,14 @@ impl Builder {
         self
     }
 
+    /// The number of sockets the runtime has room for (default
+    /// [`DEFAULT_SOCKET_SLOTS`]): every connection, every socket waiting in
+    /// a listener's pool, every UDP socket takes one.
+    pub fn socket_slots(mut self, slots: usize) -> Self {
+        self.socket_slots = slots.clamp(1, usize::from(u16::MAX) - 1);
+        self
+    }
+
     /// Opens the devices, configures the stack and starts the runtime
     /// thread.
     pub fn build(self) -> io::Result<Runtime> {

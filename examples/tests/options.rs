@@ -99,13 +99,13 @@ fn a_backlog_beyond_the_limit_says_the_limit() {
         "tcps",
         tcps,
         &["--backlog", "5000", "7"],
-        "--backlog 5000: from 1 to 512",
+        "--backlog 5000: from 1 to 1024 (--max-connections)",
     );
     refused_by(
         "tcps",
         tcps,
         &["--backlog", "0", "7"],
-        "--backlog 0: from 1 to 512",
+        "--backlog 0: from 1 to 1024",
     );
 }
 
