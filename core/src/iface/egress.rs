@@ -1,6 +1,7 @@
 //! Egress: what a poll sends after the input is processed, in order:
 //! gratuitous ARPs, ARP timers, the pending queue, reassembly timeouts, then
-//! every socket (its timers, then what it has to send, up to a budget), and
+//! the sockets that were touched or are due (their timers, then what they
+//! have to send, up to a budget), and
 //! the ARP timers again, so that a resolution a socket's first datagram
 //! started sends its request in this poll.
 
@@ -55,11 +56,12 @@ impl Inner<'_> {
         }
     }
 
-    /// Gives every socket the chance to send (a bounded number of packets
-    /// each per poll).
+    /// Gives every socket that was touched since the last poll, or whose
+    /// deadline has come, the chance to send (a bounded number of packets
+    /// each per poll); the others are not visited (`socket/schedule.rs`).
     pub(crate) fn sockets_egress(&mut self, tx: &mut Tx<'_, '_>, sockets: &mut SocketSet<'_>) {
         const PER_SOCKET: usize = 64;
-        sockets.for_each_mut_reindexed(|socket| {
+        sockets.for_each_due(tx.now, |socket| {
             match socket {
                 Socket::Tcp(s) => self.tcp_socket_timeout(s),
                 Socket::TcpListener(l) => {

@@ -657,22 +657,16 @@ impl<'a> Stack<'a> {
         if cfg!(feature = "ipv4-reassembly") {
             consider(self.reasm.poll_at());
         }
-        for (_, s) in sockets.iter() {
-            let pending = match s {
-                crate::socket::Socket::Udp(u) => u.has_pending_tx(),
-                crate::socket::Socket::Icmp(i) => i.has_pending_tx(),
-                crate::socket::Socket::Tcp(t) => {
-                    consider(t.poll_at(now).map(|t| if t <= now { soon } else { t }));
-                    false
-                }
-                crate::socket::Socket::TcpListener(l) => {
-                    consider(l.poll_at().map(|t| t.max(soon)));
-                    false
-                }
-            };
-            if pending {
-                consider(Some(soon));
-            }
+        // The sockets' deadlines: the heap's earliest, and what each socket
+        // touched since the last poll says (`socket/schedule.rs`); never a
+        // visit of every socket.
+        consider(sockets.next_deadline());
+        if sockets.has_touched() {
+            consider(
+                sockets
+                    .touched_poll_at(now)
+                    .map(|t| if t <= now { soon } else { t }),
+            );
         }
         at.map(|t| t.max(now))
     }

@@ -41,6 +41,7 @@ use crate::rand::{Rng, SipKey};
 use crate::wire::Ipv4Address;
 
 pub mod icmp;
+mod schedule;
 pub mod tcp;
 pub mod udp;
 
@@ -183,10 +184,18 @@ const NONE: u16 = u16::MAX;
 pub struct SocketSlot<'a> {
     socket: Option<Socket<'a>>,
     key: Option<IndexKey>,
+    /// This socket's deadline, while it is in the heap (`schedule.rs`).
+    at: crate::time::Instant,
     /// Head of the hash chain of bucket `i` (this slot's index).
     head: u16,
     /// Next slot in this socket's chain.
     next: u16,
+    /// The slot at heap position `i` (this slot's index).
+    heap: u16,
+    /// Where this socket is in the heap (`NONE`: not there).
+    heap_pos: u16,
+    /// The next slot of the touched list (`schedule::UNTOUCHED`: not in it).
+    touched_next: u16,
 }
 
 impl Default for SocketSlot<'_> {
@@ -201,8 +210,12 @@ impl SocketSlot<'_> {
         SocketSlot {
             socket: None,
             key: None,
+            at: crate::time::Instant::ZERO,
             head: NONE,
             next: NONE,
+            heap: NONE,
+            heap_pos: NONE,
+            touched_next: schedule::UNTOUCHED,
         }
     }
 }
@@ -302,6 +315,13 @@ pub struct SocketSet<'a> {
     /// index, so a bulk flow pays no keyed hash per segment (its key is
     /// compared in full, so a slot reused since cannot match wrongly).
     last_tcp: core::cell::Cell<u16>,
+    /// The touched list (`schedule.rs`): first and last slot.
+    touched_head: u16,
+    touched_tail: u16,
+    /// Sockets in the deadline heap.
+    heap_len: u16,
+    /// Sockets handed to egress so far.
+    visits: u64,
 }
 
 impl<'a> SocketSet<'a> {
@@ -319,6 +339,10 @@ impl<'a> SocketSet<'a> {
             key,
             rng,
             last_tcp: core::cell::Cell::new(NONE),
+            touched_head: NONE,
+            touched_tail: NONE,
+            heap_len: 0,
+            visits: 0,
         }
     }
 
@@ -330,6 +354,7 @@ impl<'a> SocketSet<'a> {
                 slot.socket = Some(socket.upcast());
                 slot.key = None;
                 slot.next = NONE;
+                self.touch(i);
                 return Ok(SocketHandle(i as u16));
             }
         }
@@ -339,6 +364,7 @@ impl<'a> SocketSet<'a> {
     /// Removes a socket, unbinding it.
     pub fn remove(&mut self, handle: SocketHandle) -> Option<Socket<'a>> {
         self.unindex(handle);
+        self.unschedule(handle.index());
         self.slots.get_mut(handle.index())?.socket.take()
     }
 
@@ -347,9 +373,14 @@ impl<'a> SocketSet<'a> {
         T::downcast(self.slots.get(handle.index())?.socket.as_ref()?)
     }
 
-    /// The socket at `handle` mutably, if it is a `T`.
+    /// The socket at `handle` mutably, if it is a `T`. The stack then
+    /// looks at it at its next poll (what the caller changes, it may have
+    /// to send).
     pub fn get_mut<T: AnySocket<'a>>(&mut self, handle: SocketHandle) -> Option<&mut T> {
-        T::downcast_mut(self.slots.get_mut(handle.index())?.socket.as_mut()?)
+        let i = handle.index();
+        T::downcast(self.slots.get(i)?.socket.as_ref()?)?;
+        self.touch(i);
+        T::downcast_mut(self.slots.get_mut(i)?.socket.as_mut()?)
     }
 
     /// Every socket with its handle.
@@ -360,8 +391,14 @@ impl<'a> SocketSet<'a> {
             .filter_map(|(i, s)| Some((SocketHandle(i as u16), s.socket.as_ref()?)))
     }
 
-    /// Every socket with its handle, mutably.
+    /// Every socket with its handle, mutably (the stack then looks at
+    /// each at its next poll).
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (SocketHandle, &mut Socket<'a>)> {
+        for i in 0..self.slots.len() {
+            if self.slots.get(i).is_some_and(|s| s.socket.is_some()) {
+                self.touch(i);
+            }
+        }
         self.slots
             .iter_mut()
             .enumerate()
@@ -605,24 +642,6 @@ impl<'a> SocketSet<'a> {
             self.unindex(handle);
             if let Some(k) = want {
                 self.index(handle, k);
-            }
-        }
-    }
-
-    /// Hands every socket to `f` in turn and brings a TCP socket's index
-    /// entry in line with its state right after (a TIME-WAIT that ended, a
-    /// connection the application aborted or closed since the last poll),
-    /// so closed endpoints do not look taken: one key comparison per
-    /// socket, no second pass.
-    pub(crate) fn for_each_mut_reindexed(&mut self, mut f: impl FnMut(&mut Socket<'a>)) {
-        let n = self.slots.len().min(usize::from(NONE));
-        for i in 0..n {
-            let Some(socket) = self.slots.get_mut(i).and_then(|s| s.socket.as_mut()) else {
-                continue;
-            };
-            f(socket);
-            if matches!(socket, Socket::Tcp(_)) {
-                self.sync_tcp_index(SocketHandle(i as u16));
             }
         }
     }
