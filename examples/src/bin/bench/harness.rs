@@ -20,6 +20,11 @@ pub trait Endpoint {
     fn recv(&mut self, take: &mut dyn FnMut(&[u8]) -> usize) -> usize;
     /// Frames sent: all, and those of more than 100 bytes.
     fn frames_sent(&self) -> (u64, u64);
+    /// Sockets the stack has visited in its polls so far (0 if it does
+    /// not say).
+    fn visits(&self) -> u64 {
+        0
+    }
 }
 
 /// What a run measured.
@@ -33,6 +38,8 @@ pub struct Outcome {
     pub polls: u64,
     /// Virtual time the transfer took.
     pub virtual_us: u64,
+    /// Sockets both stacks visited in their polls during the transfer.
+    pub visits: u64,
 }
 
 impl Outcome {
@@ -92,6 +99,7 @@ pub fn run(a: &mut dyn Endpoint, b: &mut dyn Endpoint, total: u64) -> Result<Out
     let (mut sent, mut received, mut polls) = (0u64, 0u64, 0u64);
     let start = WallClock::now();
     let begin = now;
+    let visits_before = a.visits() + b.visits();
     let mut idle_now = 0;
     while received < total {
         let moved = a.poll(now) | b.poll(now);
@@ -143,6 +151,7 @@ pub fn run(a: &mut dyn Endpoint, b: &mut dyn Endpoint, total: u64) -> Result<Out
         data_frames_ab,
         polls,
         virtual_us: now - begin,
+        visits: a.visits() + b.visits() - visits_before,
     })
 }
 

@@ -3,6 +3,7 @@
 //! ```text
 //! bench [--stack microps|smoltcp] [--json] inproc [--bytes N] [--mtu N]
 //!       [--buffer N] [--checksum soft|off] [--cc reno|none] [--timestamps on|off]
+//!       [--idle N]
 //! bench [--stack microps|smoltcp] [common options] sink PORT
 //! bench [--stack microps|smoltcp] [common options] source PORT
 //! bench peer send HOST:PORT [--bytes N]      (a std::net peer, Linux's TCP)
@@ -36,6 +37,7 @@ modes:
   inproc [--bytes N] [--mtu N] [--buffer N] [--checksum soft|off] [--cc reno|none]
          [--timestamps on|off]   (microps: RFC 7323 timestamps, on by default;
                                   smoltcp here never sends them)
+         [--idle N]   (microps: N more connections open and idle meanwhile)
       two stacks in this process over an in-memory Ethernet link
       (defaults: 64 MiB, MTU 1500, 64 KiB buffers, soft checksums, reno)
   sink PORT [--once] [--buffer N]     accept on PORT (tap0, 192.0.2.2),
@@ -72,6 +74,7 @@ fn main() {
             "--checksum",
             "--cc",
             "--timestamps",
+            "--idle",
         ],
         &["--json", "--once"],
         &usage,
@@ -128,10 +131,17 @@ fn inproc(kind: Kind, args: &Args, usage: &str) {
     if !(576..=65535).contains(&mtu) {
         die_usage("--mtu from 576 to 65535", usage);
     }
+    let idle: usize = args.opt_parse("--idle", 0, usage);
+    if idle > 20_000 {
+        die_usage("--idle from 0 to 20000", usage);
+    }
+    if idle > 0 && kind == Kind::Smoltcp {
+        die_usage("--idle is for --stack microps", usage);
+    }
     let (a, b) = link::link(mtu, soft);
     let r = match kind {
         Kind::Microps => {
-            let (mut tx, mut rx) = ours::pair(a, b, buffer, reno, timestamps);
+            let (mut tx, mut rx) = ours::pair(a, b, buffer, reno, timestamps, idle);
             harness::run(&mut tx, &mut rx, bytes)
         }
         Kind::Smoltcp => run_smoltcp(a, b, buffer, reno, bytes, usage),
@@ -147,7 +157,7 @@ fn inproc(kind: Kind, args: &Args, usage: &str) {
     let cc = if reno { "reno" } else { "none" };
     if args.opt("--json").is_some() {
         println!(
-            "{{\"stack\":\"{}\",\"mode\":\"inproc\",\"mtu\":{mtu},\"buffer\":{buffer},\"checksum\":\"{checksum}\",\"cc\":\"{cc}\",\"bytes\":{},\"seconds\":{:.6},\"gbit_per_s\":{:.4},\"frames_ab\":{},\"frames_ba\":{},\"data_frames_ab\":{},\"polls\":{},\"virtual_us\":{}}}",
+            "{{\"stack\":\"{}\",\"mode\":\"inproc\",\"mtu\":{mtu},\"buffer\":{buffer},\"checksum\":\"{checksum}\",\"cc\":\"{cc}\",\"bytes\":{},\"seconds\":{:.6},\"gbit_per_s\":{:.4},\"frames_ab\":{},\"frames_ba\":{},\"data_frames_ab\":{},\"polls\":{},\"virtual_us\":{},\"idle\":{idle},\"visits_per_poll\":{:.2}}}",
             kind.name(),
             o.bytes,
             o.seconds,
@@ -156,11 +166,12 @@ fn inproc(kind: Kind, args: &Args, usage: &str) {
             o.frames_ba,
             o.data_frames_ab,
             o.polls,
-            o.virtual_us
+            o.virtual_us,
+            o.visits as f64 / o.polls.max(1) as f64
         );
     } else {
         println!(
-            "{} inproc, MTU {mtu}, {buffer}-byte buffers, checksums {checksum}, {cc}: {} bytes in {:.3} s = {:.2} Gbit/s; frames {} a->b ({} with data), {} b->a; {} poll rounds; {:.3} s virtual",
+            "{} inproc, MTU {mtu}, {buffer}-byte buffers, checksums {checksum}, {cc}: {} bytes in {:.3} s = {:.2} Gbit/s; frames {} a->b ({} with data), {} b->a; {} poll rounds; {:.3} s virtual; {idle} idle connections, {:.2} sockets visited a poll round",
             kind.name(),
             o.bytes,
             o.seconds,
@@ -169,7 +180,8 @@ fn inproc(kind: Kind, args: &Args, usage: &str) {
             o.data_frames_ab,
             o.frames_ba,
             o.polls,
-            o.virtual_us as f64 / 1e6
+            o.virtual_us as f64 / 1e6,
+            o.visits as f64 / o.polls.max(1) as f64
         );
     }
 }

@@ -31,6 +31,7 @@ impl Ours {
         buffer: usize,
         reno: bool,
         timestamps: bool,
+        idle: usize,
     ) -> Ours {
         let mut config = StackConfig::default();
         config.seed = u64::from(addr.octets()[3]);
@@ -44,7 +45,8 @@ impl Ours {
             .add_interface(id, microps_core::wire::Ipv4Cidr::new(addr, 24).unwrap())
             .unwrap();
         stack.add_static_neighbor(peer.0, peer.1.mac, id).unwrap();
-        let mut sockets = SocketSet::new(vec![SocketSlot::new(), SocketSlot::new()], 1);
+        let slots: Vec<SocketSlot<'static>> = (0..2 + idle).map(|_| SocketSlot::new()).collect();
+        let mut sockets = SocketSet::new(slots, 1);
         let mut s = TcpSocket::new(
             SocketBuffer::new(vec![0u8; buffer]),
             SocketBuffer::new(vec![0u8; buffer]),
@@ -74,12 +76,23 @@ impl Ours {
 }
 
 /// The sender (192.0.2.1, connecting) and the receiver (192.0.2.2,
-/// listening on port 5001), connection under way.
-pub fn pair(a: Port, b: Port, buffer: usize, reno: bool, timestamps: bool) -> (Ours, Ours) {
-    let mut rx = Ours::new(b.clone(), B, (A, a.clone()), buffer, reno, timestamps);
-    let mut tx = Ours::new(a, A, (B, b), buffer, reno, timestamps);
-    rx.sockets.tcp_listen(rx.tcp, 5001).unwrap();
+/// listening on port 5001), connection under way; with `idle` more
+/// connections between them (port 5002, 1 KiB buffers) open and idle.
+pub fn pair(
+    a: Port,
+    b: Port,
+    buffer: usize,
+    reno: bool,
+    timestamps: bool,
+    idle: usize,
+) -> (Ours, Ours) {
+    let mut rx = Ours::new(b.clone(), B, (A, a.clone()), buffer, reno, timestamps, idle);
+    let mut tx = Ours::new(a, A, (B, b), buffer, reno, timestamps, idle);
     let now = Instant::from_secs(1);
+    if idle > 0 {
+        open_idle(&mut tx, &mut rx, idle, now);
+    }
+    rx.sockets.tcp_listen(rx.tcp, 5001).unwrap();
     tx.stack
         .tcp_connect(
             now,
@@ -90,6 +103,49 @@ pub fn pair(a: Port, b: Port, buffer: usize, reno: bool, timestamps: bool) -> (O
         )
         .unwrap();
     (tx, rx)
+}
+
+/// Opens `n` connections from `tx` to `rx` and polls both until every one
+/// is established (the clock stays at `now`: the handshakes need no timer).
+fn open_idle(tx: &mut Ours, rx: &mut Ours, n: usize, now: Instant) {
+    let small = || {
+        TcpSocket::new(
+            SocketBuffer::new(vec![0u8; 1024]),
+            SocketBuffer::new(vec![0u8; 1024]),
+        )
+    };
+    let mut clients = Vec::new();
+    for _ in 0..n {
+        let l = rx.sockets.add(small()).unwrap();
+        rx.sockets.tcp_listen(l, 5002).unwrap();
+        let c = tx.sockets.add(small()).unwrap();
+        tx.stack
+            .tcp_connect(
+                now,
+                &mut tx.sockets,
+                c,
+                "192.0.2.2:5002".parse().unwrap(),
+                0,
+            )
+            .unwrap();
+        clients.push(c);
+    }
+    for _ in 0..100_000 {
+        tx.stack.poll(now, &mut [&mut tx.dev], &mut tx.sockets);
+        rx.stack.poll(now, &mut [&mut rx.dev], &mut rx.sockets);
+        let open = clients.iter().all(|&c| {
+            tx.sockets
+                .get::<TcpSocket>(c)
+                .is_some_and(|s| s.state() == State::Established)
+        });
+        if open {
+            // One more round for the last ACKs.
+            tx.stack.poll(now, &mut [&mut tx.dev], &mut tx.sockets);
+            rx.stack.poll(now, &mut [&mut rx.dev], &mut rx.sockets);
+            return;
+        }
+    }
+    panic!("the idle connections did not open");
 }
 
 impl Endpoint for Ours {
@@ -141,5 +197,9 @@ impl Endpoint for Ours {
 
     fn frames_sent(&self) -> (u64, u64) {
         self.frames.sent()
+    }
+
+    fn visits(&self) -> u64 {
+        self.sockets.visits()
     }
 }
