@@ -5,6 +5,7 @@
 //! the ARP timers again, so that a resolution a socket's first datagram
 //! started sends its request in this poll.
 
+use super::stats::bump;
 use super::{Inner, Reassembler, Tx, neighbor};
 use crate::socket::{Socket, SocketSet};
 
@@ -29,6 +30,7 @@ impl Inner<'_> {
         if cfg!(feature = "ipv4-reassembly") {
             reasm.poll(now, &mut |e| self.reassembly_expired(tx, e));
         }
+        self.time_wait.expire(now);
         self.sockets_egress(tx, sockets);
         // A socket's first datagram to a new neighbour started its
         // resolution: the request goes in this poll, not the next.
@@ -79,6 +81,18 @@ impl Inner<'_> {
                 };
                 if !sent || self.device_busy {
                     break;
+                }
+            }
+            // A TIME-WAIT nobody holds any more waits as a record; its
+            // socket goes CLOSED for its owner to free or reuse.
+            if let Socket::Tcp(s) = socket
+                && self.time_wait.capacity() > 0
+                && s.wants_compact_time_wait(tx.now)
+            {
+                let record = s.hand_time_wait_to_record(tx.now);
+                bump(&mut self.stats.tcp.time_wait_records);
+                if self.time_wait.insert(record).is_some() {
+                    bump(&mut self.stats.tcp.drop_time_wait_evicted);
                 }
             }
         });

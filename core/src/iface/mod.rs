@@ -48,6 +48,7 @@ use crate::phy::Medium;
 use crate::phy::{Device, DeviceCapabilities, RxChecksum, RxMeta, TxSink};
 use crate::rand::{Rng, SipKey};
 use crate::socket::SocketSet;
+use crate::socket::tcp::{TimeWaitSlot, TimeWaitTable};
 use crate::time::{Duration, Instant};
 use crate::wire::{ChecksumCapabilities, Ipv4Address, Ipv4Cidr};
 
@@ -144,6 +145,9 @@ pub struct StackStorage<'a> {
     /// The path MTU cache, one destination a slot (empty: none; see
     /// [`StackStorage::with_path_mtu_cache`]).
     pub path_mtu: ManagedSlice<'a, PathMtuEntry>,
+    /// Compact TIME-WAIT records (empty: none; see
+    /// [`StackStorage::with_time_wait`]).
+    pub time_wait: ManagedSlice<'a, TimeWaitSlot>,
 }
 
 impl<'a> StackStorage<'a> {
@@ -160,7 +164,17 @@ impl<'a> StackStorage<'a> {
             pending_data: pending_data.into(),
             reassembly: reassembly.into(),
             path_mtu: ManagedSlice::Borrowed(&mut []),
+            time_wait: ManagedSlice::Borrowed(&mut []),
         }
+    }
+
+    /// Adds storage for compact TIME-WAIT (56 bytes a record; see
+    /// [`TimeWaitTable`](crate::socket::tcp::TimeWaitTable)): a connection
+    /// in TIME-WAIT whose application let go of it gives its socket back at
+    /// once and waits out 2*MSL as a record. Without it, the socket waits.
+    pub fn with_time_wait(mut self, slots: impl Into<ManagedSlice<'a, TimeWaitSlot>>) -> Self {
+        self.time_wait = slots.into();
+        self
     }
 
     /// Adds storage for the path MTU cache (RFC 1191; 16 bytes a
@@ -177,10 +191,11 @@ impl StackStorage<'static> {
     /// Owned storage of the sizes the hosted demos use: 512 ARP slots
     /// (every host of a /24 fits, so spoofed on-link sources cannot crowd
     /// out a peer in use), 64 pending datagrams in 256 KiB, 4 reassembly
-    /// buffers of 64 KiB, 16 path MTU entries.
+    /// buffers of 64 KiB, 16 path MTU entries, 1,024 TIME-WAIT records.
     pub fn default_owned() -> Self {
         Self::owned(512, 64, 256 * 1024, 4, 65535)
             .with_path_mtu_cache(alloc::vec![PathMtuEntry::EMPTY; 16])
+            .with_time_wait(alloc::vec![TimeWaitSlot::EMPTY; 1024])
     }
 
     /// Owned storage of the given sizes.
@@ -280,6 +295,7 @@ pub(crate) struct Inner<'a> {
     pub(crate) arp: ArpCache<'a>,
     pub(crate) pending: PendingQueue<'a>,
     pub(crate) pmtu: PathMtuCache<'a>,
+    pub(crate) time_wait: TimeWaitTable<'a>,
     pub(crate) key: SipKey,
     pub(crate) idents: ident::IdentGenerator,
     pub(crate) icmp_errors: rate_limit::TokenBucket,
@@ -332,6 +348,7 @@ impl<'a> Stack<'a> {
                 arp: ArpCache::new(storage.arp_cache, arp_key, config.arp),
                 pending: PendingQueue::new(storage.pending_meta, storage.pending_data),
                 pmtu: PathMtuCache::new(storage.path_mtu),
+                time_wait: TimeWaitTable::new(storage.time_wait),
                 key,
                 idents: ident::IdentGenerator::new(),
                 icmp_errors: rate_limit::TokenBucket::full(config.icmp_error_burst),
@@ -498,6 +515,11 @@ impl<'a> Stack<'a> {
         &self.inner.pmtu
     }
 
+    /// The compact TIME-WAIT records.
+    pub fn time_wait(&self) -> &TimeWaitTable<'a> {
+        &self.inner.time_wait
+    }
+
     /// Adds a static ARP entry.
     pub fn add_static_neighbor(
         &mut self,
@@ -653,6 +675,7 @@ impl<'a> Stack<'a> {
             consider(Some(soon));
         }
         consider(inner.pending.poll_at(now));
+        consider(inner.time_wait.poll_at());
         consider(inner.arp.poll_at());
         if cfg!(feature = "ipv4-reassembly") {
             consider(self.reasm.poll_at());

@@ -322,6 +322,13 @@ counters!(
         syn_cookies_validated,
         /// ACKs checked as cookies and rejected (stale or forged).
         syn_cookies_rejected,
+        /// Connections whose TIME-WAIT went from their socket to a record.
+        time_wait_records,
+        /// SYNs that reopened a TIME-WAIT record (RFC 6191).
+        time_wait_reopened,
+        /// TIME-WAIT records evicted, the oldest, for a newer one (the
+        /// table was full).
+        drop_time_wait_evicted,
     }
 );
 

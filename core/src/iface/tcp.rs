@@ -85,6 +85,23 @@ impl Inner<'_> {
         }
         let local = SocketAddrV4::new(dst, repr.dst_port);
         let remote = SocketAddrV4::new(src, repr.src_port);
+        // Lookup order: a live connection, then a TIME-WAIT record, then a
+        // listener (which a SYN the record gives way to reaches).
+        let mut found = sockets.tcp_lookup(&local, &remote);
+        let mut reopened = None;
+        if !self.time_wait.is_empty()
+            && !found.is_some_and(|h| {
+                sockets
+                    .get::<TcpSocket>(h)
+                    .is_some_and(|s| !s.is_listening())
+            })
+            && let Some(i) = self.time_wait.find(&local, &remote)
+        {
+            match self.time_wait_input(tx, i, &repr) {
+                Some(iss) => reopened = Some(iss),
+                None => return,
+            }
+        }
         let mut cx = RxContext::new(
             self.now,
             &self.key,
@@ -97,7 +114,9 @@ impl Inner<'_> {
             // The MSS is chosen on a SYN: with the path's MTU, if learnt.
             cx.path_mtu = self.pmtu.lookup(src, self.now);
         }
-        let mut found = sockets.tcp_lookup(&local, &remote);
+        if reopened.is_some() {
+            cx.iss = reopened;
+        }
         // RFC 6191: a SYN that may reopen a connection in TIME-WAIT ends it
         // and goes to a listener, with an ISS beyond the old connection's.
         if let Some(h) = found
@@ -135,6 +154,41 @@ impl Inner<'_> {
                 }
             }
         }
+    }
+
+    /// A segment for the TIME-WAIT record at `i`; returns the ISS of a new
+    /// incarnation when the record gives way to a SYN (RFC 6191).
+    fn time_wait_input(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        i: usize,
+        repr: &TcpRepr<'_>,
+    ) -> Option<crate::wire::SeqNumber> {
+        use crate::socket::tcp::TimeWaitAction;
+        let now = self.now;
+        let config = self.config.tcp;
+        let r = self.time_wait.get_mut(i)?;
+        let expires = r.expires();
+        match r.segment_arrives(now, &config, repr) {
+            TimeWaitAction::Drop => {}
+            TimeWaitAction::Ack => {
+                let seg = r.ack(now);
+                let renewed = r.expires() != expires;
+                let _ = self.tcp_output(tx, &seg, IfBusy::Queue);
+                if renewed {
+                    self.time_wait.renew(i);
+                }
+            }
+            TimeWaitAction::Close => {
+                self.time_wait.remove(i);
+            }
+            TimeWaitAction::Reopen(iss) => {
+                self.time_wait.remove(i);
+                bump(&mut self.stats.tcp.time_wait_reopened);
+                return Some(iss);
+            }
+        }
+        None
     }
 
     /// Sends a RST (or bare ACK) outside any connection's sequence flow.
@@ -381,12 +435,16 @@ impl Stack<'_> {
             return Err(ConnectError::Unaddressable);
         }
         let local_ip = route.src;
+        // RFC 6056: a port whose connection to `remote` waits in a
+        // TIME-WAIT record is taken too.
+        let time_wait = &self.inner.time_wait;
         let port = if local_port == 0 {
             sockets
-                .tcp_ephemeral_port(local_ip, remote)
+                .tcp_ephemeral_port(local_ip, remote, |l| time_wait.contains(l, &remote))
                 .ok_or(ConnectError::NoEphemeralPort)?
         } else {
-            if sockets.tcp_in_use(SocketAddrV4::new(local_ip, local_port), remote) {
+            let l = SocketAddrV4::new(local_ip, local_port);
+            if sockets.tcp_in_use(l, remote) || time_wait.contains(&l, &remote) {
                 return Err(ConnectError::AddrInUse);
             }
             local_port

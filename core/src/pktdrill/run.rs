@@ -1101,6 +1101,15 @@ impl Runner {
     /// from its ISN; otherwise it opens a new one).
     fn connection_is_open(&self) -> bool {
         let remote = self.remote_port;
+        // A connection whose TIME-WAIT is a record is still there.
+        if self
+            .stack
+            .time_wait()
+            .iter()
+            .any(|r| r.remote().port() == remote)
+        {
+            return true;
+        }
         self.sockets.iter().any(|(_, s)| match s {
             crate::socket::Socket::Tcp(t) => {
                 t.remote_endpoint().port() == remote

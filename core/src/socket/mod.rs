@@ -708,6 +708,7 @@ impl<'a> SocketSet<'a> {
         &mut self,
         local_ip: crate::wire::Ipv4Address,
         remote: SocketAddrV4,
+        taken: impl Fn(&SocketAddrV4) -> bool,
     ) -> Option<u16> {
         let (lo, hi) = EPHEMERAL_PORTS;
         let span = u32::from(hi - lo) + 1;
@@ -723,7 +724,10 @@ impl<'a> SocketSet<'a> {
                 local: SocketAddrV4::new(local_ip, port),
                 remote,
             };
-            if self.lookup(&key).is_none() && self.lookup(&IndexKey::TcpListen(port)).is_none() {
+            if self.lookup(&key).is_none()
+                && self.lookup(&IndexKey::TcpListen(port)).is_none()
+                && !taken(&SocketAddrV4::new(local_ip, port))
+            {
                 return Some(port);
             }
         }

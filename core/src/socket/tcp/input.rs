@@ -492,7 +492,7 @@ impl TcpSocket<'_> {
 
     /// The receive window RFC 9293's acceptability test uses: what we
     /// advertised last (it never shrinks).
-    fn rcv_wnd(&self) -> usize {
+    pub(super) fn rcv_wnd(&self) -> usize {
         (self.rcv.adv_edge - self.rcv.nxt).max(self.rcv_window())
     }
 

@@ -61,6 +61,7 @@ mod rtt;
 mod sack;
 mod scoreboard;
 mod sentlog;
+mod time_wait;
 mod timeout;
 pub mod timer;
 mod timestamps;
@@ -75,6 +76,8 @@ pub use output::Segment;
 pub use rtt::RttEstimator;
 pub use scoreboard::{SackRange, Scoreboard};
 pub use sentlog::SentSegment;
+pub(crate) use time_wait::TimeWaitAction;
+pub use time_wait::{TimeWaitRecord, TimeWaitSlot, TimeWaitTable};
 pub use timer::{Timer, TimerSet, TimerTable};
 
 use congestion::Controller;

@@ -324,7 +324,7 @@ impl TcpSocket<'_> {
     /// The window to advertise and the new right edge: free buffer space,
     /// but never a shrunken edge, and (receiver SWS avoidance, RFC 1122
     /// 4.2.3.3) no small increases.
-    fn window_to_advertise(&self) -> (u16, SeqNumber) {
+    pub(super) fn window_to_advertise(&self) -> (u16, SeqNumber) {
         let shift = self.rcv_shift();
         let max = 65535usize << shift;
         let free = self.rcv_window();
