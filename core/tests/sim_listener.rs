@@ -3,6 +3,7 @@
 //! cookies (RFC 4987) and what they carry, and spoofed SYNs from sources
 //! that never answer ARP. Node B (192.0.2.2) listens; node A's sockets are
 //! the clients.
+#![cfg(feature = "tcp-listener")]
 
 mod common;
 

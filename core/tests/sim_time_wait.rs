@@ -2,6 +2,7 @@
 //! application let go of gives its socket back when it enters TIME-WAIT
 //! and waits out 2*MSL as a record; the table's limits; `connect` steers
 //! clear of the records' endpoints (RFC 6056).
+#![cfg(feature = "tcp-time-wait")]
 
 mod common;
 

@@ -30,7 +30,9 @@ impl Inner<'_> {
         if cfg!(feature = "ipv4-reassembly") {
             reasm.poll(now, &mut |e| self.reassembly_expired(tx, e));
         }
-        self.time_wait.expire(now);
+        if cfg!(feature = "tcp-time-wait") {
+            self.time_wait.expire(now);
+        }
         self.sockets_egress(tx, sockets);
         // A socket's first datagram to a new neighbour started its
         // resolution: the request goes in this poll, not the next.
@@ -67,7 +69,9 @@ impl Inner<'_> {
             match socket {
                 Socket::Tcp(s) => self.tcp_socket_timeout(s),
                 Socket::TcpListener(l) => {
-                    self.tcp_listener_timers(tx, l);
+                    if cfg!(feature = "tcp-listener") {
+                        self.tcp_listener_timers(tx, l);
+                    }
                     return;
                 }
                 _ => {}
@@ -86,6 +90,7 @@ impl Inner<'_> {
             // A TIME-WAIT nobody holds any more waits as a record; its
             // socket goes CLOSED for its owner to free or reuse.
             if let Socket::Tcp(s) = socket
+                && cfg!(feature = "tcp-time-wait")
                 && self.time_wait.capacity() > 0
                 && s.wants_compact_time_wait(tx.now)
             {

@@ -89,7 +89,8 @@ impl Inner<'_> {
         // listener (which a SYN the record gives way to reaches).
         let mut found = sockets.tcp_lookup(&local, &remote);
         let mut reopened = None;
-        if !self.time_wait.is_empty()
+        if cfg!(feature = "tcp-time-wait")
+            && !self.time_wait.is_empty()
             && !found.is_some_and(|h| {
                 sockets
                     .get::<TcpSocket>(h)
@@ -128,6 +129,16 @@ impl Inner<'_> {
             found = sockets.tcp_lookup(&local, &remote);
         }
         match found {
+            Some(h)
+                if !cfg!(feature = "tcp-listener")
+                    && sockets.get::<crate::socket::TcpListener>(h).is_some() =>
+            {
+                // Listeners with a backlog are compiled out.
+                bump(&mut self.stats.tcp.drop_no_socket);
+                if let Some(r) = Reply::for_closed(&repr) {
+                    self.tcp_reply(tx, local, remote, r);
+                }
+            }
             Some(h) if sockets.get::<crate::socket::TcpListener>(h).is_some() => {
                 // The context borrows the stack's key and settings, which
                 // the listener's output needs too: copies, off the data path.

@@ -110,10 +110,12 @@ pub fn run_script_traced(text: &str, mode: Mode) -> (Outcome, Vec<String>) {
 /// cannot pass in a build without it; the comment keeps the script
 /// portable.
 pub fn missing_feature(text: &str) -> Option<&str> {
-    const FEATURES: [(&str, bool); 3] = [
+    const FEATURES: [(&str, bool); 5] = [
         ("tcp-sack-recovery", cfg!(feature = "tcp-sack-recovery")),
         ("tcp-rack", cfg!(feature = "tcp-rack")),
         ("tcp-cubic", cfg!(feature = "tcp-cubic")),
+        ("tcp-listener", cfg!(feature = "tcp-listener")),
+        ("tcp-time-wait", cfg!(feature = "tcp-time-wait")),
     ];
     let feature = |name: &str| FEATURES.iter().find(|&&(n, _)| n == name);
     text.lines()

@@ -105,6 +105,9 @@ pub(crate) enum Fd {
     Bound(Opts, u16),
     /// Listening: a `TcpListener`, its backlog the script's.
     Listening(Opts, SocketHandle),
+    /// Listening without the `tcp-listener` feature: listening sockets on
+    /// the port, each taking one connection.
+    ListeningSockets(Opts, u16, vec::Vec<SocketHandle>),
     /// A connection.
     Conn(Opts, SocketHandle),
 }
@@ -155,13 +158,21 @@ impl Opts {
 impl Fd {
     fn opts_copy(&self) -> Opts {
         match self {
-            Fd::Fresh(o) | Fd::Bound(o, _) | Fd::Listening(o, _) | Fd::Conn(o, _) => *o,
+            Fd::Fresh(o)
+            | Fd::Bound(o, _)
+            | Fd::Listening(o, _)
+            | Fd::ListeningSockets(o, _, _)
+            | Fd::Conn(o, _) => *o,
         }
     }
 
     fn opts(&mut self) -> &mut Opts {
         match self {
-            Fd::Fresh(o) | Fd::Bound(o, _) | Fd::Listening(o, _) | Fd::Conn(o, _) => o,
+            Fd::Fresh(o)
+            | Fd::Bound(o, _)
+            | Fd::Listening(o, _)
+            | Fd::ListeningSockets(o, _, _)
+            | Fd::Conn(o, _) => o,
         }
     }
 }
@@ -460,10 +471,13 @@ impl Runner {
     fn listen(&mut self, fd: i64, backlog: usize) -> Result<CallResult, Stop> {
         let (o, port) = match self.fds.get(&fd).cloned() {
             Some(Fd::Bound(o, p)) => (o, p),
-            Some(Fd::Listening(..)) => return Ok(Ok(0)),
+            Some(Fd::Listening(..) | Fd::ListeningSockets(..)) => return Ok(Ok(0)),
             Some(_) => return Ok(Err("EINVAL")),
             None => return Ok(Err("EBADF")),
         };
+        if !cfg!(feature = "tcp-listener") {
+            return self.listen_with_sockets(fd, o, port, backlog);
+        }
         let listener = TcpListener::new(
             vec![SynSlot::EMPTY; backlog.max(1)],
             vec![HandleSlot::EMPTY; backlog + 1],
@@ -484,6 +498,58 @@ impl Runner {
         Ok(Ok(0))
     }
 
+    /// listen(2) without listeners with a backlog: `backlog` sockets
+    /// listening on the port, each taking one connection.
+    fn listen_with_sockets(
+        &mut self,
+        fd: i64,
+        o: Opts,
+        port: u16,
+        backlog: usize,
+    ) -> Result<CallResult, Stop> {
+        let mut waiting = vec::Vec::new();
+        for _ in 0..backlog.max(1) {
+            let h = self.new_socket(o)?;
+            if self.sockets.tcp_listen(h, port).is_err() {
+                return Ok(Err("EADDRINUSE"));
+            }
+            waiting.push(h);
+        }
+        self.fds.insert(fd, Fd::ListeningSockets(o, port, waiting));
+        Ok(Ok(0))
+    }
+
+    /// accept(2) on listening sockets: the first that has a connection,
+    /// replaced by a fresh listening socket.
+    fn accept_from_sockets(
+        &mut self,
+        fd: i64,
+        o: Opts,
+        port: u16,
+        mut waiting: vec::Vec<SocketHandle>,
+    ) -> Result<Option<CallResult>, Stop> {
+        let ready = waiting.iter().position(|h| {
+            self.sockets
+                .get::<TcpSocket>(*h)
+                .is_some_and(|s| !matches!(s.state(), State::Listen | State::SynReceived))
+        });
+        let Some(i) = ready else {
+            return Ok(if o.nonblock {
+                Some(Err("EAGAIN"))
+            } else {
+                None
+            });
+        };
+        let h = waiting.remove(i);
+        let fresh = self.new_socket(o)?;
+        let _ = self.sockets.tcp_listen(fresh, port);
+        waiting.push(fresh);
+        self.fds.insert(fd, Fd::ListeningSockets(o, port, waiting));
+        let new_fd = (3..).find(|f| !self.fds.contains_key(f)).unwrap_or(3);
+        self.fds.insert(new_fd, Fd::Conn(o, h));
+        Ok(Some(Ok(new_fd)))
+    }
+
     /// A fresh socket for the listener's pool.
     fn pool_socket(&mut self, l: SocketHandle, o: Opts) -> Result<(), Stop> {
         let h = self.new_socket(o)?;
@@ -493,8 +559,12 @@ impl Runner {
     }
 
     fn accept(&mut self, fd: i64) -> Result<Option<CallResult>, Stop> {
-        let Some(Fd::Listening(o, l)) = self.fds.get(&fd).cloned() else {
-            return Ok(Some(Err("EINVAL")));
+        let (o, l) = match self.fds.get(&fd).cloned() {
+            Some(Fd::Listening(o, l)) => (o, l),
+            Some(Fd::ListeningSockets(o, port, waiting)) => {
+                return self.accept_from_sockets(fd, o, port, waiting);
+            }
+            _ => return Ok(Some(Err("EINVAL"))),
         };
         let Some(h) = self.sockets.tcp_accept(l) else {
             return Ok(if o.nonblock {
@@ -537,7 +607,7 @@ impl Runner {
                 Some(Ok(_)) if o.nonblock => Some(Err("EISCONN")),
                 r => r,
             }),
-            Some(Fd::Listening(..)) => Ok(Some(Err("EINVAL"))),
+            Some(Fd::Listening(..) | Fd::ListeningSockets(..)) => Ok(Some(Err("EINVAL"))),
             None => Ok(Some(Err("EBADF"))),
         }
     }
@@ -655,6 +725,7 @@ impl Runner {
                 }
                 (o, vec::Vec::new())
             }
+            Fd::ListeningSockets(o, _, w) => (o, w),
             Fd::Fresh(o) | Fd::Bound(o, _) => (o, vec::Vec::new()),
         };
         for h in handles {
