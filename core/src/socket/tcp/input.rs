@@ -231,7 +231,10 @@ impl TcpSocket<'_> {
         e: &super::SynEntry,
         window: u16,
     ) -> bool {
+        // Logged as one change, below, not as CLOSED -> LISTEN -> SYN-RECEIVED.
+        self.flags.set(Flags::QUIET, true);
         if self.listen(endpoint).is_err() {
+            self.flags.set(Flags::QUIET, false);
             return false;
         }
         let mut options = TcpOptions::new();
@@ -254,9 +257,16 @@ impl TcpSocket<'_> {
         syn_cx.iss = Some(e.iss);
         syn_cx.mss = usize::from(e.our_mss);
         let _ = self.listen_segment(&syn_cx, &syn);
+        self.flags.set(Flags::QUIET, false);
         if self.state != State::SynReceived {
+            self.set_closed();
             return false;
         }
+        net_info!(
+            "CLOSED -> SYN-RECEIVED (from the listener's SYN queue), local={}, remote={}",
+            self.local,
+            self.remote
+        );
         if let Some(w) = self.wscale.as_mut() {
             w.rcv = e.our_wscale;
         }

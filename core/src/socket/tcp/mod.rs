@@ -616,6 +616,9 @@ bitset! {
         /// `snd_mss` is below `opened_mss` because of a learnt path MTU
         /// (RFC 1191): the stack looks the path up before each send.
         PMTU_LOWERED = 20,
+        /// State changes are not logged: a listener is rebuilding the
+        /// SYN-RECEIVED state of a handshake it made in this socket.
+        QUIET = 21,
     }
 }
 
@@ -1041,13 +1044,15 @@ impl<'a> TcpSocket<'a> {
     /// discards the sends it cannot make.
     pub(crate) fn set_state(&mut self, state: State) {
         if self.state != state {
-            net_info!(
-                "{} -> {}, local={}, remote={}",
-                self.state,
-                state,
-                self.local,
-                self.remote
-            );
+            if !self.flags.has(Flags::QUIET) {
+                net_info!(
+                    "{} -> {}, local={}, remote={}",
+                    self.state,
+                    state,
+                    self.local,
+                    self.remote
+                );
+            }
             self.state = state;
         }
         self.timers.stop_unused(state);

@@ -225,7 +225,7 @@ impl<'a> TcpSocket<'a> {
         self.assembler.clear();
         self.timers.reset(now);
         self.cc = super::Controller::new(self.cc.algorithm());
-        let keep = Flags::NO_DELAY;
+        let keep = Flags::NO_DELAY.union(Flags::QUIET);
         self.flags.retain(keep);
         self.pending = Pending::default();
         self.retries = 0;
