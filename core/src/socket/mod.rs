@@ -348,7 +348,9 @@ impl<'a> SocketSet<'a> {
 
     /// Adds a socket; fails when every slot is taken.
     pub fn add<T: AnySocket<'a>>(&mut self, socket: T) -> Result<SocketHandle, SocketSetFull> {
-        let limit = self.slots.len().min(usize::from(NONE));
+        // Slot indices are 16 bits, and the two highest values mark the
+        // ends of the index's chains and of the touched list.
+        let limit = self.slots.len().min(usize::from(schedule::UNTOUCHED));
         for (i, slot) in self.slots.iter_mut().enumerate().take(limit) {
             if slot.socket.is_none() {
                 slot.socket = Some(socket.upcast());

@@ -374,7 +374,17 @@ impl<'a> TimeWaitTable<'a> {
         if r.is_some() {
             self.records -= 1;
         }
+        self.skip_holes();
         r
+    }
+
+    /// Moves `head` past the holes renewed records left, so the oldest
+    /// record is always at `head`.
+    fn skip_holes(&mut self) {
+        while self.span > 0 && self.slots.get(self.head).is_some_and(|s| s.0.is_none()) {
+            self.head = (self.head + 1) % self.slots.len().max(1);
+            self.span -= 1;
+        }
     }
 
     /// The position of the record of `local` and `remote`.
@@ -398,10 +408,7 @@ impl<'a> TimeWaitTable<'a> {
     pub(crate) fn remove(&mut self, i: usize) -> Option<TimeWaitRecord> {
         let r = self.slots.get_mut(i)?.0.take()?;
         self.records -= 1;
-        while self.span > 0 && self.slots.get(self.head).is_some_and(|s| s.0.is_none()) {
-            self.head = (self.head + 1) % self.slots.len().max(1);
-            self.span -= 1;
-        }
+        self.skip_holes();
         Some(r)
     }
 
@@ -605,6 +612,29 @@ mod tests {
         assert!(t.contains(&evicted.local, &rec(2, 0).remote));
         assert_eq!(t.expire(Instant::from_secs(20)), 1);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn a_record_behind_a_hole_still_expires() {
+        let mut slots = [TimeWaitSlot::EMPTY; 4];
+        let mut t = TimeWaitTable::new(&mut slots[..]);
+        let local = record(false).local;
+        for (port, exp) in [(1, 10), (2, 11), (3, 12)] {
+            let mut r = record(false);
+            r.remote = SocketAddrV4::new(*r.remote.ip(), port);
+            r.expires = Instant::from_secs(exp);
+            t.insert(r);
+        }
+        // Port 2 renewed: a hole between 1 and 3.
+        let two = SocketAddrV4::new(*record(false).remote.ip(), 2);
+        let i = t.find(&local, &two).unwrap();
+        t.get_mut(i).unwrap().expires = Instant::from_secs(30);
+        t.renew(i);
+        // 1 and then 3 expire, past the hole; 2 stays.
+        assert_eq!(t.expire(Instant::from_secs(12)), 2);
+        let left: alloc::vec::Vec<u16> = t.iter().map(|r| r.remote.port()).collect();
+        assert_eq!(left, alloc::vec![2]);
+        assert_eq!(t.poll_at(), Some(Instant::from_secs(30)));
     }
 
     #[test]
