@@ -162,6 +162,12 @@ impl Inner<'_> {
             }
             // RFC 4987 3.6: the SYN,ACK's sequence number is all we keep.
             let peer_mss = opts.mss.unwrap_or(536).min(our_mss);
+            if peer_mss < cookie::COOKIE_MSS[0] {
+                // No class is small enough: the cookie would let us send
+                // segments larger than the peer takes.
+                bump(&mut self.stats.tcp.drop_listen_syn_queue_full);
+                return;
+            }
             let mut e = SynEntry {
                 local: cx.local,
                 remote: cx.remote,

@@ -308,7 +308,8 @@ counters!(
         listen_resets,
         /// SYNs dropped because the listener's accept queue was full.
         drop_listen_accept_full,
-        /// SYNs dropped because the SYN queue was full and cookies are off.
+        /// SYNs dropped because the SYN queue was full and no cookie could
+        /// answer (cookies off, or the peer's MSS below the smallest class).
         drop_listen_syn_queue_full,
         /// Final ACKs dropped (their entry kept) because the accept queue
         /// was full.

@@ -19,7 +19,10 @@
 //! and the next one, so its age is at most two minutes (Linux's
 //! `TCP_SYNCOOKIE_VALID`); anything else is rejected, and so is a MAC that
 //! does not match, which a blind attacker guesses with probability 2^-24 per
-//! try.
+//! try. The MAC covers the whole minute counter, not just the five bits the
+//! cookie shows, so a captured cookie is not valid again 32 minutes later.
+//! A peer whose MSS is below the smallest class (536) gets no cookie: its
+//! SYN is dropped, and sent again finds room or a cookie it fits.
 //!
 //! When the peer's SYN carried timestamps, the low six bits of our TSval
 //! carry what else the SYN said (as Linux does): its window scale (4 bits,
@@ -48,9 +51,11 @@ const TS_OPT_MASK: u32 = (1 << TS_OPT_BITS) - 1;
 const TS_NO_WSCALE: u32 = 0xF;
 const TS_SACK_BIT: u32 = 1 << 4;
 
-/// The minute counter of a cookie made at `now`, modulo 32.
+/// The minute counter at `now` (the cookie carries its low five bits; the
+/// MAC covers all of it, so a captured cookie does not come back valid 32
+/// minutes later).
 fn minute(now: Instant) -> u32 {
-    ((now.secs().max(0) / 60) as u32) & 0x1F
+    (now.secs().max(0) / 60) as u32
 }
 
 /// The index into [`COOKIE_MSS`] for a connection whose MSS is `mss`.
@@ -79,7 +84,8 @@ fn mac(
         &remote.ip().octets(),
         &remote.port().to_be_bytes(),
         &irs.0.to_be_bytes(),
-        &[minute as u8, class],
+        &minute.to_be_bytes(),
+        &[class],
     ]) as u32)
         & 0x00FF_FFFF
 }
@@ -96,7 +102,9 @@ pub fn make(
 ) -> SeqNumber {
     let t = minute(now);
     let class = mss_class(mss);
-    SeqNumber((t << 27) | (u32::from(class) << 24) | mac(key, local, remote, irs, t, class))
+    SeqNumber(
+        ((t & 0x1F) << 27) | (u32::from(class) << 24) | mac(key, local, remote, irs, t, class),
+    )
 }
 
 /// Why an ACK is not a valid cookie.
@@ -122,12 +130,13 @@ pub fn check(
 ) -> Result<u16, CookieError> {
     let cookie = (ack - 1usize).0;
     let irs = seq - 1usize;
-    let t = cookie >> 27;
     let class = ((cookie >> 24) & 0x7) as u8;
-    let age = minute(now).wrapping_sub(t) & 0x1F;
+    let now_minute = minute(now);
+    let age = now_minute.wrapping_sub(cookie >> 27) & 0x1F;
     if age > 1 {
         return Err(CookieError::Stale);
     }
+    let t = now_minute.wrapping_sub(age);
     if mac(key, local, remote, irs, t, class) != cookie & 0x00FF_FFFF {
         return Err(CookieError::Forged);
     }
@@ -218,6 +227,18 @@ mod tests {
         assert_eq!(ok(Instant::from_secs(60 * 8 + 59)), Ok(1460));
         assert_eq!(ok(Instant::from_secs(60 * 9)), Err(CookieError::Stale));
         assert_eq!(ok(Instant::from_secs(60 * 6)), Err(CookieError::Stale));
+    }
+
+    #[test]
+    fn a_cookie_does_not_come_back_valid_32_minutes_later() {
+        let (l, r) = ends();
+        let made = Instant::from_secs(600);
+        let iss = make(&key(), l, r, SeqNumber(5), 1460, made);
+        let later = Instant::from_secs(600 + 32 * 60);
+        assert_eq!(
+            check(&key(), l, r, SeqNumber(6), iss + 1, later),
+            Err(CookieError::Forged)
+        );
     }
 
     #[test]
