@@ -180,11 +180,18 @@ impl Inner<'_> {
         let config = self.config.tcp;
         let r = self.time_wait.get_mut(i)?;
         let expires = r.expires();
-        match r.segment_arrives(now, &config, repr) {
-            TimeWaitAction::Drop => {}
+        let action = r.segment_arrives(now, &config, repr);
+        // A record whose 2*MSL restarted goes to the back of the FIFO,
+        // whether or not its ACK goes (the rate limit may hold it).
+        let renewed = r.expires() != expires;
+        match action {
+            TimeWaitAction::Drop => {
+                if renewed {
+                    self.time_wait.renew(i);
+                }
+            }
             TimeWaitAction::Ack => {
                 let seg = r.ack(now);
-                let renewed = r.expires() != expires;
                 let _ = self.tcp_output(tx, &seg, IfBusy::Queue);
                 if renewed {
                     self.time_wait.renew(i);

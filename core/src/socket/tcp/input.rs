@@ -611,7 +611,13 @@ impl TcpSocket<'_> {
         } else {
             self.pending.set(Pending::ACK, true);
         }
-        if self.state == State::TimeWait && f.contains(TcpFlags::FIN) {
+        // Only the peer's own FIN, sent again, restarts 2*MSL: a FIN with
+        // any other sequence number (a blind attacker's) would otherwise
+        // keep TIME-WAIT for ever.
+        if self.state == State::TimeWait
+            && f.contains(TcpFlags::FIN)
+            && seg.seq_number + seg.segment_len() == self.rcv.nxt
+        {
             self.restart_time_wait(now, config);
         }
     }

@@ -206,7 +206,10 @@ impl TimeWaitRecord {
             if rst {
                 return TimeWaitAction::Drop;
             }
-            if f.contains(TcpFlags::FIN) {
+            // "Acknowledge it, and restart the 2 MSL timeout": the peer's
+            // own FIN sent again, not any FIN (a blind one would keep the
+            // record for ever).
+            if f.contains(TcpFlags::FIN) && seg.seq_number + seg_len == self.rcv_nxt {
                 self.expires = now + config.time_wait;
             }
             return self.rate_limited_ack(now, config);
