@@ -431,3 +431,31 @@ fn spoofed_syns_from_sources_that_never_answer_arp_leave_room_for_real_clients()
     assert_eq!(tcp(&mut net, a, c2).state(), State::Established);
     assert_eq!(stats(&net, b).listen_syns, 9);
 }
+
+#[test]
+fn a_socket_removed_from_the_pool_is_not_taken_nor_its_slots_next_socket() {
+    let (mut net, a, b, da, db) = pair(9, LinkConfig::default());
+    known_to_each_other_without_a_queue(&mut net, (a, da), (b, db));
+    let l = listener(&mut net, b, PORT, (4, 4, 2, 0), 4096);
+    let s = tcp_socket(&mut net, b, 4096);
+    net.node_mut(b).sockets.tcp_pool_add(l, s).unwrap();
+    // The application takes the socket back and puts another in its slot.
+    net.node_mut(b).sockets.remove(s).unwrap();
+    let other = tcp_socket(&mut net, b, 4096);
+    assert_eq!(other, s, "the slot is reused");
+    let c = connect(&mut net, a, 4096);
+    net.run_for(Duration::from_millis(100));
+    // The handshake found no socket of the pool: the other socket is
+    // untouched and the final ACK waits.
+    assert_eq!(tcp(&mut net, b, other).state(), State::Closed);
+    assert_eq!(stats(&net, b).drop_listen_ack_no_socket, 1);
+    give_socket(&mut net, b, l, 4096);
+    let mut accepted = Vec::new();
+    net.run_until(Duration::from_secs(5), |net| {
+        accept_all(net, b, l, &mut accepted);
+        !accepted.is_empty()
+    })
+    .unwrap();
+    assert_ne!(accepted[0], other);
+    assert_eq!(tcp(&mut net, a, c).state(), State::Established);
+}

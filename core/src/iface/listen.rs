@@ -407,8 +407,10 @@ impl Inner<'_> {
                 return Err(NoRoom);
             };
             // A socket given to the pool and then used or removed by the
-            // application is skipped.
-            if let Some(t) = sockets.get_mut::<TcpSocket>(s)
+            // application is skipped (a removed one's slot may hold another
+            // socket now: it is not the pool's).
+            if sockets.take_pooled(s)
+                && let Some(t) = sockets.get_mut::<TcpSocket>(s)
                 && t.open_from_syn_queue(&cx, endpoint, &e, window)
             {
                 break s;

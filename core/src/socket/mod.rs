@@ -622,7 +622,23 @@ impl<'a> SocketSet<'a> {
         };
         self.get_mut::<TcpListener>(listener)
             .ok_or(tcp::PoolError::NotAListener)?
-            .push_pool(socket, capacity)
+            .push_pool(socket, capacity)?;
+        // Marked, so that a handle left in the pool after its socket was
+        // removed cannot take the slot's next socket.
+        if let Some(s) = self.get_mut::<TcpSocket>(socket) {
+            s.set_pooled(true);
+        }
+        Ok(())
+    }
+
+    /// Takes `socket` out of the pool it was given to: `false` if its slot
+    /// no longer holds the socket given (it was removed or used since).
+    pub(crate) fn take_pooled(&mut self, socket: SocketHandle) -> bool {
+        self.get_mut::<TcpSocket>(socket).is_some_and(|s| {
+            let was = s.is_pooled();
+            s.set_pooled(false);
+            was
+        })
     }
 
     /// The oldest connection a listener completed and nobody took yet (RFC

@@ -619,6 +619,9 @@ bitset! {
         /// State changes are not logged: a listener is rebuilding the
         /// SYN-RECEIVED state of a handshake it made in this socket.
         QUIET = 21,
+        /// The socket waits in a listener's pool (cleared when it is taken,
+        /// or when the application opens it itself).
+        POOLED = 22,
     }
 }
 
@@ -1155,6 +1158,14 @@ impl<'a> TcpSocket<'a> {
             Some(w) if self.state != State::SynSent => w.rcv,
             _ => 0,
         }
+    }
+
+    pub(crate) fn set_pooled(&mut self, on: bool) {
+        self.flags.set(Flags::POOLED, on);
+    }
+
+    pub(crate) fn is_pooled(&self) -> bool {
+        self.flags.has(Flags::POOLED)
     }
 
     /// Whether this connection uses RFC 7323 timestamps (both SYNs carried
