@@ -4,13 +4,14 @@
 //! it:
 //!
 //! ```text
-//! 18:43:57.931 [D] arp_input: dev=net2, opcode=Request(0x0001), len=28 (arp.rs:239)
+//! 18:43:57.931 [D] arp_input: dev=net2, opcode=Request(0x0001), len=28 (iface/arp.rs:239)
 //! ```
 //!
 //! that is the local wall-clock time with milliseconds, the level letter
 //! (`E`, `W`, `I`, `D`, `T`), the message (the core's macros already put the
-//! function name in front of it) and the basename of the source file with the
-//! line number.
+//! function name in front of it) and the source file with the line number,
+//! its path from the crate's `src/` (`iface/mod.rs`, not a bare `mod.rs`
+//! that three files of the core share).
 //!
 //! Records whose target is [`DUMP_TARGET`] (the decoded, multi-line headers
 //! that the core logs at debug level right after the line that introduced
@@ -154,11 +155,26 @@ pub fn basename(file: &str) -> &str {
     file.rsplit(['/', '\\']).next().unwrap_or(file)
 }
 
+/// A source path from its crate's `src/` (`core/src/iface/arp.rs` ->
+/// `iface/arp.rs`, `examples/src/bin/tcps.rs` -> `bin/tcps.rs`); a path
+/// with no `src` component is reduced to its basename.
+pub fn crate_relative(file: &str) -> &str {
+    let unix = file.rfind("/src/").map(|i| i + 5);
+    let windows = file.rfind("\\src\\").map(|i| i + 5);
+    let start = unix
+        .max(windows)
+        .or_else(|| (file.starts_with("src/") || file.starts_with("src\\")).then_some(4));
+    match start {
+        Some(i) => file.get(i..).unwrap_or(file),
+        None => basename(file),
+    }
+}
+
 /// Formats one log line, without the trailing newline:
 /// `HH:MM:SS.mmm [L] message (file.rs:line)`.
 ///
-/// `file` is reduced to its basename. Without a file the location is left
-/// out; without a line only the file name is shown.
+/// `file` is shown from its crate's `src/` ([`crate_relative`]). Without a
+/// file the location is left out; without a line only the file is shown.
 pub fn format_line(
     clock: WallClock,
     level: Level,
@@ -172,10 +188,10 @@ pub fn format_line(
     let _ = write!(s, "{clock} [{}] {message}", level_char(level));
     match (file, line) {
         (Some(file), Some(line)) => {
-            let _ = write!(s, " ({}:{line})", basename(file));
+            let _ = write!(s, " ({}:{line})", crate_relative(file));
         }
         (Some(file), None) => {
-            let _ = write!(s, " ({})", basename(file));
+            let _ = write!(s, " ({})", crate_relative(file));
         }
         (None, _) => {}
     }
@@ -461,7 +477,7 @@ mod tests {
         );
         assert_eq!(
             line,
-            "18:43:57.931 [D] arp_input: dev=net2, opcode=Request(0x0001), len=28 (arp.rs:239)"
+            "18:43:57.931 [D] arp_input: dev=net2, opcode=Request(0x0001), len=28 (iface/arp.rs:239)"
         );
     }
 
@@ -497,6 +513,29 @@ mod tests {
     }
 
     #[test]
+    fn file_names_are_crate_relative() {
+        assert_eq!(crate_relative("core/src/iface/mod.rs"), "iface/mod.rs");
+        assert_eq!(crate_relative("core/src/socket/mod.rs"), "socket/mod.rs");
+        assert_eq!(
+            crate_relative("/work/x/drivers-linux/src/runtime.rs"),
+            "runtime.rs"
+        );
+        assert_eq!(crate_relative("examples/src/bin/tcps.rs"), "bin/tcps.rs");
+        assert_eq!(crate_relative("src/x.rs"), "x.rs");
+        assert_eq!(
+            crate_relative("C:\\w\\core\\src\\iface\\arp.rs"),
+            "iface\\arp.rs"
+        );
+        // A crate whose path has a `src` directory above its own.
+        assert_eq!(
+            crate_relative("/home/u/src/microps/core/src/wire/tcp.rs"),
+            "wire/tcp.rs"
+        );
+        assert_eq!(crate_relative("tcp.rs"), "tcp.rs");
+        assert_eq!(crate_relative("a/b.rs"), "b.rs");
+    }
+
+    #[test]
     fn record_format_golden() {
         let text = format_record(
             CLOCK,
@@ -510,7 +549,7 @@ mod tests {
         );
         assert_eq!(
             text,
-            "18:43:57.931 [I] net_device_register: dev=net0, type=loopback (mod.rs:12)\n"
+            "18:43:57.931 [I] net_device_register: dev=net0, type=loopback (iface/mod.rs:12)\n"
         );
     }
 
