@@ -6,7 +6,8 @@
 //!   configured it; the demo attaches to it as it is);
 //! - when it does not and the process may create it (`CAP_NET_ADMIN`: it
 //!   simply tries), it creates it, gives the host side its address (for
-//!   instance `192.0.2.1/24`) and brings it up, all with ioctls, and returns
+//!   instance `192.0.2.1/24`) and brings it up with ioctls, after turning
+//!   IPv6 off on it through `/proc` (no router solicitations), and returns
 //!   a guard that deletes the interface again when dropped;
 //! - without the privilege it returns [`SetupError::NeedsPrivilege`], whose
 //!   `Display` is the three `ip` commands that create the interface once
@@ -314,8 +315,22 @@ pub fn ensure(name: &str, kind: Kind, host: Ipv4Cidr) -> Result<TapSetup, SetupE
     // From here on, dropping `setup` deletes the interface.
     let index = interface_index(name).map_err(|e| io_error("finding the new", e))?;
     setup.created = Some(index);
+    disable_ipv6(name);
     configure(ifr, host).map_err(|e| io_error("configuring", e))?;
     Ok(setup)
+}
+
+/// Turns IPv6 off on the new interface before it goes up, so the kernel
+/// sends it no router solicitations and the stack's first screens are not
+/// IPv6 frames it does not decode. A kernel without IPv6 has no such
+/// setting: nothing to turn off.
+fn disable_ipv6(name: &str) {
+    let path = format!("/proc/sys/net/ipv6/conf/{name}/disable_ipv6");
+    match std::fs::write(&path, "1") {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => log::debug!("{path}: {e}"),
+    }
 }
 
 /// Hands the lifetime of a persistent TUN/TAP interface to `fd`, an fd

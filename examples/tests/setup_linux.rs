@@ -96,7 +96,7 @@ fn missing_tap_is_created_and_removed_on_ctrl_c() {
     }
     let ns = Netns::new("mp-mktap").unwrap();
     assert!(!link_exists(&ns, "tap0"));
-    let mut demo = spawn(&ns, &[&bin("tcps"), "7"]);
+    let mut demo = spawn(&ns, &[&bin("tcps"), "--stats", "7"]);
     demo.wait_for_log("tcps: listening on", Duration::from_secs(10));
     // `ip netns exec` execs the demo: the child's pid is the demo's.
     assert!(
@@ -111,6 +111,16 @@ fn missing_tap_is_created_and_removed_on_ctrl_c() {
         .exec_ok(&["ip", "-o", "-4", "addr", "show", "dev", "tap0"])
         .unwrap();
     assert!(addr.contains("inet 192.0.2.1/24"), "{addr}");
+    // IPv6 was off before the link went up: no address, no router
+    // solicitations for the stack to drop.
+    let v6 = ns.exec_ok(&["cat", "/proc/sys/net/ipv6/conf/tap0/disable_ipv6"]);
+    if let Ok(v6) = v6 {
+        assert_eq!(v6.trim(), "1");
+        let addr6 = ns
+            .exec_ok(&["ip", "-o", "-6", "addr", "show", "dev", "tap0"])
+            .unwrap();
+        assert!(addr6.trim().is_empty(), "{addr6}");
+    }
 
     let o = ns
         .exec(&["ping", "-c", "2", "-i", "0.2", "-W", "2", "192.0.2.2"])
@@ -132,7 +142,14 @@ fn missing_tap_is_created_and_removed_on_ctrl_c() {
 
     interrupt_and_expect_success(&mut demo);
     assert!(!link_exists(&ns, "tap0"), "tap0 left behind");
-    assert!(demo.log().contains("removed tap0"), "{}", demo.log());
+    let log = demo.log();
+    assert!(log.contains("removed tap0"), "{log}");
+    // No frame of a type the stack does not handle (IPv6) reached it.
+    let link = log
+        .lines()
+        .find(|l| l.trim_start().starts_with("link:"))
+        .unwrap_or("");
+    assert!(!link.contains("drop_unknown_type"), "{link}");
 }
 
 #[test]
