@@ -147,11 +147,15 @@ impl Common {
 }
 
 /// What `--stats` prints: `statistics:`, then the stack's counters, one
-/// line per layer, then one line per device, each line indented by two
+/// line per layer that counted anything (a layer with every counter at
+/// zero is left out), then one line per device, each line indented by two
 /// spaces.
 pub fn stats_report(st: &State) -> String {
     let mut out = String::from("statistics:\n");
     for line in st.stack.stats().to_string().lines() {
+        if !line.contains('=') {
+            continue;
+        }
         out.push_str("  ");
         out.push_str(line);
         out.push('\n');
