@@ -110,35 +110,16 @@ impl Inner<'_> {
         let Some(l) = sockets.get_mut::<TcpListener>(h) else {
             return;
         };
-        let config = &self.config.tcp;
         if let Some(i) = found {
             // The peer sent its SYN again: so does our SYN,ACK. A SYN with
             // another ISN is the peer starting over: the old entry goes.
-            match l.entry(i) {
-                Some(e) if e.irs == seg.seq_number => {
-                    let window = l.syn_window();
-                    let Some(e) = l.entry_mut(i) else {
-                        return;
-                    };
-                    // Our SYN,ACK was lost (RFC 5681 3.1's initial window
-                    // of one segment follows) or is late (Karn).
-                    e.flags |= SynEntry::RESENT;
-                    // A SYN sent again without the window scale option
-                    // (some stacks drop options when they retry) takes
-                    // the offer back.
-                    if seg.options.window_scale.is_none() {
-                        e.peer_wscale = SynEntry::NO_WSCALE;
-                    }
-                    let e = *e;
-                    let _ = self.send_syn_ack(tx, &e, window, None);
-                    return;
-                }
-                _ => {
-                    l.remove(i);
-                }
+            if l.entry(i).is_some_and(|e| e.irs == seg.seq_number) {
+                self.syn_sent_again(tx, l, i, seg);
+                return;
             }
+            l.remove(i);
         }
-        if seg.flags.contains(TcpFlags::FIN) && config.drop_syn_fin {
+        if seg.flags.contains(TcpFlags::FIN) && self.config.tcp.drop_syn_fin {
             return;
         }
         // While the accept queue is full, new SYNs are dropped (as Linux):
@@ -147,86 +128,15 @@ impl Inner<'_> {
             bump(&mut self.stats.tcp.drop_listen_accept_full);
             return;
         }
-        let opts = &seg.options;
-        let our_mss = cx.mss.clamp(64, 65535) as u16;
-        let peer_wscale = opts
-            .window_scale
-            .filter(|_| config.window_scaling)
-            .map(|s| s.min(14));
-        let sack = config.sack && opts.sack_permitted;
-        let ts = opts.timestamps.filter(|_| config.timestamps);
+        let mut e = SynEntry::for_syn(cx, seg, l.rcv_shift());
         if l.syn_queue_full() {
-            if !config.syn_cookies {
-                bump(&mut self.stats.tcp.drop_listen_syn_queue_full);
-                return;
-            }
-            // RFC 4987 3.6: the SYN,ACK's sequence number is all we keep.
-            let peer_mss = opts.mss.unwrap_or(536).min(our_mss);
-            if peer_mss < cookie::COOKIE_MSS[0] {
-                // No class is small enough: the cookie would let us send
-                // segments larger than the peer takes.
-                bump(&mut self.stats.tcp.drop_listen_syn_queue_full);
-                return;
-            }
-            let mut e = SynEntry {
-                local: cx.local,
-                remote: cx.remote,
-                iss: cookie::make(
-                    cx.isn_key,
-                    cx.local,
-                    cx.remote,
-                    seg.seq_number,
-                    peer_mss,
-                    cx.now,
-                ),
-                irs: seg.seq_number,
-                deadline: cx.now,
-                sent_at: cx.now,
-                ts_recent: ts.map_or(0, |t| t.0),
-                peer_window: seg.window_len,
-                peer_mss,
-                our_mss,
-                peer_wscale: SynEntry::NO_WSCALE,
-                our_wscale: l.rcv_shift(),
-                flags: 0,
-                retries: 0,
-            };
-            // Without timestamps nothing remembers window scaling or SACK:
-            // the cookie's SYN,ACK offers neither.
-            let mut kept = None;
-            if ts.is_some() {
-                e.flags |= SynEntry::TS | if sack { SynEntry::SACK } else { 0 };
-                e.peer_wscale = peer_wscale.unwrap_or(SynEntry::NO_WSCALE);
-                kept = Some(CookieOptions {
-                    window_scale: peer_wscale,
-                    sack_permitted: sack,
-                });
-            }
-            l.last_cookie = Some(cx.now);
-            let window = l.syn_window();
-            bump(&mut self.stats.tcp.syn_cookies_sent);
-            let _ = self.send_syn_ack(tx, &e, window, kept);
+            self.send_cookie(tx, l, e, cx);
             return;
         }
-        let e = SynEntry {
-            local: cx.local,
-            remote: cx.remote,
-            iss: cx.iss.unwrap_or_else(|| {
-                TcpSocket::initial_sequence_number(cx.isn_key, cx.local, cx.remote, cx.now)
-            }),
-            irs: seg.seq_number,
-            deadline: cx.now + config.rto_initial,
-            sent_at: cx.now,
-            ts_recent: ts.map_or(0, |t| t.0),
-            peer_window: seg.window_len,
-            peer_mss: opts.mss.unwrap_or(0),
-            our_mss,
-            peer_wscale: peer_wscale.unwrap_or(SynEntry::NO_WSCALE),
-            our_wscale: l.rcv_shift(),
-            flags: if sack { SynEntry::SACK } else { 0 }
-                | if ts.is_some() { SynEntry::TS } else { 0 },
-            retries: 0,
-        };
+        e.iss = cx.iss.unwrap_or_else(|| {
+            TcpSocket::initial_sequence_number(cx.isn_key, cx.local, cx.remote, cx.now)
+        });
+        e.deadline = cx.now + cx.config.rto_initial;
         if !l.insert(e) {
             return;
         }
@@ -239,6 +149,65 @@ impl Inner<'_> {
             e.iss
         );
         let _ = self.send_syn_ack(tx, &e, window, None);
+    }
+
+    /// The SYN of entry `i` came again: our SYN,ACK was lost (RFC 5681
+    /// 3.1's initial window of one segment follows) or is late (Karn), and
+    /// goes again at once.
+    fn syn_sent_again(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        l: &mut TcpListener<'_>,
+        i: usize,
+        seg: &TcpRepr<'_>,
+    ) {
+        let window = l.syn_window();
+        let Some(e) = l.entry_mut(i) else {
+            return;
+        };
+        e.flags |= SynEntry::RESENT;
+        // A SYN sent again without the window scale option (some stacks
+        // drop options when they retry) takes the offer back.
+        if seg.options.window_scale.is_none() {
+            e.peer_wscale = SynEntry::NO_WSCALE;
+        }
+        let e = *e;
+        let _ = self.send_syn_ack(tx, &e, window, None);
+    }
+
+    /// RFC 4987 3.6: with the SYN queue full, the SYN,ACK's sequence
+    /// number is all we keep of entry `e`.
+    fn send_cookie(
+        &mut self,
+        tx: &mut Tx<'_, '_>,
+        l: &mut TcpListener<'_>,
+        mut e: SynEntry,
+        cx: &RxContext<'_>,
+    ) {
+        e.peer_mss = if e.peer_mss == 0 { 536 } else { e.peer_mss }.min(e.our_mss);
+        if !cx.config.syn_cookies || e.peer_mss < cookie::COOKIE_MSS[0] {
+            // Cookies off, or no class small enough: the cookie would let
+            // us send segments larger than the peer takes.
+            bump(&mut self.stats.tcp.drop_listen_syn_queue_full);
+            return;
+        }
+        e.iss = cookie::make(cx.isn_key, e.local, e.remote, e.irs, e.peer_mss, cx.now);
+        // Without timestamps nothing remembers window scaling or SACK: the
+        // cookie's SYN,ACK offers neither.
+        let kept = if e.has(SynEntry::TS) {
+            Some(CookieOptions {
+                window_scale: e.window_scale(),
+                sack_permitted: e.has(SynEntry::SACK),
+            })
+        } else {
+            e.flags &= !SynEntry::SACK;
+            e.peer_wscale = SynEntry::NO_WSCALE;
+            None
+        };
+        l.last_cookie = Some(cx.now);
+        let window = l.syn_window();
+        bump(&mut self.stats.tcp.syn_cookies_sent);
+        let _ = self.send_syn_ack(tx, &e, window, kept);
     }
 
     /// "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>" for an entry, with the

@@ -55,9 +55,10 @@ use core::net::SocketAddrV4;
 use managed::ManagedSlice;
 
 use super::WindowScale;
+use super::input::RxContext;
 use crate::socket::{HandleSlot, ListenEndpoint, SocketHandle};
 use crate::time::Instant;
-use crate::wire::SeqNumber;
+use crate::wire::{SeqNumber, TcpRepr};
 
 /// A half-open connection in a listener's SYN queue (the SYN-RECEIVED
 /// state without a socket).
@@ -107,6 +108,35 @@ impl SynEntry {
     pub(crate) const RESENT: u8 = 8;
     /// No window scale.
     pub(crate) const NO_WSCALE: u8 = 0xFF;
+
+    /// The entry a SYN makes, with the options both SYNs agree on (as
+    /// `cx.config` offers them) and our shift; its ISS and deadline are the
+    /// caller's to set.
+    pub(crate) fn for_syn(cx: &RxContext<'_>, seg: &TcpRepr<'_>, our_wscale: u8) -> SynEntry {
+        let config = cx.config;
+        let opts = &seg.options;
+        let ts = opts.timestamps.filter(|_| config.timestamps);
+        let sack = config.sack && opts.sack_permitted;
+        SynEntry {
+            local: cx.local,
+            remote: cx.remote,
+            iss: SeqNumber(0),
+            irs: seg.seq_number,
+            deadline: cx.now,
+            sent_at: cx.now,
+            ts_recent: ts.map_or(0, |t| t.0),
+            peer_window: seg.window_len,
+            peer_mss: opts.mss.unwrap_or(0),
+            our_mss: cx.mss.clamp(64, 65535) as u16,
+            peer_wscale: opts
+                .window_scale
+                .filter(|_| config.window_scaling)
+                .map_or(Self::NO_WSCALE, |s| s.min(14)),
+            our_wscale,
+            flags: if sack { Self::SACK } else { 0 } | if ts.is_some() { Self::TS } else { 0 },
+            retries: 0,
+        }
+    }
 
     pub(crate) fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
