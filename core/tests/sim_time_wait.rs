@@ -16,28 +16,15 @@ use microps_core::time::Duration;
 
 /// A (192.0.2.1) and B (192.0.2.2) with `records` TIME-WAIT records each.
 fn net_with(records: usize) -> (Network, NodeId, NodeId) {
-    let mut net = Network::new(11);
-    let storage = || {
-        StackStorage::owned(64, 64, 64 * 1024, 0, 0)
-            .with_time_wait(vec![TimeWaitSlot::EMPTY; records])
-    };
-    let a = net.add_node(StackConfig::default(), storage());
-    let b = net.add_node(StackConfig::default(), storage());
-    let (da, db) = net
-        .connect(
-            a,
-            b,
-            LinkConfig::default().with_latency(Duration::from_millis(1)),
-        )
-        .unwrap();
-    net.node_mut(a)
-        .stack
-        .add_interface(da, "192.0.2.1/24".parse().unwrap())
-        .unwrap();
-    net.node_mut(b)
-        .stack
-        .add_interface(db, "192.0.2.2/24".parse().unwrap())
-        .unwrap();
+    let (mut net, a, b, da, db) = pair_with_storage(
+        11,
+        LinkConfig::default().with_latency(Duration::from_millis(1)),
+        StackConfig::default(),
+        || {
+            StackStorage::owned(64, 64, 64 * 1024, 0, 0)
+                .with_time_wait(vec![TimeWaitSlot::EMPTY; records])
+        },
+    );
     known_to_each_other_without_a_queue(&mut net, (a, da), (b, db));
     (net, a, b)
 }
@@ -173,7 +160,6 @@ fn a_full_table_evicts_its_oldest_record_and_never_a_connection() {
         let (c, _) = open_and_close(&mut net, a, b, 0);
         net.run_for(Duration::from_secs(1));
         assert_eq!(tcp(&mut net, a, c).state(), State::Closed);
-        let port = tcp(&mut net, a, c).local_endpoint().port();
         if k == 0 {
             first = net
                 .node(a)
@@ -183,7 +169,6 @@ fn a_full_table_evicts_its_oldest_record_and_never_a_connection() {
                 .next()
                 .map(|r| r.local().port());
         }
-        let _ = port;
         net.node_mut(a).sockets.remove(c);
     }
     let t = net.node(a).stack.time_wait();

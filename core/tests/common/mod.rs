@@ -30,9 +30,19 @@ pub fn pair_with(
     link: LinkConfig,
     config: StackConfig,
 ) -> (Network, NodeId, NodeId, DeviceId, DeviceId) {
+    pair_with_storage(seed, link, config, StackStorage::default_owned)
+}
+
+/// [`pair_with`], each stack's storage made by `storage`.
+pub fn pair_with_storage(
+    seed: u64,
+    link: LinkConfig,
+    config: StackConfig,
+    storage: impl Fn() -> StackStorage<'static>,
+) -> (Network, NodeId, NodeId, DeviceId, DeviceId) {
     let mut net = Network::new(seed);
-    let a = net.add_node(config, StackStorage::default_owned());
-    let b = net.add_node(config, StackStorage::default_owned());
+    let a = net.add_node(config, storage());
+    let b = net.add_node(config, storage());
     let (da, db) = net.connect(a, b, link).unwrap();
     net.node_mut(a)
         .stack
