@@ -299,6 +299,8 @@ impl Inner<'_> {
         };
         match reasm.add(self.now, frag) {
             FragOutcome::Held => {}
+            FragOutcome::HeldEvicting => bump(&mut self.stats.ipv4.frag_evicted),
+            FragOutcome::Dropped(FragDrop::Busy) => bump(&mut self.stats.ipv4.drop_frag_busy),
             FragOutcome::Duplicate => bump(&mut self.stats.ipv4.drop_frag_duplicate),
             FragOutcome::Dropped(FragDrop::Overlap) => bump(&mut self.stats.ipv4.drop_frag_overlap),
             FragOutcome::Dropped(why) => {

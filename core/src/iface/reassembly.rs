@@ -13,7 +13,23 @@
 //! * a datagram not complete within the timeout is dropped; if its first
 //!   fragment had arrived, the stack answers with ICMP time exceeded, code
 //!   1 (RFC 792, RFC 1122 3.3.2);
-//! * when every buffer is in use, the oldest partial datagram gives way.
+//! * a fragment is checked on its own (length, multiple of 8, fits a
+//!   buffer) *before* it may take a buffer, so a rejected fragment never
+//!   costs another datagram its place;
+//! * when every buffer is in use, a newcomer takes the buffer of the
+//!   datagram that has made no progress for longest, and only if that was
+//!   at least [`STALL`] ago; otherwise the newcomer is refused
+//!   ([`FragDrop::Busy`]).
+//!
+//! Why that eviction policy: "evict the oldest" lets N spoofed 8-byte first
+//! fragments flush every datagram in progress, and by start time a large
+//! legitimate datagram loses to recent junk. A datagram whose fragments keep
+//! arriving (each within [`STALL`] of the last, which any live sender does)
+//! cannot be evicted at all; junk that stops is evicted after [`STALL`]
+//! rather than holding its buffer for the whole timeout. An attacker who
+//! keeps feeding fresh fragments to its junk holds buffers only while it
+//! keeps sending, at most [`MAX_FRAGMENTS`] fragments and the timeout per
+//! datagram. A cap per source would not help against spoofed sources.
 
 use core::fmt;
 
@@ -29,6 +45,9 @@ pub const MAX_FRAGMENTS: usize = 128;
 pub const QUOTE_LEN: usize = 68;
 /// The largest IPv4 datagram.
 pub const MAX_DATAGRAM: usize = 65535;
+/// How long a datagram must have gone without a new fragment before a
+/// newcomer may take its buffer.
+pub const STALL: Duration = Duration::from_secs(1);
 
 /// The identity of a datagram being reassembled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,6 +67,8 @@ pub struct FragKey {
 struct Partial {
     key: FragKey,
     started: Instant,
+    /// When a fragment last added data.
+    progressed: Instant,
     /// The datagram's payload length, once the last fragment is in.
     total: Option<usize>,
     received: usize,
@@ -90,6 +111,9 @@ impl<'a> ReassemblyBuffer<'a> {
 pub enum FragOutcome {
     /// Held; the datagram is not complete yet.
     Held,
+    /// Held, as the first fragment of a datagram that took the buffer of a
+    /// stalled one (dropped without ICMP).
+    HeldEvicting,
     /// The datagram is complete in this buffer: read it with
     /// [`Reassembler::datagram`], then [`Reassembler::release`] it.
     Complete(usize),
@@ -114,6 +138,9 @@ pub enum FragDrop {
     Inconsistent,
     /// More than [`MAX_FRAGMENTS`] fragments.
     TooManyFragments,
+    /// A new datagram, with every buffer held by one that progressed within
+    /// [`STALL`].
+    Busy,
 }
 
 impl fmt::Display for FragDrop {
@@ -124,6 +151,7 @@ impl fmt::Display for FragDrop {
             FragDrop::Overlap => "overlapping fragments",
             FragDrop::Inconsistent => "inconsistent fragments",
             FragDrop::TooManyFragments => "too many fragments",
+            FragDrop::Busy => "every reassembly buffer busy",
         })
     }
 }
@@ -196,81 +224,97 @@ impl<'a> Reassembler<'a> {
 
     /// Adds a fragment.
     pub fn add(&mut self, now: Instant, frag: Fragment<'_>) -> FragOutcome {
-        let len = frag.payload.len();
-        let Some(end) = frag.offset.checked_add(len) else {
+        let Some(end) = frag.offset.checked_add(frag.payload.len()) else {
             return FragOutcome::Dropped(FragDrop::TooLong);
         };
-        // Find the datagram, or start one.
-        let idx = match self
-            .buffers
-            .iter()
-            .position(|b| b.partial.as_ref().is_some_and(|p| p.key == frag.key))
-        {
-            Some(i) => i,
-            None => {
-                if self.buffers.is_empty() {
-                    return FragOutcome::Dropped(FragDrop::NoBuffer);
-                }
-                let i = match self.buffers.iter().position(|b| b.partial.is_none()) {
-                    Some(i) => i,
-                    None => {
-                        // Every buffer busy: the oldest gives way.
-                        let oldest = self
-                            .buffers
-                            .iter()
-                            .enumerate()
-                            .min_by_key(|(_, b)| b.partial.as_ref().map(|p| p.started))
-                            .map(|(i, _)| i);
-                        match oldest {
-                            Some(i) => i,
-                            None => return FragOutcome::Dropped(FragDrop::NoBuffer),
-                        }
-                    }
-                };
-                if let Some(b) = self.buffers.get_mut(i) {
-                    b.partial = Some(Partial {
-                        key: frag.key,
-                        started: now,
-                        total: None,
-                        received: 0,
-                        frags: heapless::Vec::new(),
-                        quote: [0; QUOTE_LEN],
-                        quote_len: 0,
-                        ttl: frag.ttl,
-                        tos: frag.tos,
-                    });
-                }
-                i
-            }
+        let (idx, evicting) = match self.find(&frag.key) {
+            Some(i) => (i, false),
+            None => match self.start(now, &frag, end) {
+                Ok(started) => started,
+                Err(why) => return FragOutcome::Dropped(why),
+            },
         };
         let Some(buf) = self.buffers.get_mut(idx) else {
             return FragOutcome::Dropped(FragDrop::NoBuffer);
         };
         let capacity = buf.capacity();
-        let outcome = Self::add_to(buf, capacity, frag, end);
-        if let FragOutcome::Dropped(_) = outcome {
-            buf.partial = None;
+        match Self::add_to(buf, capacity, now, frag, end) {
+            FragOutcome::Dropped(why) => {
+                buf.partial = None;
+                FragOutcome::Dropped(why)
+            }
+            FragOutcome::Complete(_) => FragOutcome::Complete(idx),
+            FragOutcome::Held if evicting => FragOutcome::HeldEvicting,
+            outcome => outcome,
         }
-        if let FragOutcome::Complete(_) = outcome {
-            return FragOutcome::Complete(idx);
+    }
+
+    /// The buffer holding datagram `key`.
+    fn find(&self, key: &FragKey) -> Option<usize> {
+        self.buffers
+            .iter()
+            .position(|b| b.partial.as_ref().is_some_and(|p| p.key == *key))
+    }
+
+    /// Gives a new datagram a buffer: a free one, else the one stalled
+    /// longest (at least [`STALL`]). The fragment is checked on its own
+    /// first, so a fragment that would be rejected takes nothing. Says
+    /// whether a datagram was evicted.
+    fn start(
+        &mut self,
+        now: Instant,
+        frag: &Fragment<'_>,
+        end: usize,
+    ) -> Result<(usize, bool), FragDrop> {
+        if self.buffers.is_empty() {
+            return Err(FragDrop::NoBuffer);
         }
-        outcome
+        let free = self.buffers.iter().position(|b| b.partial.is_none());
+        let (idx, evicting) = match free {
+            Some(i) => (i, false),
+            None => (self.stalled_longest(now).ok_or(FragDrop::Busy)?, true),
+        };
+        let buf = self.buffers.get_mut(idx).ok_or(FragDrop::NoBuffer)?;
+        check_alone(frag, end, buf.capacity())?;
+        buf.partial = Some(Partial {
+            key: frag.key,
+            started: now,
+            progressed: now,
+            total: None,
+            received: 0,
+            frags: heapless::Vec::new(),
+            quote: [0; QUOTE_LEN],
+            quote_len: 0,
+            ttl: frag.ttl,
+            tos: frag.tos,
+        });
+        Ok((idx, evicting))
+    }
+
+    /// The buffer whose datagram has gone longest without progress, if
+    /// that was at least [`STALL`] ago.
+    fn stalled_longest(&self, now: Instant) -> Option<usize> {
+        self.buffers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| Some((i, b.partial.as_ref()?.progressed)))
+            .filter(|&(_, progressed)| progressed + STALL <= now)
+            .min_by_key(|&(_, progressed)| progressed)
+            .map(|(i, _)| i)
     }
 
     fn add_to(
         buf: &mut ReassemblyBuffer<'_>,
         capacity: usize,
+        now: Instant,
         frag: Fragment<'_>,
         end: usize,
     ) -> FragOutcome {
         let Some(p) = buf.partial.as_mut() else {
             return FragOutcome::Dropped(FragDrop::NoBuffer);
         };
-        if end > MAX_DATAGRAM.saturating_sub(frag.header.len().max(20)) || end > capacity {
-            return FragOutcome::Dropped(FragDrop::TooLong);
-        }
-        if frag.more && (!frag.payload.len().is_multiple_of(8) || frag.payload.is_empty()) {
-            return FragOutcome::Dropped(FragDrop::Inconsistent);
+        if let Err(why) = check_alone(&frag, end, capacity) {
+            return FragOutcome::Dropped(why);
         }
         let (start16, end16) = (frag.offset as u16, end as u16);
         for &(s, e) in p.frags.iter() {
@@ -312,6 +356,7 @@ impl<'a> Reassembler<'a> {
             p.tos = frag.tos;
         }
         p.received = p.received.saturating_add(frag.payload.len());
+        p.progressed = now;
         match p.total {
             Some(t) if p.received == t => FragOutcome::Complete(0),
             _ => FragOutcome::Held,
@@ -367,6 +412,20 @@ impl<'a> Reassembler<'a> {
             }
         }
     }
+}
+
+/// The checks a fragment passes on its own, before it meets the others:
+/// it ends within 65535 bytes and the buffer, and a non-final fragment is a
+/// non-empty multiple of 8 bytes (RFC 791: "the fragment offset is measured
+/// in units of 8 octets").
+fn check_alone(frag: &Fragment<'_>, end: usize, capacity: usize) -> Result<(), FragDrop> {
+    if end > MAX_DATAGRAM.saturating_sub(frag.header.len().max(20)) || end > capacity {
+        return Err(FragDrop::TooLong);
+    }
+    if frag.more && (!frag.payload.len().is_multiple_of(8) || frag.payload.is_empty()) {
+        return Err(FragDrop::Inconsistent);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -439,7 +498,7 @@ mod tests {
                 match r.add(Instant::ZERO, frag(7, &d, o, l, m)) {
                     FragOutcome::Complete(i) => done = Some(i),
                     FragOutcome::Duplicate => dups += 1,
-                    FragOutcome::Held => {}
+                    FragOutcome::Held | FragOutcome::HeldEvicting => {}
                     FragOutcome::Dropped(why) => {
                         // Duplicates arriving after completion start a new
                         // datagram that never completes; that is fine.
@@ -559,17 +618,91 @@ mod tests {
     }
 
     #[test]
-    fn oldest_gives_way_when_all_busy() {
+    fn the_longest_stalled_gives_way_and_only_after_stall() {
         let d = data(3000);
+        let ms = Instant::from_millis;
         let mut r = reassembler(2, 65535);
-        r.add(Instant::from_secs(1), frag(1, &d, 0, 8, true));
-        r.add(Instant::from_secs(2), frag(2, &d, 0, 8, true));
-        r.add(Instant::from_secs(3), frag(3, &d, 0, 8, true));
-        assert_eq!(r.in_progress(), 2);
-        // Datagram 1 is gone: its second fragment starts it afresh.
+        assert_eq!(r.add(ms(1000), frag(1, &d, 0, 8, true)), FragOutcome::Held);
+        assert_eq!(r.add(ms(1500), frag(2, &d, 0, 8, true)), FragOutcome::Held);
+        // Neither has been quiet for STALL: the newcomer is refused.
         assert_eq!(
-            r.add(Instant::from_secs(4), frag(1, &d, 8, 8, false)),
-            FragOutcome::Held
+            r.add(ms(1800), frag(3, &d, 0, 8, true)),
+            FragOutcome::Dropped(FragDrop::Busy)
         );
+        // Datagram 1 has: it gives way, and datagram 2 keeps its buffer.
+        assert_eq!(
+            r.add(ms(2200), frag(3, &d, 0, 8, true)),
+            FragOutcome::HeldEvicting
+        );
+        assert_eq!(r.in_progress(), 2);
+        assert_eq!(r.find(&key(1)), None);
+        assert_eq!(
+            r.add(ms(2300), frag(2, &d, 8, 8, false)),
+            FragOutcome::Complete(1)
+        );
+    }
+
+    /// A fragment rejected on its own must not cost a datagram in progress
+    /// its buffer (it used to: the newcomer's slot was installed first and
+    /// cleared on rejection).
+    #[test]
+    fn a_rejected_fragment_takes_no_buffer() {
+        let d = data(3000);
+        let mut r = reassembler(2, 2000);
+        r.add(Instant::ZERO, frag(1, &d, 0, 8, true));
+        r.add(Instant::ZERO, frag(2, &d, 0, 8, true));
+        let later = Instant::from_secs(5);
+        // A 1-byte non-final fragment, and one past the buffer.
+        assert_eq!(
+            r.add(later, frag(3, &d, 0, 1, true)),
+            FragOutcome::Dropped(FragDrop::Inconsistent)
+        );
+        assert_eq!(
+            r.add(later, frag(4, &d, 1480, 1480, false)),
+            FragOutcome::Dropped(FragDrop::TooLong)
+        );
+        assert_eq!(r.in_progress(), 2);
+        assert_eq!(
+            r.add(later, frag(1, &d, 8, 8, false)),
+            FragOutcome::Complete(0)
+        );
+        assert_eq!(
+            r.add(later, frag(2, &d, 8, 8, false)),
+            FragOutcome::Complete(1)
+        );
+    }
+
+    /// Junk first fragments, ten for every real one, cannot flush a
+    /// datagram whose fragments keep coming; junk only displaces junk.
+    #[test]
+    fn junk_cannot_flush_a_progressing_datagram() {
+        let d = data(6000);
+        let mut r = reassembler(3, 65535);
+        let mut ident = 100;
+        let (mut busy, mut evicted) = (0, 0);
+        let ps = pieces(6000, 1480);
+        for (step, &(o, l, m)) in ps.iter().enumerate() {
+            let now = Instant::from_millis(900 * step as i64);
+            let got = r.add(now, frag(7, &d, o, l, m));
+            if m {
+                assert_eq!(got, FragOutcome::Held, "step {step}");
+            } else {
+                let FragOutcome::Complete(i) = got else {
+                    panic!("last fragment: {got:?}")
+                };
+                assert_eq!(r.datagram(i).unwrap().payload, &d[..]);
+                r.release(i);
+            }
+            for _ in 0..10 {
+                ident += 1;
+                match r.add(now, frag(ident, &d, 0, 8, true)) {
+                    FragOutcome::Dropped(FragDrop::Busy) => busy += 1,
+                    FragOutcome::HeldEvicting => evicted += 1,
+                    FragOutcome::Held => {}
+                    other => panic!("junk: {other:?}"),
+                }
+            }
+        }
+        assert!(busy > 30 && evicted > 0, "busy {busy}, evicted {evicted}");
     }
 }

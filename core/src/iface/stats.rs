@@ -193,10 +193,16 @@ counters!(
         drop_frag_duplicate,
         /// Fragments: overlaps, dropping the whole datagram.
         drop_frag_overlap,
-        /// Fragments: too long, inconsistent, too many, or no buffer.
+        /// Fragments: too long, inconsistent, too many, or no buffer at all.
         drop_frag_invalid,
         /// Datagrams not reassembled in time.
         drop_frag_timeout,
+        /// Fragments of a new datagram refused: every reassembly buffer
+        /// held a datagram still making progress.
+        drop_frag_busy,
+        /// Partial datagrams dropped to give their buffer to a new one,
+        /// having had no fragment for `reassembly::STALL`.
+        frag_evicted,
         /// Fragments received with reassembly compiled out (cargo feature
         /// `ipv4-reassembly` off).
         drop_frag_unsupported,
