@@ -5,10 +5,14 @@
 
 use super::ethernet::{ether_emit, frame_len};
 use super::interface::{DeviceId, DeviceInfo, IfaceId};
+use super::neighbor::Merge;
 use super::stats::bump;
 use super::{Inner, Tx};
 use crate::wire::arp::PACKET_LEN;
-use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, Ipv4Address};
+use crate::wire::ipv4::Ipv4AddressExt;
+use crate::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, Ipv4Address, Ipv4Cidr,
+};
 
 impl Inner<'_> {
     /// microps's `arp_input`, following RFC 826's "Packet Reception":
@@ -65,38 +69,60 @@ impl Inner<'_> {
             bump(&mut self.stats.arp.drop_conflict);
             return;
         }
+        // RFC 1122 3.2.1.3's martian sources, applied to ARP as Linux
+        // does: a broadcast, multicast, loopback or class E sender is
+        // neither learned nor answered (0.0.0.0 is a probe's, RFC 5227).
+        if !spa.is_unspecified() && self.arp_martian(dev.id, &spa) {
+            bump(&mut self.stats.arp.drop_martian);
+            return;
+        }
         let now = self.now;
-        let mut learned = false;
-        // "Merge_flag": update an existing entry (a probe's 0.0.0.0 sender
-        // teaches nothing).
-        let merge = !spa.is_unspecified() && {
-            let was_pending = self.arp.get(&spa).is_some_and(|e| e.queued > 0);
-            let merged = self.arp.update(&spa, sha, dev.id, now);
-            learned = merged && was_pending;
-            merged
+        // Only an on-link sender is learned or merged: one outside every
+        // subnet and on-link route of this device is answered, not learned.
+        let learnable = !spa.is_unspecified() && self.arp_on_link(dev.id, &spa);
+        if !learnable && !spa.is_unspecified() {
+            bump(&mut self.stats.arp.ignored_off_link);
+        }
+        // "Merge_flag": update an existing entry.
+        let was_pending = self.arp.get(&spa).is_some_and(|e| e.queued > 0);
+        let mut merge = match learnable {
+            true => self.arp.update(&spa, sha, dev.id, now),
+            false => Merge::Absent,
         };
         let target_is_us = self
             .ifaces
             .iter()
             .any(|i| i.device == dev.id && i.addr() == repr.target_protocol_addr);
-        if !target_is_us {
-            if !merge {
-                bump(&mut self.stats.arp.drop_not_for_us);
-            }
-            if learned {
-                self.pending.ready = cfg!(feature = "pending-queue");
-            }
+        if !target_is_us && !merge.found() {
+            bump(&mut self.stats.arp.drop_not_for_us);
             return;
         }
-        if !merge
-            && !spa.is_unspecified()
-            && self.arp.insert_resolved(spa, sha, dev.id, now).is_err()
-        {
-            bump(&mut self.stats.arp.drop_cache_full);
+        if target_is_us && learnable && !merge.found() {
+            // "add the triplet".
+            match self
+                .arp
+                .insert_resolved(spa, sha, dev.id, now, &self.routes)
+            {
+                Ok(m) => merge = m,
+                Err(_) => bump(&mut self.stats.arp.drop_cache_full),
+            }
         }
-        if learned {
+        if merge == Merge::Locked {
+            net_warn!(
+                "dev={}, {} is at {}: kept against {}",
+                dev.id,
+                spa,
+                self.arp.get(&spa).map_or(sha, |e| e.mac),
+                sha
+            );
+            bump(&mut self.stats.arp.drop_locked);
+        }
+        if was_pending && merge == Merge::Merged {
             // What waited for this neighbour can go (if anything can wait).
             self.pending.ready = cfg!(feature = "pending-queue");
+        }
+        if !target_is_us {
+            return;
         }
         if repr.operation == ArpOperation::Request {
             let reply = ArpRepr {
@@ -109,6 +135,40 @@ impl Inner<'_> {
             self.arp_output(tx, dev.id, our_mac, sha, &reply);
             bump(&mut self.stats.arp.tx_replies);
         }
+    }
+
+    /// Whether `spa` can be no host's address on `dev`: not unicast, 127/8,
+    /// 0/8, class E, or the directed broadcast of a subnet on `dev`.
+    fn arp_martian(&self, dev: DeviceId, spa: &Ipv4Address) -> bool {
+        !spa.is_unicast_host()
+            || spa.is_martian_source()
+            || self
+                .ifaces
+                .iter()
+                .any(|i| i.device == dev && i.broadcast() == Some(*spa))
+    }
+
+    /// Whether `spa` is on `dev`'s link: a host address in the subnet of
+    /// one of `dev`'s interfaces (not its network address) or covered by an
+    /// on-link route through one of them.
+    fn arp_on_link(&self, dev: DeviceId, spa: &Ipv4Address) -> bool {
+        let host_in = |cidr: &Ipv4Cidr| {
+            cidr.contains_addr(spa)
+                && cidr.broadcast() != Some(*spa)
+                && (cidr.prefix_len() >= 31 || cidr.network().address() != *spa)
+        };
+        let on_dev = |iface: IfaceId| {
+            self.ifaces
+                .get(iface.index())
+                .is_some_and(|i| i.device == dev)
+        };
+        self.ifaces
+            .iter()
+            .any(|i| i.device == dev && host_in(&i.cidr))
+            || self
+                .routes
+                .iter()
+                .any(|r| r.gateway.is_none() && on_dev(r.iface) && host_in(&r.network))
     }
 
     /// Sends an ARP packet (microps's `arp_reply`/`arp_request`).

@@ -581,7 +581,7 @@ impl Inner<'_> {
                 if lookup == Lookup::Miss
                     && self
                         .arp
-                        .start_resolution(route.next_hop, route.device, self.now)
+                        .start_resolution(route.next_hop, route.device, self.now, &self.routes)
                         .is_err()
                 {
                     bump(&mut self.stats.arp.drop_cache_full);

@@ -16,14 +16,21 @@
 //! in the last [`ArpConfig::protect_recent`] (5 s) is never evicted to make
 //! room for a newcomer, incomplete or resolved: a flood of packets to
 //! unresolvable addresses, or from sources that answer ARP, cannot push
-//! out the gateway or a peer in use. The newcomer is then not cached
+//! out a peer in use. An entry for a route's gateway is never evicted for
+//! a newcomer either, used or not. The newcomer is then not cached
 //! (`arp.drop_cache_full`).
+//!
+//! RFC 826's merge step may change an entry's hardware address, which is
+//! how ARP is poisoned. An entry confirmed within [`ArpConfig::locktime`]
+//! (1 s, as Linux's `locktime`) keeps its address against a different one
+//! ([`Merge::Locked`], counted in `arp.drop_locked`).
 
 use core::fmt;
 
 use managed::ManagedSlice;
 
 use super::interface::DeviceId;
+use super::route::RouteTable;
 use crate::rand::SipKey;
 use crate::time::{Duration, Instant};
 use crate::wire::{EthernetAddress, Ipv4Address};
@@ -45,6 +52,9 @@ pub struct ArpConfig {
     /// Packets queued per unresolved address (RFC 1122 2.3.2.2 asks for at
     /// least one).
     pub max_queued_per_neighbor: u8,
+    /// A resolved entry confirmed this recently keeps its hardware address
+    /// when a packet claims another one (Linux's `locktime`).
+    pub locktime: Duration,
 }
 
 impl Default for ArpConfig {
@@ -55,6 +65,7 @@ impl Default for ArpConfig {
             max_requests: 3,
             protect_recent: Duration::from_secs(5),
             max_queued_per_neighbor: 16,
+            locktime: Duration::from_secs(1),
         }
     }
 }
@@ -133,6 +144,26 @@ impl fmt::Display for ArpCacheError {
 }
 
 impl core::error::Error for ArpCacheError {}
+
+/// What RFC 826's merge step did with a sender's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Merge {
+    /// No entry for it.
+    Absent,
+    /// The entry was updated (or is static, and stays as it is).
+    Merged,
+    /// The entry has another hardware address, confirmed within
+    /// [`ArpConfig::locktime`]: kept as it is.
+    Locked,
+}
+
+impl Merge {
+    /// RFC 826's `Merge_flag`: the sender was in the table.
+    pub fn found(self) -> bool {
+        self != Merge::Absent
+    }
+}
 
 /// What [`ArpCache::poll`] asks the stack to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,41 +335,48 @@ impl<'a> ArpCache<'a> {
     }
 
     /// RFC 826's merge step: if `ip` is in the table, update its hardware
-    /// address and freshness. Returns whether it was there. Incomplete
-    /// entries become reachable (the caller then flushes their queue).
+    /// address and freshness, unless it is another address than the one
+    /// confirmed within [`ArpConfig::locktime`]. Incomplete entries become
+    /// reachable (the caller then flushes their queue).
     pub fn update(
         &mut self,
         ip: &Ipv4Address,
         mac: EthernetAddress,
         device: DeviceId,
         now: Instant,
-    ) -> bool {
-        match self.get_mut(ip) {
-            Some(e) => {
-                if e.state != NeighborState::Static {
-                    e.mac = mac;
-                    e.device = device;
-                    e.state = NeighborState::Reachable;
-                    e.updated_at = now;
-                    e.requests_sent = 0;
-                }
-                true
-            }
-            None => false,
+    ) -> Merge {
+        let locktime = self.config.locktime;
+        let Some(e) = self.get_mut(ip) else {
+            return Merge::Absent;
+        };
+        let resolved = matches!(e.state, NeighborState::Reachable | NeighborState::Stale);
+        if resolved && e.mac != mac && now < e.updated_at + locktime {
+            return Merge::Locked;
         }
+        if e.state != NeighborState::Static {
+            e.mac = mac;
+            e.device = device;
+            e.state = NeighborState::Reachable;
+            e.updated_at = now;
+            e.requests_sent = 0;
+        }
+        Merge::Merged
     }
 
     /// Adds or updates a resolved entry (we are the target of the sender's
-    /// packet, RFC 826: "add the triplet").
+    /// packet, RFC 826: "add the triplet"). A full table evicts an entry
+    /// that is neither recently used nor one of `routes`' gateways.
     pub fn insert_resolved(
         &mut self,
         ip: Ipv4Address,
         mac: EthernetAddress,
         device: DeviceId,
         now: Instant,
-    ) -> Result<(), ArpCacheError> {
-        if self.update(&ip, mac, device, now) {
-            return Ok(());
+        routes: &RouteTable,
+    ) -> Result<Merge, ArpCacheError> {
+        let merge = self.update(&ip, mac, device, now);
+        if merge.found() {
+            return Ok(merge);
         }
         self.insert(
             Neighbor {
@@ -353,7 +391,9 @@ impl<'a> ArpCache<'a> {
                 queued: 0,
             },
             now,
+            routes,
         )
+        .map(|()| Merge::Absent)
     }
 
     /// Adds a static entry, replacing whatever was there.
@@ -378,17 +418,18 @@ impl<'a> ArpCache<'a> {
             *slot = e;
             return Ok(());
         }
-        self.insert(e, Instant::ZERO)
+        self.insert(e, Instant::ZERO, &RouteTable::new())
     }
 
     /// Starts resolving `ip` on `device`: creates an incomplete entry whose
     /// first request is due at once. Returns `Ok(false)` if an entry exists
-    /// already.
+    /// already. A full table evicts as [`ArpCache::insert_resolved`] does.
     pub fn start_resolution(
         &mut self,
         ip: Ipv4Address,
         device: DeviceId,
         now: Instant,
+        routes: &RouteTable,
     ) -> Result<bool, ArpCacheError> {
         if self.find(&ip).is_some() {
             return Ok(false);
@@ -406,6 +447,7 @@ impl<'a> ArpCache<'a> {
                 queued: 0,
             },
             now,
+            routes,
         )?;
         self.arm(now);
         Ok(true)
@@ -481,12 +523,17 @@ impl<'a> ArpCache<'a> {
         removed
     }
 
-    fn insert(&mut self, e: Neighbor, now: Instant) -> Result<(), ArpCacheError> {
+    fn insert(
+        &mut self,
+        e: Neighbor,
+        now: Instant,
+        routes: &RouteTable,
+    ) -> Result<(), ArpCacheError> {
         if self.slots.is_empty() {
             return Err(ArpCacheError::Full);
         }
         if self.len >= self.capacity() {
-            let victim = self.victim(now).ok_or(ArpCacheError::Full)?;
+            let victim = self.victim(now, routes).ok_or(ArpCacheError::Full)?;
             self.remove_at(victim);
         }
         let n = self.slots.len();
@@ -505,13 +552,14 @@ impl<'a> ArpCache<'a> {
 
     /// The slot to evict: the oldest incomplete entry, else the least
     /// recently used dynamic one, never one used in the last
-    /// `protect_recent`.
-    fn victim(&self, now: Instant) -> Option<usize> {
+    /// `protect_recent` and never a gateway of `routes`.
+    fn victim(&self, now: Instant, routes: &RouteTable) -> Option<usize> {
         let entries = self
             .slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.0.map(|e| (i, e)));
+            .filter_map(|(i, s)| s.0.map(|e| (i, e)))
+            .filter(|(_, e)| !routes.is_gateway(&e.ip));
         let oldest_incomplete = entries
             .clone()
             .filter(|(_, e)| e.state == NeighborState::Incomplete)
@@ -590,6 +638,8 @@ impl<'a> ArpCache<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    static NO_ROUTES: RouteTable = RouteTable::new();
     use alloc::vec::Vec;
 
     fn ip(n: u32) -> Ipv4Address {
@@ -615,8 +665,8 @@ mod tests {
         let mut c = cache(16);
         let t0 = Instant::from_secs(100);
         assert_eq!(c.lookup(&ip(1), t0), Lookup::Miss);
-        assert_eq!(c.start_resolution(ip(1), DEV, t0), Ok(true));
-        assert_eq!(c.start_resolution(ip(1), DEV, t0), Ok(false));
+        assert_eq!(c.start_resolution(ip(1), DEV, t0, &NO_ROUTES), Ok(true));
+        assert_eq!(c.start_resolution(ip(1), DEV, t0, &NO_ROUTES), Ok(false));
         assert_eq!(c.lookup(&ip(1), t0), Lookup::Pending);
         let mut actions = Vec::new();
         c.poll(t0, &mut |a| {
@@ -631,7 +681,7 @@ mod tests {
                 to: None
             }]
         );
-        assert!(c.update(&ip(1), mac(1), DEV, t0));
+        assert_eq!(c.update(&ip(1), mac(1), DEV, t0), Merge::Merged);
         assert_eq!(c.lookup(&ip(1), t0), Lookup::Found(mac(1)));
         // After the TTL the entry goes stale but stays usable while a
         // unicast refresh goes out.
@@ -652,7 +702,7 @@ mod tests {
             }]
         );
         // A reply makes it reachable again.
-        assert!(c.update(&ip(1), mac(1), DEV, t1));
+        assert_eq!(c.update(&ip(1), mac(1), DEV, t1), Merge::Merged);
         assert_eq!(c.get(&ip(1)).unwrap().state, NeighborState::Reachable);
     }
 
@@ -660,7 +710,7 @@ mod tests {
     fn retries_are_rate_limited_per_entry_then_fail() {
         let mut c = cache(16);
         let t0 = Instant::from_secs(1);
-        c.start_resolution(ip(1), DEV, t0).unwrap();
+        c.start_resolution(ip(1), DEV, t0, &NO_ROUTES).unwrap();
         let mut requests = 0;
         let mut failed = Vec::new();
         // Poll every 100 ms for 5 s: 3 requests 1 s apart, then failure.
@@ -668,7 +718,7 @@ mod tests {
             let now = t0 + Duration::from_millis(100 * step);
             if step == 5 {
                 // A second address started later keeps its own schedule.
-                c.start_resolution(ip(2), DEV, now).unwrap();
+                c.start_resolution(ip(2), DEV, now, &NO_ROUTES).unwrap();
             }
             c.poll(now, &mut |a| {
                 match a {
@@ -691,7 +741,7 @@ mod tests {
         let mut c = cache(64);
         let t0 = Instant::from_secs(1);
         for n in 0..40 {
-            c.start_resolution(ip(n), DEV, t0).unwrap();
+            c.start_resolution(ip(n), DEV, t0, &NO_ROUTES).unwrap();
         }
         let mut seen = Vec::new();
         // Take 10 actions per round.
@@ -726,11 +776,75 @@ mod tests {
     fn request_not_for_us_creates_no_entry_but_updates() {
         let mut c = cache(16);
         let t = Instant::ZERO;
-        assert!(!c.update(&ip(7), mac(7), DEV, t));
+        assert_eq!(c.update(&ip(7), mac(7), DEV, t), Merge::Absent);
         assert!(c.get(&ip(7)).is_none());
-        c.insert_resolved(ip(7), mac(7), DEV, t).unwrap();
-        assert!(c.update(&ip(7), mac(8), DEV, t));
+        c.insert_resolved(ip(7), mac(7), DEV, t, &NO_ROUTES)
+            .unwrap();
+        let later = t + Duration::from_secs(1);
+        assert_eq!(c.update(&ip(7), mac(8), DEV, later), Merge::Merged);
         assert_eq!(c.get(&ip(7)).unwrap().mac, mac(8));
+    }
+
+    /// Linux's `locktime`: within a second of its last confirmation an
+    /// entry keeps its address against another; the same address still
+    /// confirms it, and after the second another address is taken.
+    #[test]
+    fn a_fresh_entry_keeps_its_address_for_locktime() {
+        let mut c = cache(16);
+        let t0 = Instant::from_secs(3);
+        c.insert_resolved(ip(7), mac(7), DEV, t0, &NO_ROUTES)
+            .unwrap();
+        let t1 = t0 + Duration::from_millis(999);
+        assert_eq!(c.update(&ip(7), mac(66), DEV, t1), Merge::Locked);
+        assert_eq!(
+            c.insert_resolved(ip(7), mac(66), DEV, t1, &NO_ROUTES),
+            Ok(Merge::Locked)
+        );
+        assert_eq!(c.get(&ip(7)).unwrap().mac, mac(7));
+        // Confirming with the same address restarts the lock.
+        assert_eq!(c.update(&ip(7), mac(7), DEV, t1), Merge::Merged);
+        let t2 = t1 + Duration::from_millis(999);
+        assert_eq!(c.update(&ip(7), mac(66), DEV, t2), Merge::Locked);
+        let t3 = t1 + Duration::from_secs(1);
+        assert_eq!(c.update(&ip(7), mac(66), DEV, t3), Merge::Merged);
+        assert_eq!(c.get(&ip(7)).unwrap().mac, mac(66));
+        // An incomplete entry takes the first answer at once.
+        c.start_resolution(ip(8), DEV, t3, &NO_ROUTES).unwrap();
+        assert_eq!(c.update(&ip(8), mac(8), DEV, t3), Merge::Merged);
+    }
+
+    /// A route's gateway keeps its entry against newcomers however long
+    /// ago it was used; other idle entries give way.
+    #[test]
+    fn a_gateway_entry_is_never_evicted_for_a_newcomer() {
+        let mut routes = RouteTable::new();
+        routes
+            .add(super::super::route::Route {
+                network: crate::wire::Ipv4Cidr::new(Ipv4Address::UNSPECIFIED, 0).unwrap(),
+                gateway: Some(ip(1)),
+                iface: super::super::interface::IfaceId(0),
+            })
+            .unwrap();
+        let mut c = cache(8); // capacity 7
+        let t0 = Instant::from_secs(10);
+        for n in 1..=7 {
+            c.insert_resolved(ip(n), mac(n as u8), DEV, t0, &routes)
+                .unwrap();
+        }
+        // A minute later nothing is recently used; newcomers arrive. Six
+        // take the six idle entries; the seventh finds only the gateway and
+        // newcomers just used, and is not cached.
+        let t1 = t0 + Duration::from_secs(60);
+        for n in 100..106 {
+            c.insert_resolved(ip(n), mac(n as u8), DEV, t1, &routes)
+                .unwrap();
+        }
+        assert_eq!(
+            c.insert_resolved(ip(106), mac(106), DEV, t1, &routes),
+            Err(ArpCacheError::Full)
+        );
+        assert_eq!(c.get(&ip(1)).map(|e| e.mac), Some(mac(1)));
+        assert!((2..=7).all(|n| c.get(&ip(n)).is_none()));
     }
 
     #[test]
@@ -739,9 +853,11 @@ mod tests {
         let t0 = Instant::from_secs(10);
         c.insert_static(ip(100), mac(100), DEV).unwrap();
         // The gateway, used continuously.
-        c.insert_resolved(ip(1), mac(1), DEV, t0).unwrap();
+        c.insert_resolved(ip(1), mac(1), DEV, t0, &NO_ROUTES)
+            .unwrap();
         for n in 2..=6 {
-            c.insert_resolved(ip(n), mac(n as u8), DEV, t0).unwrap();
+            c.insert_resolved(ip(n), mac(n as u8), DEV, t0, &NO_ROUTES)
+                .unwrap();
         }
         assert_eq!(c.len(), 7);
         let t1 = t0 + Duration::from_secs(10);
@@ -751,7 +867,8 @@ mod tests {
         // old idle ones first, then each other, never the gateway or the
         // static entry.
         for n in 1000..1100 {
-            let _ = c.start_resolution(ip(n), DEV, t1 + Duration::from_millis(n as u64));
+            let _ =
+                c.start_resolution(ip(n), DEV, t1 + Duration::from_millis(n as u64), &NO_ROUTES);
             assert_eq!(
                 c.lookup(&ip(1), t1 + Duration::from_millis(n as u64)),
                 Lookup::Found(mac(1))
@@ -771,10 +888,11 @@ mod tests {
         let mut c = cache(8);
         let t0 = Instant::from_secs(10);
         for n in 1..=7 {
-            c.insert_resolved(ip(n), mac(n as u8), DEV, t0).unwrap();
+            c.insert_resolved(ip(n), mac(n as u8), DEV, t0, &NO_ROUTES)
+                .unwrap();
         }
         assert_eq!(
-            c.start_resolution(ip(50), DEV, t0 + Duration::from_secs(1)),
+            c.start_resolution(ip(50), DEV, t0 + Duration::from_secs(1), &NO_ROUTES),
             Err(ArpCacheError::Full)
         );
         // A resolved newcomer (a reply from a host that answers ARP for
@@ -782,12 +900,24 @@ mod tests {
         // use...
         c.lookup(&ip(1), t0 + Duration::from_secs(4));
         assert_eq!(
-            c.insert_resolved(ip(60), mac(60), DEV, t0 + Duration::from_secs(2)),
+            c.insert_resolved(
+                ip(60),
+                mac(60),
+                DEV,
+                t0 + Duration::from_secs(2),
+                &NO_ROUTES
+            ),
             Err(ArpCacheError::Full)
         );
         // ...and evicts the least recently used once it is idle.
-        c.insert_resolved(ip(60), mac(60), DEV, t0 + Duration::from_secs(6))
-            .unwrap();
+        c.insert_resolved(
+            ip(60),
+            mac(60),
+            DEV,
+            t0 + Duration::from_secs(6),
+            &NO_ROUTES,
+        )
+        .unwrap();
         assert!(c.get(&ip(60)).is_some());
         assert!(c.get(&ip(1)).is_some());
         assert_eq!(c.len(), 7);
@@ -798,7 +928,8 @@ mod tests {
         let mut c = cache(32);
         let t = Instant::ZERO;
         for n in 0..28 {
-            c.insert_resolved(ip(n), mac(n as u8), DEV, t).unwrap();
+            c.insert_resolved(ip(n), mac(n as u8), DEV, t, &NO_ROUTES)
+                .unwrap();
         }
         for n in (0..28).step_by(3) {
             assert!(c.remove(&ip(n)).is_some());
@@ -811,7 +942,8 @@ mod tests {
     #[test]
     fn queue_accounting_per_neighbor() {
         let mut c = cache(16);
-        c.start_resolution(ip(1), DEV, Instant::ZERO).unwrap();
+        c.start_resolution(ip(1), DEV, Instant::ZERO, &NO_ROUTES)
+            .unwrap();
         for _ in 0..16 {
             assert!(c.note_queued(&ip(1)));
         }

@@ -188,6 +188,7 @@ impl Inner<'_> {
         let now = self.now;
         self.pending.check_at = now + PENDING_RECHECK;
         let arp = &mut self.arp;
+        let routes = &self.routes;
         let devices = &self.devices;
         let stats = &mut self.stats;
         let busy = &mut self.device_busy;
@@ -210,7 +211,7 @@ impl Inner<'_> {
                 NextHop::Unresolved(Lookup::Miss) => {
                     // The entry was evicted or failed: ask again (until
                     // the datagram's deadline).
-                    let _ = arp.start_resolution(p.next_hop, p.device, now);
+                    let _ = arp.start_resolution(p.next_hop, p.device, now, routes);
                     return true;
                 }
                 NextHop::Unresolved(_) => return true,

@@ -117,6 +117,11 @@ impl RouteTable {
         self.routes.iter().find(|r| r.network.contains_addr(dst))
     }
 
+    /// Whether `ip` is some route's gateway.
+    pub fn is_gateway(&self, ip: &Ipv4Address) -> bool {
+        self.routes.iter().any(|r| r.gateway == Some(*ip))
+    }
+
     /// All routes, longest prefix first.
     pub fn iter(&self) -> impl Iterator<Item = &Route> {
         self.routes.iter()

@@ -144,6 +144,15 @@ counters!(
         drop_not_for_us,
         /// Entries that could not be created (cache full of protected ones).
         drop_cache_full,
+        /// Packets from a sender that is no host (broadcast, multicast,
+        /// loopback, 0/8 or class E): neither learned nor answered.
+        drop_martian,
+        /// Senders answered but not learned: outside every subnet and
+        /// on-link route of the device.
+        ignored_off_link,
+        /// Updates refused: a different hardware address for an entry
+        /// confirmed within `ArpConfig::locktime`.
+        drop_locked,
         /// Packets dropped because resolution failed.
         drop_unresolved,
         /// Packets dropped because the wait queue or the per-neighbour

@@ -1,0 +1,154 @@
+//! Hostile input against a whole stack: the weaknesses a review found by
+//! attacking it (issue 14), each a named test that failed before its fix.
+//! The attacker injects frames on B's link; A (192.0.2.1) is an honest
+//! neighbour, and B's gateway where a test needs one.
+
+mod common;
+
+use common::*;
+use microps_core::iface::{StackConfig, StackStorage};
+use microps_core::sim::{LinkConfig, Network, NodeId};
+use microps_core::time::Duration;
+use microps_core::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr,
+    Ipv4Address,
+};
+
+const ATTACKER: EthernetAddress = EthernetAddress([2, 0x66, 0, 0, 0, 1]);
+
+/// An ARP packet in an Ethernet frame, broadcast for a request.
+fn arp_frame(
+    operation: ArpOperation,
+    sha: EthernetAddress,
+    spa: Ipv4Address,
+    tpa: Ipv4Address,
+) -> Vec<u8> {
+    let mut frame = vec![0u8; 14 + microps_core::wire::arp::PACKET_LEN];
+    let dst = match operation {
+        ArpOperation::Request => EthernetAddress::BROADCAST,
+        _ => MAC_B,
+    };
+    EthernetRepr {
+        src_addr: sha,
+        dst_addr: dst,
+        ethertype: EtherType::Arp,
+    }
+    .emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    ArpRepr {
+        operation,
+        source_hardware_addr: sha,
+        source_protocol_addr: spa,
+        target_hardware_addr: match operation {
+            ArpOperation::Request => EthernetAddress::UNSPECIFIED,
+            _ => MAC_B,
+        },
+        target_protocol_addr: tpa,
+    }
+    .emit(&mut ArpPacket::new_unchecked(&mut frame[14..]));
+    frame
+}
+
+fn addr(s: &str) -> Ipv4Address {
+    s.parse().unwrap()
+}
+
+/// A and B, B with `arp_slots` ARP slots and its default gateway at A.
+fn with_gateway(seed: u64, arp_slots: usize) -> (Network, NodeId, NodeId) {
+    let storage = move || {
+        StackStorage::owned(arp_slots, 64, 256 * 1024, 4, 65535)
+            .with_time_wait(vec![Default::default(); 16])
+    };
+    let (mut net, a, b, _da, _db) =
+        pair_with_storage(seed, LinkConfig::default(), StackConfig::default(), storage);
+    let iface = net.node(b).stack.interfaces()[0].id;
+    net.node_mut(b).stack.set_default_gateway(A, iface).unwrap();
+    (net, a, b)
+}
+
+/// B learns A (the gateway) from A's ping to B.
+fn gateway_learned(net: &mut Network, a: NodeId, b: NodeId) {
+    let h = icmp_socket(net, a, 0x4242);
+    icmp(net, a, h).send_echo(B, 1, b"hello").unwrap();
+    net.run_for(Duration::from_millis(50));
+    let entry = net.node(b).stack.arp_cache().get(&A).copied();
+    assert_eq!(entry.map(|e| e.mac), Some(MAC_A), "B learned A");
+}
+
+/// Issue 14, weakness 2: RFC 826 learns the sender of every packet aimed
+/// at us; only an on-link unicast sender may be learned. Martians are not
+/// answered either; off-link senders are answered, not learned.
+#[test]
+fn arp_learns_only_on_link_unicast_senders() {
+    let (mut net, _a, b, _da, db) = pair(140, LinkConfig::default());
+    net.run_for(Duration::from_millis(10));
+    let martians = [
+        "224.0.0.1",
+        "255.255.255.255",
+        "127.0.0.1",
+        "192.0.2.255",
+        "0.0.0.5",
+        "240.0.0.1",
+    ];
+    let off_link = ["203.0.113.5", "192.0.2.0"];
+    for (i, spa) in martians.iter().chain(&off_link).enumerate() {
+        let sha = EthernetAddress([2, 0x66, 0, 0, 1, i as u8]);
+        let f = arp_frame(ArpOperation::Request, sha, addr(spa), B);
+        net.inject(b, db, &f);
+    }
+    let honest = arp_frame(ArpOperation::Request, ATTACKER, addr("192.0.2.77"), B);
+    net.inject(b, db, &honest);
+    net.run_for(Duration::from_millis(10));
+    let stack = &net.node(b).stack;
+    let learned: Vec<_> = stack.arp_cache().iter().map(|e| e.ip).collect();
+    assert_eq!(learned, [addr("192.0.2.77")]);
+    let arp = &stack.stats().arp;
+    assert_eq!(arp.drop_martian, martians.len() as u64);
+    assert_eq!(arp.ignored_off_link, off_link.len() as u64);
+    assert_eq!(arp.tx_replies, 1 + off_link.len() as u64);
+}
+
+/// Issue 14, weakness 2: `capacity` forged requests from distinct on-link
+/// senders used to flush the dynamically learned gateway (the least
+/// recently used entry) once it had been idle for a while.
+#[test]
+fn forged_requests_cannot_flush_the_gateway() {
+    let (mut net, a, b) = with_gateway(141, 8);
+    let db = net.node(b).stack.devices()[0].id;
+    gateway_learned(&mut net, a, b);
+    net.run_for(Duration::from_secs(60));
+    for n in 0..50u8 {
+        let sha = EthernetAddress([2, 0x66, 0, 0, 2, n]);
+        let spa = Ipv4Address::new(192, 0, 2, 100 + n);
+        net.inject(b, db, &arp_frame(ArpOperation::Request, sha, spa, B));
+        net.run_for(Duration::from_millis(100));
+    }
+    let stack = &net.node(b).stack;
+    let gw = stack.arp_cache().get(&A).map(|e| e.mac);
+    assert_eq!(gw, Some(MAC_A), "the gateway kept its entry");
+    assert!(stack.arp_cache().len() <= stack.arp_cache().capacity());
+    assert!(
+        stack.stats().arp.drop_cache_full > 0,
+        "newcomers were refused"
+    );
+}
+
+/// Issue 14, weakness 2: RFC 826's merge step overwrote an entry with any
+/// sender's claim. Within a second of its confirmation (Linux's
+/// `locktime`) an entry keeps its address; after that a forged reply on a
+/// shared link still wins, which README's security section says.
+#[test]
+fn a_forged_reply_cannot_overwrite_a_fresh_entry() {
+    let (mut net, a, b) = with_gateway(142, 64);
+    let db = net.node(b).stack.devices()[0].id;
+    gateway_learned(&mut net, a, b);
+    let forged = arp_frame(ArpOperation::Reply, ATTACKER, A, B);
+    net.inject(b, db, &forged);
+    net.run_for(Duration::from_millis(10));
+    let mac_of_a = |net: &Network| net.node(b).stack.arp_cache().get(&A).map(|e| e.mac);
+    assert_eq!(mac_of_a(&net), Some(MAC_A));
+    assert_eq!(net.node(b).stack.stats().arp.drop_locked, 1);
+    net.run_for(Duration::from_secs(2));
+    net.inject(b, db, &forged);
+    net.run_for(Duration::from_millis(10));
+    assert_eq!(mac_of_a(&net), Some(ATTACKER), "the remaining poisoning");
+}
