@@ -152,3 +152,52 @@ fn a_forged_reply_cannot_overwrite_a_fresh_entry() {
     net.run_for(Duration::from_millis(10));
     assert_eq!(mac_of_a(&net), Some(ATTACKER), "the remaining poisoning");
 }
+
+/// The fragments of an ICMP echo request of `len` bytes from `src` to B.
+fn big_ping(src: Ipv4Address, ident: u16, len: usize) -> Vec<Vec<u8>> {
+    use microps_core::wire::{IpProtocol, Ipv4Repr};
+    let icmp = echo_request(ident, 1, &payload(len - 8, u64::from(ident)));
+    (0..icmp.len())
+        .step_by(1480)
+        .map(|off| {
+            let end = (off + 1480).min(icmp.len());
+            let repr = Ipv4Repr {
+                more_frags: end < icmp.len(),
+                frag_offset: off as u16,
+                ..ip(src, B, IpProtocol::Icmp, end - off, ident)
+            };
+            ipv4_frame(ATTACKER, MAC_B, repr, &icmp[off..end])
+        })
+        .collect()
+}
+
+/// Issue 14, weakness 4: five 65,000-byte pings from unresolvable on-link
+/// sources used to fill the pending queue (256 KiB) with their replies for
+/// 10 s, and the application's own first datagram to a new neighbour was
+/// dropped. Replies to a source never resolved are not queued now.
+#[test]
+#[cfg(all(feature = "pending-queue", feature = "ipv4-reassembly"))]
+fn big_pings_from_spoofed_sources_do_not_fill_the_pending_queue() {
+    let (mut net, a, b, _da, db) = pair(143, LinkConfig::default());
+    net.run_for(Duration::from_millis(10));
+    for n in 0..5u8 {
+        let src = Ipv4Address::new(192, 0, 2, 50 + n);
+        for f in big_ping(src, 0x5000 + u16::from(n), 65_000) {
+            net.inject(b, db, &f);
+        }
+        net.run_for(Duration::from_millis(10));
+    }
+    let stats = *net.node(b).stack.stats();
+    assert_eq!(stats.ipv4.reassembled, 5, "the pings arrived whole");
+    assert_eq!(stats.arp.drop_reply_unresolved, 5);
+    assert_eq!(net.node(b).stack.pending_datagrams(), 0);
+    // B's application reaches A, a neighbour it has not resolved yet.
+    let ha = udp_socket(&mut net, a, 7);
+    let hb = udp_socket(&mut net, b, 5000);
+    udp(&mut net, b, hb)
+        .send_slice(b"still here", ep(A, 7))
+        .unwrap();
+    net.run_for(Duration::from_millis(50));
+    let (got, from) = udp(&mut net, a, ha).recv().expect("delivered");
+    assert_eq!((got, from.remote.port()), (&b"still here"[..], 5000));
+}

@@ -343,6 +343,12 @@ fn tcp_flags_sent(frames: &[(microps_core::time::Instant, Vec<u8>)]) -> Vec<TcpF
 fn acks_that_are_no_cookie_get_rst_before_cookies_and_are_counted_and_dropped_after() {
     let (mut net, a, b, da, db) = pair(7, LinkConfig::default());
     known_to_each_other_without_a_queue(&mut net, (a, da), (b, db));
+    // The segments are injected as A's, but A never ARPed B; B's replies
+    // to a source it never resolved would not wait for ARP, so B knows A.
+    net.node_mut(b)
+        .stack
+        .add_static_neighbor(A, MAC_A, db)
+        .unwrap();
     listener(&mut net, b, 80, (1, 4, 2, 2), 4096);
     net.run_for(Duration::from_millis(10));
     // A stray ACK before any cookie was sent: LISTEN's RST, no hash.

@@ -297,22 +297,19 @@ impl Inner<'_> {
     }
 
     /// [`Inner::ip_output`] for replies generated during input: if the
-    /// device is busy, the reply waits in the pending queue.
+    /// device is busy, the reply waits in the pending queue; if its
+    /// destination was never resolved, it is dropped (see
+    /// `RouteInfo::reply`).
     pub(crate) fn ip_output_or_queue(
         &mut self,
         tx: &mut Tx<'_, '_>,
         repr: Ipv4Repr,
         parts: &[&[u8]],
     ) -> Result<(), OutputError> {
-        match self.ip_output(tx, repr, parts) {
+        let (repr, mut route) = self.ip_route_originated(repr)?;
+        route.reply = true;
+        match self.ip_output_routed(tx, repr, parts, route) {
             Err(OutputError::Exhausted) => {
-                let src_hint = (!repr.src_addr.is_unspecified()).then_some(repr.src_addr);
-                let Some(route) = self.route_for(&repr.dst_addr, src_hint) else {
-                    return Err(OutputError::NoRoute);
-                };
-                let mut repr = repr;
-                repr.src_addr = route.src;
-                repr.ident = self.next_ident(&repr.src_addr, &repr.dst_addr, repr.protocol);
                 self.queue_pending(repr, parts, route, super::pending::PendingState::Ready)
             }
             other => other,

@@ -51,6 +51,11 @@ pub(crate) struct RouteInfo {
     pub(crate) src: Ipv4Address,
     pub(crate) next_hop: Ipv4Address,
     pub(crate) broadcast: bool,
+    /// The datagram answers one from its destination (an echo reply, an
+    /// ICMP error, a RST, a listener's SYN,ACK): if the next hop was never
+    /// resolved it is dropped, not queued behind ARP, so spoofed sources
+    /// cannot fill the pending queue.
+    pub(crate) reply: bool,
 }
 
 /// The last question [`Inner::route_for`] answered, and its answer.
@@ -472,6 +477,7 @@ impl Inner<'_> {
                 src: iface.addr(),
                 next_hop: *dst,
                 broadcast: true,
+                reply: false,
             });
         }
         if let Some(local) = self.iface_by_addr(dst) {
@@ -482,6 +488,7 @@ impl Inner<'_> {
                     src: hint.map_or(local.addr(), |h| h.addr()),
                     next_hop: *dst,
                     broadcast: false,
+                    reply: false,
                 });
             }
         }
@@ -492,6 +499,7 @@ impl Inner<'_> {
             src: hint.map_or(iface.addr(), |h| h.addr()),
             next_hop: route.gateway.unwrap_or(*dst),
             broadcast: route.gateway.is_none() && iface.broadcast() == Some(*dst),
+            reply: false,
         })
     }
 
@@ -514,6 +522,16 @@ impl Inner<'_> {
         repr: Ipv4Repr,
         parts: &[&[u8]],
     ) -> Result<(), OutputError> {
+        let (repr, route) = self.ip_route_originated(repr)?;
+        self.ip_output_routed(tx, repr, parts, route)
+    }
+
+    /// The route, source and identifier of a datagram this host
+    /// originates.
+    pub(crate) fn ip_route_originated(
+        &mut self,
+        repr: Ipv4Repr,
+    ) -> Result<(Ipv4Repr, RouteInfo), OutputError> {
         let src_hint = (!repr.src_addr.is_unspecified()).then_some(repr.src_addr);
         let Some(route) = self.route_for(&repr.dst_addr, src_hint) else {
             bump(&mut self.stats.ipv4.drop_no_route);
@@ -522,7 +540,7 @@ impl Inner<'_> {
         let mut repr = repr;
         repr.src_addr = route.src;
         repr.ident = self.next_ident(&repr.src_addr, &repr.dst_addr, repr.protocol);
-        self.ip_output_routed(tx, repr, parts, route)
+        Ok((repr, route))
     }
 
     /// Sends a datagram along a chosen route: resolves the next hop on
@@ -577,6 +595,20 @@ impl Inner<'_> {
                 bump(&mut self.stats.ipv4.drop_multicast);
                 return Err(OutputError::Dropped);
             }
+            NextHop::Unresolved(lookup) if route.reply => {
+                // A reply to a source never resolved: ask who it is (so
+                // its next packet can be answered) but queue nothing.
+                if lookup == Lookup::Miss {
+                    let _ = self.arp.start_resolution(
+                        route.next_hop,
+                        route.device,
+                        self.now,
+                        &self.routes,
+                    );
+                }
+                bump(&mut self.stats.arp.drop_reply_unresolved);
+                return Err(OutputError::Dropped);
+            }
             NextHop::Unresolved(lookup) => {
                 if lookup == Lookup::Miss
                     && self
@@ -587,7 +619,7 @@ impl Inner<'_> {
                     bump(&mut self.stats.arp.drop_cache_full);
                     return Err(OutputError::Dropped);
                 }
-                if !self.arp.note_queued(&route.next_hop) {
+                if !self.arp.note_queued(&route.next_hop, repr.payload_len) {
                     bump(&mut self.stats.arp.drop_queue_full);
                     return Err(OutputError::Dropped);
                 }
@@ -650,6 +682,7 @@ impl Inner<'_> {
                         next_hop
                     },
                     broadcast,
+                    reply: false,
                 };
                 self.queue_pending_from(repr, parts, route, PendingState::Ready, sent, None)
             }

@@ -55,6 +55,9 @@ pub struct ArpConfig {
     /// A resolved entry confirmed this recently keeps its hardware address
     /// when a packet claims another one (Linux's `locktime`).
     pub locktime: Duration,
+    /// Bytes queued per unresolved address; the first datagram is queued
+    /// whatever its size (RFC 1122's "at least one").
+    pub max_queued_bytes_per_neighbor: u32,
 }
 
 impl Default for ArpConfig {
@@ -66,6 +69,7 @@ impl Default for ArpConfig {
             protect_recent: Duration::from_secs(5),
             max_queued_per_neighbor: 16,
             locktime: Duration::from_secs(1),
+            max_queued_bytes_per_neighbor: 64 * 1024,
         }
     }
 }
@@ -106,6 +110,8 @@ pub struct Neighbor {
     pub requests_sent: u8,
     /// Packets waiting for this entry to resolve.
     pub queued: u8,
+    /// Their bytes (IP payload).
+    pub queued_bytes: u32,
 }
 
 /// A slot of the cache storage; use [`ArpSlot::EMPTY`] to build the array.
@@ -389,6 +395,7 @@ impl<'a> ArpCache<'a> {
                 next_request_at: now,
                 requests_sent: 0,
                 queued: 0,
+                queued_bytes: 0,
             },
             now,
             routes,
@@ -413,6 +420,7 @@ impl<'a> ArpCache<'a> {
             next_request_at: Instant::ZERO,
             requests_sent: 0,
             queued: 0,
+            queued_bytes: 0,
         };
         if let Some(slot) = self.get_mut(&ip) {
             *slot = e;
@@ -445,6 +453,7 @@ impl<'a> ArpCache<'a> {
                 next_request_at: now,
                 requests_sent: 0,
                 queued: 0,
+                queued_bytes: 0,
             },
             now,
             routes,
@@ -455,11 +464,18 @@ impl<'a> ArpCache<'a> {
 
     /// Counts a packet queued for `ip`; `false` if its per-neighbour limit
     /// is reached (or it is not pending).
-    pub fn note_queued(&mut self, ip: &Ipv4Address) -> bool {
+    pub fn note_queued(&mut self, ip: &Ipv4Address, len: usize) -> bool {
         let max = self.config.max_queued_per_neighbor;
+        let max_bytes = self.config.max_queued_bytes_per_neighbor;
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
         match self.get_mut(ip) {
             Some(e) if e.state == NeighborState::Incomplete && e.queued < max => {
+                let bytes = e.queued_bytes.saturating_add(len);
+                if e.queued > 0 && bytes > max_bytes {
+                    return false;
+                }
                 e.queued = e.queued.saturating_add(1);
+                e.queued_bytes = bytes;
                 true
             }
             _ => false,
@@ -470,6 +486,7 @@ impl<'a> ArpCache<'a> {
     pub fn clear_queued(&mut self, ip: &Ipv4Address) {
         if let Some(e) = self.get_mut(ip) {
             e.queued = 0;
+            e.queued_bytes = 0;
         }
     }
 
@@ -945,11 +962,27 @@ mod tests {
         c.start_resolution(ip(1), DEV, Instant::ZERO, &NO_ROUTES)
             .unwrap();
         for _ in 0..16 {
-            assert!(c.note_queued(&ip(1)));
+            assert!(c.note_queued(&ip(1), 100));
         }
-        assert!(!c.note_queued(&ip(1)));
-        assert!(!c.note_queued(&ip(2)));
+        assert!(!c.note_queued(&ip(1), 100));
+        assert!(!c.note_queued(&ip(2), 100));
         c.clear_queued(&ip(1));
-        assert!(c.note_queued(&ip(1)));
+        assert!(c.note_queued(&ip(1), 100));
+    }
+
+    /// Bytes are limited per neighbour too, but the first datagram is
+    /// always queued (RFC 1122 2.3.2.2's "at least one").
+    #[test]
+    fn queued_bytes_per_neighbor() {
+        let mut c = cache(16);
+        c.start_resolution(ip(1), DEV, Instant::ZERO, &NO_ROUTES)
+            .unwrap();
+        assert!(c.note_queued(&ip(1), 65_000), "the first, however big");
+        assert!(!c.note_queued(&ip(1), 1_000));
+        c.clear_queued(&ip(1));
+        assert!(c.note_queued(&ip(1), 40_000));
+        assert!(c.note_queued(&ip(1), 25_536));
+        assert!(!c.note_queued(&ip(1), 1));
+        assert_eq!(c.get(&ip(1)).unwrap().queued_bytes, 65_536);
     }
 }

@@ -153,6 +153,10 @@ counters!(
         /// Updates refused: a different hardware address for an entry
         /// confirmed within `ArpConfig::locktime`.
         drop_locked,
+        /// Replies (echo replies, ICMP errors, RSTs, SYN,ACKs) not sent:
+        /// their destination was never resolved, and replies do not wait
+        /// for ARP (a request goes out instead).
+        drop_reply_unresolved,
         /// Packets dropped because resolution failed.
         drop_unresolved,
         /// Packets dropped because the wait queue or the per-neighbour

@@ -246,10 +246,12 @@ impl Inner<'_> {
     ) -> Result<(), OutputError> {
         let src = *seg.local.ip();
         let dst = *seg.remote.ip();
-        let Some(route) = self.route_for(&dst, Some(src)) else {
+        let Some(mut route) = self.route_for(&dst, Some(src)) else {
             bump(&mut self.stats.ipv4.drop_no_route);
             return Err(OutputError::NoRoute);
         };
+        // A segment outside any connection's flow answers the peer's.
+        route.reply = if_busy == IfBusy::Queue;
         let payload_len = seg.payload_len();
         let mut header = [0u8; MAX_HEADER_LEN];
         let hl = seg
