@@ -201,3 +201,80 @@ fn big_pings_from_spoofed_sources_do_not_fill_the_pending_queue() {
     let (got, from) = udp(&mut net, a, ha).recv().expect("delivered");
     assert_eq!((got, from.remote.port()), (&b"still here"[..], 5000));
 }
+
+/// An ICMP destination unreachable (port unreachable) from `from` to A,
+/// quoting a UDP datagram A:`sport` -> `dst`:`dport`.
+fn forged_port_unreachable(from: Ipv4Address, sport: u16, dst: Ipv4Address, dport: u16) -> Vec<u8> {
+    use microps_core::wire::{IpProtocol, checksum};
+    let mut quote = vec![0x45, 0, 0, 36, 0, 1, 0x40, 0, 64, 17, 0, 0];
+    quote.extend_from_slice(&A.octets());
+    quote.extend_from_slice(&dst.octets());
+    let sum = checksum::finish(checksum::data(&quote));
+    quote[10..12].copy_from_slice(&sum.to_be_bytes());
+    quote.extend_from_slice(&sport.to_be_bytes());
+    quote.extend_from_slice(&dport.to_be_bytes());
+    quote.extend_from_slice(&[0, 16, 0, 0]);
+    let mut icmp = vec![3u8, 3, 0, 0, 0, 0, 0, 0];
+    icmp.extend_from_slice(&quote);
+    let sum = checksum::finish(checksum::data(&icmp));
+    icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+    ipv4_frame(
+        ATTACKER,
+        MAC_A,
+        ip(from, A, IpProtocol::Icmp, icmp.len(), 9),
+        &icmp,
+    )
+}
+
+/// Issue 14, weakness 5: ICMP errors about UDP were matched on the quoted
+/// source port alone, so one blind port unreachable failed a socket's next
+/// `recv`. Now only a socket connected to the quoted destination takes
+/// one; a connected socket also takes datagrams from its peer only.
+#[test]
+fn a_blind_port_unreachable_fails_no_udp_socket() {
+    use microps_core::socket::RecvError;
+    let (mut net, a, b, da, db) = pair(144, LinkConfig::default());
+    known_to_each_other_without_a_queue(&mut net, (a, da), (b, db));
+    let unconnected = udp_socket(&mut net, a, 4000);
+    let connected = udp_socket(&mut net, a, 4001);
+    let hb = udp_socket(&mut net, b, 7);
+    udp(&mut net, a, connected).connect(ep(B, 7)).unwrap();
+    net.run_for(Duration::from_millis(10));
+    let gw = Ipv4Address::new(192, 0, 2, 9);
+    for f in [
+        forged_port_unreachable(gw, 4000, B, 7),
+        forged_port_unreachable(gw, 4001, B, 8),
+        forged_port_unreachable(gw, 4001, Ipv4Address::new(192, 0, 2, 3), 7),
+    ] {
+        net.inject(a, da, &f);
+    }
+    net.run_for(Duration::from_millis(10));
+    assert!(matches!(
+        udp(&mut net, a, unconnected).recv(),
+        Err(RecvError::Exhausted)
+    ));
+    assert!(matches!(
+        udp(&mut net, a, connected).recv(),
+        Err(RecvError::Exhausted)
+    ));
+    assert_eq!(net.node(a).stack.stats().icmp.drop_unmatched_error, 3);
+    // The one error that quotes the connected peer is taken.
+    net.inject(a, da, &forged_port_unreachable(gw, 4001, B, 7));
+    net.run_for(Duration::from_millis(10));
+    assert!(matches!(
+        udp(&mut net, a, connected).recv(),
+        Err(RecvError::Icmp(_))
+    ));
+    // A connected socket hears only its peer: B:7 gets through, B:8 not.
+    let hb8 = udp_socket(&mut net, b, 8);
+    udp(&mut net, b, hb8)
+        .send_slice(b"intruder", ep(A, 4001))
+        .unwrap();
+    udp(&mut net, b, hb)
+        .send_slice(b"peer", ep(A, 4001))
+        .unwrap();
+    net.run_for(Duration::from_millis(10));
+    let (got, from) = udp(&mut net, a, connected).recv().unwrap();
+    assert_eq!((got, from.remote), (&b"peer"[..], ep(B, 7)));
+    assert!(udp(&mut net, a, connected).recv().is_err());
+}

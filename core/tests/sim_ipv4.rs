@@ -154,7 +154,9 @@ fn udp_round_trip_and_port_unreachable_reaches_the_socket() {
     assert_eq!(got.meta.local_addr, B);
     assert!(got.truncated(), "4 bytes into 2 is reported");
     assert_eq!((got.len, got.datagram_len, &buf), (2, 4, b"pi"));
-    // Nobody on port 9: the ICMP error comes back to the sender's socket.
+    // Nobody on port 9: the ICMP error comes back to the sender's socket,
+    // connected to that peer (an unconnected one gets none, as on Linux).
+    udp(&mut net, a, ha).connect(ep(B, 9)).unwrap();
     udp(&mut net, a, ha)
         .send_slice(b"anyone?", ep(B, 9))
         .unwrap();
@@ -340,7 +342,9 @@ fn reassembly_timeout_sends_time_exceeded_only_with_first_fragment() {
     let _hb = udp_socket(&mut net, b, 7);
     let ha = udp_socket(&mut net, a, 40000);
     net.run_for(Duration::from_millis(10));
-    // Make both sides know each other.
+    // Make both sides know each other; A's socket is connected to B:7, so
+    // it takes ICMP errors about what it sends there.
+    udp(&mut net, a, ha).connect(ep(B, 7)).unwrap();
     udp(&mut net, a, ha).send_slice(b"hi", ep(B, 7)).unwrap();
     net.run_for(Duration::from_millis(10));
     let mac_a = EthernetAddress([2, 0, 0, 0, 0, 0]);

@@ -70,8 +70,11 @@ fn gone() -> io::Error {
 /// s.set_read_timeout(Some(Duration::from_secs(1)))?;
 /// s.send_to(b"hello", "192.0.2.1:7".parse().unwrap())?;
 /// let mut buf = [0u8; 1500];
-/// let (n, from) = s.recv_from(&mut buf)?; // ConnectionRefused on port unreachable
+/// let (n, from) = s.recv_from(&mut buf)?;
 /// println!("{n} bytes from {from}");
+/// s.connect("192.0.2.1:7".parse().unwrap())?;
+/// s.send(b"again")?;
+/// let n = s.recv(&mut buf)?; // ConnectionRefused on port unreachable
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
@@ -156,9 +159,46 @@ impl UdpSocket {
         })
     }
 
+    /// Connects it to `addr`, as `std::net::UdpSocket::connect`: only
+    /// `addr`'s datagrams are received from now on, [`UdpSocket::send`]
+    /// sends to it, and an ICMP error about a datagram sent to it is
+    /// returned once by the next receive (`ConnectionRefused` for port
+    /// unreachable). An unconnected socket sees no ICMP errors, as on
+    /// Linux.
+    pub fn connect(&self, addr: SocketAddrV4) -> io::Result<()> {
+        let h = self.handle;
+        self.shared
+            .with(|st| match st.sockets.get_mut::<CoreUdp>(h) {
+                Some(s) => s
+                    .connect(addr)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string())),
+                None => Err(gone()),
+            })
+    }
+
+    /// The peer set by [`UdpSocket::connect`].
+    pub fn peer_addr(&self) -> io::Result<SocketAddrV4> {
+        let h = self.handle;
+        self.shared
+            .with(|st| st.sockets.get::<CoreUdp>(h).and_then(|s| s.peer()))
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "not connected"))
+    }
+
+    /// Sends `buf` to the connected peer.
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.send_to(buf, self.peer_addr()?)
+    }
+
+    /// Receives a datagram from the connected peer into `buf`.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.peer_addr()?;
+        self.recv_from(buf).map(|(n, _)| n)
+    }
+
     /// Receives a datagram into `buf` (truncating it if `buf` is short, as
-    /// std does); an ICMP error about what this socket sent is returned
-    /// once as an error (`ConnectionRefused` for port unreachable).
+    /// std does); an ICMP error about what this socket sent to its
+    /// connected peer is returned once as an error (`ConnectionRefused` for
+    /// port unreachable).
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddrV4)> {
         let h = self.handle;
         self.shared.wait(self.read_timeout, |st| {

@@ -41,11 +41,22 @@ fn udp_round_trip_and_port_unreachable_is_connection_refused() {
         (&buf[..n], from),
         (&b"hello"[..], SocketAddrV4::new(LO, 5000))
     );
-    // Nobody on 5999.
-    b.send_to(b"x", SocketAddrV4::new(LO, 5999)).unwrap();
+    // Nobody on 5999: a connected socket hears of it, as on Linux.
+    b.connect(SocketAddrV4::new(LO, 5999)).unwrap();
+    assert_eq!(b.peer_addr().unwrap(), SocketAddrV4::new(LO, 5999));
+    b.send(b"x").unwrap();
     assert_eq!(
-        b.recv_from(&mut buf).unwrap_err().kind(),
+        b.recv(&mut buf).unwrap_err().kind(),
         ErrorKind::ConnectionRefused
+    );
+    // An unconnected one does not: the error is no datagram.
+    let mut c = UdpSocket::bind(&rt, SocketAddrV4::new(LO, 0)).unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    c.send_to(b"x", SocketAddrV4::new(LO, 5999)).unwrap();
+    assert_eq!(
+        c.recv_from(&mut buf).unwrap_err().kind(),
+        ErrorKind::TimedOut
     );
     // A second bind to a bound port fails.
     assert_eq!(

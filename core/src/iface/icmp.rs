@@ -200,9 +200,16 @@ impl Inner<'_> {
             kind
         );
         let delivered = match quoted.protocol {
+            // A UDP socket takes an error only if connected to the quoted
+            // destination (RFC 5927's spirit; Linux's rule).
             IpProtocol::Udp => match quoted.ports() {
-                Some((sport, _dport)) => match sockets.udp_for_port(sport) {
-                    Some(s) if s.accepts(&quoted.src_addr, true) => {
+                Some((sport, dport)) => match sockets.udp_for_port(sport) {
+                    Some(s)
+                        if s.accepts_error(
+                            &quoted.src_addr,
+                            &SocketAddrV4::new(quoted.dst_addr, dport),
+                        ) =>
+                    {
                         s.handle_icmp_error(report);
                         true
                     }

@@ -51,9 +51,10 @@ impl Inner<'_> {
             packet.payload().len()
         );
         let local = pkt.dst_kind == DstKind::Local;
+        let from = SocketAddrV4::new(src, repr.src_port);
         match sockets.udp_for_port(repr.dst_port) {
-            Some(s) if s.accepts(&dst, local) => {
-                if !s.process(SocketAddrV4::new(src, repr.src_port), dst, packet.payload()) {
+            Some(s) if s.accepts(&from, &dst, local) => {
+                if !s.process(from, dst, packet.payload()) {
                     bump(&mut self.stats.udp.drop_socket_full);
                 }
             }

@@ -4,9 +4,14 @@
 //! [`PacketBuffer`]s. The application calls [`UdpSocket::send_slice`] and
 //! [`UdpSocket::recv_slice`] (or their zero-copy closure forms); the stack,
 //! during a poll, delivers arriving datagrams into the receive queue and
-//! takes datagrams from the transmit queue. An ICMP error about a datagram
-//! this socket sent (port unreachable, say) is kept and reported by the next
-//! receive, as a connected BSD socket reports `ECONNREFUSED`.
+//! takes datagrams from the transmit queue.
+//!
+//! [`UdpSocket::connect`] gives it a peer: it then receives only that
+//! peer's datagrams, and an ICMP error about a datagram it sent to that
+//! peer (port unreachable, say) is kept and reported by the next receive,
+//! as a connected BSD socket reports `ECONNREFUSED`. An unconnected socket
+//! gets no ICMP errors, as on Linux: their quoted datagram is all that ties
+//! them to the socket, and anyone can forge one (RFC 5927).
 //!
 //! ```
 //! use core::net::SocketAddrV4;
@@ -77,6 +82,7 @@ pub struct UdpSocket<'a> {
     ttl: Option<u8>,
     error: Option<IcmpErrorReport>,
     rx_dropped: u64,
+    peer: Option<SocketAddrV4>,
 }
 
 impl<'a> UdpSocket<'a> {
@@ -89,7 +95,33 @@ impl<'a> UdpSocket<'a> {
             ttl: None,
             error: None,
             rx_dropped: 0,
+            peer: None,
         }
+    }
+
+    /// Connects it to `peer` (a remote filter, as `connect(2)` on a UDP
+    /// socket): from now on only `peer`'s datagrams are received, and ICMP
+    /// errors about datagrams sent to `peer` are reported. Sending to other
+    /// endpoints stays possible. [`SendError::Unaddressable`] if `peer` has
+    /// an unspecified address or port 0.
+    pub fn connect(&mut self, peer: SocketAddrV4) -> Result<(), SendError> {
+        if peer.port() == 0 || peer.ip().is_unspecified() {
+            return Err(SendError::Unaddressable);
+        }
+        self.peer = Some(peer);
+        self.error = None;
+        Ok(())
+    }
+
+    /// Forgets the peer: datagrams from anyone are received again.
+    pub fn disconnect(&mut self) {
+        self.peer = None;
+        self.error = None;
+    }
+
+    /// The peer set by [`UdpSocket::connect`].
+    pub fn peer(&self) -> Option<SocketAddrV4> {
+        self.peer
     }
 
     /// The bound endpoint (port 0 while unbound).
@@ -217,12 +249,24 @@ impl<'a> UdpSocket<'a> {
 
     // ---- the stack's side ------------------------------------------------
 
-    /// Whether a datagram to `dst` on our port is ours.
-    pub(crate) fn accepts(&self, dst: &Ipv4Address, dst_is_local_unicast: bool) -> bool {
-        match self.endpoint.addr {
+    /// Whether a datagram from `src` to `dst` on our port is ours.
+    pub(crate) fn accepts(
+        &self,
+        src: &SocketAddrV4,
+        dst: &Ipv4Address,
+        dst_is_local_unicast: bool,
+    ) -> bool {
+        let addr_ok = match self.endpoint.addr {
             None => true,
             Some(a) => a == *dst || !dst_is_local_unicast,
-        }
+        };
+        addr_ok && self.peer.is_none_or(|p| p == *src)
+    }
+
+    /// Whether an ICMP error quoting a datagram from `src` to `dst` is
+    /// about one this socket sent: only a connected socket's, to its peer.
+    pub(crate) fn accepts_error(&self, src: &Ipv4Address, dst: &SocketAddrV4) -> bool {
+        self.peer == Some(*dst) && self.endpoint.addr.is_none_or(|a| a == *src)
     }
 
     /// Queues an arriving datagram; `false` (and counted) if the queue is

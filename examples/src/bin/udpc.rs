@@ -31,6 +31,12 @@ fn main() {
             exit(1)
         }),
     );
+    // Connected, as microps's udpc: only the peer's datagrams are taken,
+    // and its ICMP errors (port unreachable) are reported.
+    if let Err(e) = sock.connect(foreign) {
+        eprintln!("udpc: connect {foreign}: {e}");
+        exit(1)
+    }
     let sent = Arc::new(AtomicU64::new(0));
     let got = Arc::new(AtomicU64::new(0));
     // Errors the stack reported for what we sent (ICMP, no route, ...).
@@ -63,7 +69,7 @@ fn main() {
     for line in io::stdin().lock().lines() {
         let Ok(mut line) = line else { break };
         line.push('\n');
-        if let Err(e) = sock.send_to(line.as_bytes(), foreign) {
+        if let Err(e) = sock.send(line.as_bytes()) {
             // Any failed send is a failure of the run (exit 1).
             eprintln!("udpc: send_to {foreign}: {e}");
             failed = true;
