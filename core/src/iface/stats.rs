@@ -301,6 +301,9 @@ counters!(
         drop_broadcast,
         /// Segments for no connection and no listener.
         drop_no_socket,
+        /// ACKs not sent to unacceptable segments without data or FIN: one
+        /// per `TcpConfig::oow_ack_interval` per connection.
+        oow_acks_limited,
         /// Retransmission timeouts (RFC 6298 5.4 to 5.6).
         retransmission_timeouts,
         /// Tail loss probe timeouts: a probe due (RFC 8985 7.3).

@@ -150,7 +150,13 @@ impl Inner<'_> {
             }
             Some(h) => {
                 let reply = match sockets.get_mut::<TcpSocket>(h) {
-                    Some(s) => s.segment_arrives(&cx, &repr),
+                    Some(s) => {
+                        let reply = s.segment_arrives(&cx, &repr);
+                        if s.take_oow_limited() {
+                            bump(&mut self.stats.tcp.oow_acks_limited);
+                        }
+                        reply
+                    }
                     None => None,
                 };
                 sockets.sync_tcp_index(h);

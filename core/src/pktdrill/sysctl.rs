@@ -164,6 +164,7 @@ impl Runner {
             "net.ipv4.tcp_challenge_ack_limit" => {
                 tcp.challenge_ack_limit = number()?.min(255) as u8
             }
+            "net.ipv4.tcp_invalid_ratelimit" => tcp.oow_ack_interval = ms()?,
             // A RST in TIME-WAIT closes it, as Linux without RFC 1337.
             "net.ipv4.tcp_rfc1337" if !flag()? => {}
             "net.ipv4.tcp_abort_on_overflow" if !flag()? => {}

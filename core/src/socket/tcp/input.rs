@@ -608,7 +608,7 @@ impl TcpSocket<'_> {
             if seg.options.window_scale.is_none() {
                 self.wscale = None;
             }
-        } else {
+        } else if self.oow_ack_due(now, config, seg) {
             self.pending.set(Pending::ACK, true);
         }
         // Only the peer's own FIN, sent again, restarts 2*MSL: a FIN with
@@ -620,6 +620,38 @@ impl TcpSocket<'_> {
         {
             self.restart_time_wait(now, config);
         }
+    }
+
+    /// Whether an unacceptable segment gets its ACK. RFC 9293 3.10.7.4 asks
+    /// for one every time, so a blind attacker would get one ACK per forged
+    /// segment. As Linux's `tcp_oow_rate_limited`: a segment that occupies
+    /// sequence space without SYN (data or a FIN: a retransmission whose
+    /// ACK was lost, a zero-window probe) is always answered (RFC 5681
+    /// 4.2); others at most once per [`TcpConfig::oow_ack_interval`] per
+    /// connection. Never by a global counter: that was CVE-2016-5696's side
+    /// channel.
+    fn oow_ack_due(&mut self, now: Instant, config: &TcpConfig, seg: &TcpRepr<'_>) -> bool {
+        let occupies = !seg.payload.is_empty() || seg.flags.contains(TcpFlags::FIN);
+        if occupies && !seg.flags.contains(TcpFlags::SYN) {
+            return true;
+        }
+        if self.flags.has(Flags::OOW_ACKED)
+            && self.timers.since(Stamp::OowAck, now) < config.oow_ack_interval
+        {
+            self.flags.set(Flags::OOW_LIMITED, true);
+            return false;
+        }
+        self.flags.set(Flags::OOW_ACKED, true);
+        self.timers.stamp(Stamp::OowAck, now);
+        true
+    }
+
+    /// Whether an ACK to an unacceptable segment was held back since the
+    /// last call (for the stack's counter).
+    pub(crate) fn take_oow_limited(&mut self) -> bool {
+        let limited = self.flags.has(Flags::OOW_LIMITED);
+        self.flags.set(Flags::OOW_LIMITED, false);
+        limited
     }
 
     /// Cuts the segment to the receive window: bytes already received at

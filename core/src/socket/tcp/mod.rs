@@ -330,6 +330,10 @@ pub struct TcpConfig {
     pub ack_delay: Option<Duration>,
     /// RFC 5961 challenge ACKs per second per connection (at most 255).
     pub challenge_ack_limit: u8,
+    /// The least time between two ACKs to unacceptable segments that carry
+    /// no data or FIN, per connection (Linux's `tcp_invalid_ratelimit`,
+    /// 500 ms); segments with data or a FIN are always answered.
+    pub oow_ack_interval: Duration,
     /// RFC 9293 3.8.6.2.1's override timeout of sender SWS avoidance: "The
     /// override timeout should be in the range 0.1 - 1.0 seconds" (200 ms).
     pub sws_override: Duration,
@@ -433,6 +437,7 @@ impl Default for TcpConfig {
             time_wait: Duration::from_secs(60),
             ack_delay: Some(Duration::from_millis(40)),
             challenge_ack_limit: 10,
+            oow_ack_interval: Duration::from_millis(500),
             sws_override: Duration::from_millis(200),
             fin_wait2_timeout: Some(Duration::from_secs(60)),
             orphan_retries: 8,
@@ -622,6 +627,11 @@ bitset! {
         /// The socket waits in a listener's pool (cleared when it is taken,
         /// or when the application opens it itself).
         POOLED = 22,
+        /// An ACK answered an unacceptable segment at `Stamp::OowAck`.
+        OOW_ACKED = 23,
+        /// Such an ACK was held back by the rate limit (read and cleared by
+        /// the stack, which counts it).
+        OOW_LIMITED = 24,
     }
 }
 

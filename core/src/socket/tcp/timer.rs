@@ -140,9 +140,12 @@ pub(crate) enum Stamp {
     LastTx,
     /// The start of the current RFC 5961 challenge ACK second.
     ChallengeWindow,
+    /// The last ACK to an unacceptable segment (valid with
+    /// `Flags::OOW_ACKED`).
+    OowAck,
 }
 
-const STAMPS: usize = 3;
+const STAMPS: usize = 4;
 
 /// The longest a timer may run: 2^31 - 1 ms, about 24.8 days.
 pub const MAX_TIMER: Duration = Duration::from_millis((1 << 31) - 1);
