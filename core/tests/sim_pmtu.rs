@@ -31,6 +31,11 @@ struct Path {
 
 /// A (192.0.2.1/26) - R1 - [MTU 1280] - R2 - B (192.0.2.130/26).
 fn path(seed: u64) -> Path {
+    path_with_mtu(seed, 1280)
+}
+
+/// [`path`] with `mtu` between the routers.
+fn path_with_mtu(seed: u64, mtu: usize) -> Path {
     let mut net = Network::new(seed);
     let host = StackConfig::default();
     let mut router = StackConfig::default();
@@ -41,7 +46,7 @@ fn path(seed: u64) -> Path {
     let b = net.add_node(host, StackStorage::default_owned());
     let link = LinkConfig::default().with_latency(Duration::from_millis(5));
     let (da, dr1a) = net.connect(a, r1, link).unwrap();
-    let (dr1b, dr2a) = net.connect(r1, r2, link.with_mtu(1280)).unwrap();
+    let (dr1b, dr2a) = net.connect(r1, r2, link.with_mtu(mtu)).unwrap();
     let (dr2b, db) = net.connect(r2, b, link).unwrap();
     let cidr = |s: &str| s.parse().unwrap();
     let ip = |d| Ipv4Address::new(192, 0, 2, d);
@@ -286,4 +291,49 @@ fn syn_mss(frame: &[u8]) -> Option<u16> {
         }
     }
     None
+}
+
+/// Issue 14, weakness 7: a "fragmentation needed" saying 68 used to drop
+/// the MSS to 64 for the rest of the connection. Below the floor (552) the
+/// path is locked at 552 and its segments go without DF, with unique IP
+/// identifiers: here the routers' link really is 500 bytes, R1 fragments
+/// them, B reassembles them, and the transfer completes. The cache keeps
+/// the lock for the next connection.
+#[test]
+fn fragmentation_needed_below_the_floor_locks_the_path_without_df() {
+    use microps_core::wire::{EthernetFrame, Ipv4Packet};
+    let mut p = path_with_mtu(40, 500);
+    let (a, da) = (p.a, p.da);
+    let c = p.connect(7);
+    p.net.start_capture(a, da);
+    p.send(c, 200_000, false);
+    assert_eq!(p.net.node(a).stack.stats().icmp.path_mtu_locked, 1);
+    assert!(tcp(&mut p.net, a, c.0).path_mtu_locked());
+    assert_eq!(tcp(&mut p.net, a, c.0).send_mss(), 512);
+    assert!(p.net.node(p.r1).stack.stats().ipv4.tx_fragments > 0);
+    assert!(p.net.node(p.b).stack.stats().ipv4.reassembled > 0);
+    // A's data segments after the lock: no DF, and no identifier twice.
+    let mut idents = Vec::new();
+    for (_, f) in p.net.captured(a, da) {
+        let frame = EthernetFrame::new_checked(&f[..]).unwrap();
+        let Ok(ip) = Ipv4Packet::new_checked(frame.payload()) else {
+            continue;
+        };
+        if ip.protocol() == microps_core::wire::IpProtocol::Tcp
+            && ip.total_len() > 500
+            && !ip.dont_frag()
+        {
+            idents.push(ip.ident());
+        }
+    }
+    assert!(idents.len() > 100, "{} segments without DF", idents.len());
+    let mut unique = idents.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), idents.len(), "identifiers are unique");
+    // The next connection to B starts locked.
+    let c2 = p.connect(8);
+    assert!(tcp(&mut p.net, a, c2.0).path_mtu_locked());
+    assert_eq!(tcp(&mut p.net, a, c2.0).send_mss(), 512);
+    p.send(c2, 20_000, false);
 }

@@ -221,11 +221,17 @@ impl Inner<'_> {
                 (Some((sport, dport)), Some(seq)) => {
                     let local = SocketAddrV4::new(quoted.src_addr, sport);
                     let remote = SocketAddrV4::new(quoted.dst_addr, dport);
-                    let taken = match sockets.tcp_lookup(&local, &remote) {
-                        Some(h) => sockets
-                            .get_mut::<crate::socket::TcpSocket>(h)
-                            .is_some_and(|s| s.is_active() && s.handle_icmp_error(kind, seq)),
-                        None => false,
+                    let socket = sockets
+                        .tcp_lookup(&local, &remote)
+                        .and_then(|h| sockets.get_mut::<crate::socket::TcpSocket>(h));
+                    let taken = match socket {
+                        Some(s) if s.is_active() => {
+                            let taken = s.handle_icmp_error(kind, seq);
+                            let notes = s.take_notes();
+                            self.count_notes(notes);
+                            taken
+                        }
+                        _ => false,
                     };
                     if taken && let IcmpErrorKind::FragmentationNeeded { .. } = kind {
                         self.path_mtu_learnt(quoted.dst_addr, pmtu);

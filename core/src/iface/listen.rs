@@ -241,6 +241,7 @@ impl Inner<'_> {
             options,
             payload: [&[], &[]],
             ident: (e.iss.0 >> 16) as u16 ^ e.iss.0 as u16,
+            dont_frag: true,
         };
         self.tcp_output(tx, &seg, IfBusy::Queue)
     }

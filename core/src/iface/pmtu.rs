@@ -19,9 +19,13 @@
 //!   header" ([`PLATEAUS`]).
 //! - The estimate never goes below [`MIN_PATH_MTU`] (552, Linux's
 //!   `min_pmtu`), where RFC 1191 allows 68: an attacker's forged message
-//!   cannot shrink a connection to 28-byte segments. A path that really has
-//!   a smaller MTU then loses the segments (the hostile-input work decides
-//!   what more to do).
+//!   cannot shrink a connection to 28-byte segments. A message below the
+//!   floor *locks* the path at it instead, as Linux does: segments are
+//!   sized for 552 and sent without DF, so a path that really has a
+//!   smaller MTU fragments them rather than black-holing them, and their
+//!   datagrams get unique identifiers (RFC 6864 4.2). The cache keeps a
+//!   lock as the value below the floor ([`is_locked`]); the connections
+//!   read it as 552 and no DF.
 //! - "PMTU estimates may become stale" (section 6.3): an entry lives
 //!   [`PMTU_AGE`] (10 minutes, "the recommended setting"), after which the
 //!   path is tried at the first hop's MTU again; connections whose segments
@@ -144,9 +148,16 @@ impl<'a> PathMtuCache<'a> {
     }
 }
 
+/// Whether a learnt path MTU is a lock at the floor (a value below
+/// [`MIN_PATH_MTU`]; see the [module documentation](self)).
+pub fn is_locked(mtu: u16) -> bool {
+    mtu < MIN_PATH_MTU
+}
+
 /// The new estimate from a message: the router's next-hop MTU, or the
-/// plateau below the quoted datagram's length; at least [`MIN_PATH_MTU`];
-/// `None` unless below `known`.
+/// plateau below the quoted datagram's length; `None` unless below `known`
+/// (as the floor sees them). A value below [`MIN_PATH_MTU`] is returned as
+/// it is, a lock, unless the path is locked already.
 pub(crate) fn estimate(next_hop: u16, total_len: u16, known: u16) -> Option<u16> {
     let mtu = if next_hop >= 68 {
         next_hop
@@ -161,7 +172,9 @@ pub(crate) fn estimate(next_hop: u16, total_len: u16, known: u16) -> Option<u16>
         };
         PLATEAUS.iter().copied().find(|&p| p < len)?
     };
-    let mtu = mtu.max(MIN_PATH_MTU);
+    if is_locked(mtu) {
+        return (!is_locked(known)).then_some(mtu);
+    }
     (mtu < known).then_some(mtu)
 }
 
@@ -226,20 +239,28 @@ mod tests {
         // The next message about a 1492-byte datagram: the next plateau.
         assert_eq!(c.learn(DST, 0, 1492, 1500, NOW), Learnt::Lowered(1006));
         // A quoted length that says nothing (above the estimate): below
-        // the estimate.
-        assert_eq!(c.learn(DST, 0, 9000, 1500, NOW), Learnt::Lowered(552));
+        // the estimate, here below the floor too: a lock.
+        assert_eq!(c.learn(DST, 0, 9000, 1500, NOW), Learnt::Lowered(508));
+        assert!(is_locked(508));
         assert_eq!(estimate(0, 65535, 65535), Some(32000));
         assert_eq!(estimate(0, 0, 8166), Some(4352));
     }
 
     #[test]
-    fn the_path_mtu_never_goes_below_552() {
+    fn below_552_the_path_mtu_locks_at_the_floor() {
         let mut c = cache(4);
-        assert_eq!(c.learn(DST, 296, 1500, 1500, NOW), Learnt::Lowered(552));
+        // Kept as the value below the floor: the connections read it as
+        // 552 without DF.
+        assert_eq!(c.learn(DST, 296, 1500, 1500, NOW), Learnt::Lowered(296));
+        assert!(is_locked(296) && !is_locked(MIN_PATH_MTU));
+        // Locked once: later messages, below or above the floor, teach
+        // nothing.
         assert_eq!(c.learn(DST, 68, 552, 1500, NOW), Learnt::Ignored);
-        assert_eq!(c.lookup(DST, NOW), Some(552));
-        // A first hop at or below the floor learns nothing.
-        assert_eq!(estimate(300, 552, 552), None);
+        assert_eq!(c.learn(DST, 1000, 1500, 1500, NOW), Learnt::Ignored);
+        assert_eq!(c.lookup(DST, NOW), Some(296));
+        // A first hop at the floor locks too; a locked path stays so.
+        assert_eq!(estimate(300, 552, 552), Some(300));
+        assert_eq!(estimate(300, 552, 300), None);
     }
 
     #[test]

@@ -259,6 +259,9 @@ counters!(
         drop_no_socket,
         /// Errors whose quoted datagram is not ours or matches no socket.
         drop_unmatched_error,
+        /// "Fragmentation needed" below `pmtu::MIN_PATH_MTU` (552) that a
+        /// connection took: its path MTU locked at 552, sent without DF.
+        path_mtu_locked,
         /// Errors not sent because of the rate limit.
         drop_rate_limited,
     }
@@ -304,6 +307,9 @@ counters!(
         /// ACKs not sent to unacceptable segments without data or FIN: one
         /// per `TcpConfig::oow_ack_interval` per connection.
         oow_acks_limited,
+        /// Connections whose peer announced an MSS below
+        /// `tcp::MIN_SND_MSS` (48), raised to it.
+        mss_floored,
         /// Retransmission timeouts (RFC 6298 5.4 to 5.6).
         retransmission_timeouts,
         /// Tail loss probe timeouts: a probe due (RFC 8985 7.3).

@@ -152,9 +152,8 @@ impl Inner<'_> {
                 let reply = match sockets.get_mut::<TcpSocket>(h) {
                     Some(s) => {
                         let reply = s.segment_arrives(&cx, &repr);
-                        if s.take_oow_limited() {
-                            bump(&mut self.stats.tcp.oow_acks_limited);
-                        }
+                        let notes = s.take_notes();
+                        self.count_notes(notes);
                         reply
                     }
                     None => None,
@@ -237,6 +236,7 @@ impl Inner<'_> {
             options: TcpOptions::new(),
             payload: [&[], &[]],
             ident: r.seq.0 as u16 ^ r.ack.0 as u16,
+            dont_frag: true,
         };
         let _ = self.tcp_output(tx, &seg, IfBusy::Queue);
     }
@@ -286,9 +286,14 @@ impl Inner<'_> {
             hl + payload_len,
             self.config.ttl,
         );
-        ip.dont_frag = true;
-        // Atomic (DF, never fragmented): the connection's own counter.
-        ip.ident = seg.ident;
+        ip.dont_frag = seg.dont_frag;
+        ip.ident = match seg.dont_frag {
+            // Atomic (DF, never fragmented): the connection's own counter.
+            true => seg.ident,
+            // A path locked below the floor: routers may fragment it, so
+            // the identifier must be unique (RFC 6864 4.2).
+            false => self.next_ident(&route.src, &dst, IpProtocol::Tcp),
+        };
         net_debug!(
             "{} => {}, seq={}, ack={}, flags={}, wnd={}, len={}",
             seg.local,
@@ -299,6 +304,19 @@ impl Inner<'_> {
             seg.window,
             payload_len
         );
+        let mut l4 = l4;
+        if !seg.dont_frag
+            && let Some(c) = l4.take()
+        {
+            // Without DF the datagram could be fragmented on its way out,
+            // where a checksum filled in after the copy is not: sum now.
+            let head = header.get(..hl).unwrap_or(&[]);
+            let data = checksum::data_chained(&[head, seg.payload[0], seg.payload[1]]);
+            let sum = checksum::finish(checksum::add(c.pseudo, data));
+            if let Some(field) = header.get_mut(CHECKSUM_OFFSET..CHECKSUM_OFFSET + 2) {
+                field.copy_from_slice(&sum.to_be_bytes());
+            }
+        }
         let parts = [
             header.get(..hl).unwrap_or(&[]),
             seg.payload[0],
@@ -318,6 +336,19 @@ impl Inner<'_> {
                 l4,
             ),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Counts what a connection noted (see `TcpSocket::take_notes`).
+    pub(crate) fn count_notes(&mut self, notes: crate::socket::tcp::Notes) {
+        for (noted, counter) in [
+            (notes.oow_ack_limited, &mut self.stats.tcp.oow_acks_limited),
+            (notes.mss_floored, &mut self.stats.tcp.mss_floored),
+            (notes.path_mtu_locked, &mut self.stats.icmp.path_mtu_locked),
+        ] {
+            if noted {
+                bump(counter);
+            }
         }
     }
 
@@ -355,7 +386,7 @@ impl Inner<'_> {
     ) -> bool {
         let now = self.now;
         let config = self.config.tcp;
-        if s.path_mtu_lowered() && self.pmtu.capacity() > 0 {
+        if (s.path_mtu_lowered() || s.path_mtu_locked()) && self.pmtu.capacity() > 0 {
             // RFC 1191 6.3: the estimate may have aged out (or another
             // connection to the peer may have lowered it).
             s.refresh_path_mtu(self.pmtu.lookup(*s.remote.ip(), now));

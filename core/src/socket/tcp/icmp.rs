@@ -3,6 +3,7 @@
 
 use super::sentlog::SentSegment;
 use super::{Flags, State, TcpError, TcpSocket};
+use crate::iface::pmtu::MIN_PATH_MTU;
 use crate::socket::IcmpErrorKind;
 use crate::wire::SeqNumber;
 
@@ -23,9 +24,17 @@ impl TcpSocket<'_> {
         match kind {
             IcmpErrorKind::FragmentationNeeded { mtu } if mtu >= 68 => {
                 // Never below the path MTU floor (see `iface::pmtu`): a
-                // forged message cannot shrink the segments further.
-                let mtu = mtu.max(crate::iface::pmtu::MIN_PATH_MTU);
-                let mss = usize::from(mtu).saturating_sub(40).max(64);
+                // forged message cannot shrink the segments further. A
+                // path said to be below it is locked at it, and segments go
+                // without DF, so that a real such path fragments them
+                // rather than black-holing them (as Linux's `min_pmtu`).
+                if mtu < MIN_PATH_MTU && !self.path_mtu_locked() {
+                    net_debug!("path MTU {} below {}: locked", mtu, MIN_PATH_MTU);
+                    self.flags.set(Flags::PMTU_LOCKED, true);
+                    self.flags.set(Flags::PMTU_LOCKED_NOW, true);
+                }
+                let mtu = mtu.max(MIN_PATH_MTU);
+                let mss = usize::from(mtu).saturating_sub(40);
                 if mss < usize::from(self.snd_mss) {
                     net_debug!("path MTU {}: MSS {} -> {}", mtu, self.snd_mss, mss);
                     self.set_snd_mss(mss);
@@ -50,13 +59,25 @@ impl TcpSocket<'_> {
         self.flags.has(Flags::PMTU_LOWERED)
     }
 
+    /// Whether the path MTU is locked at the floor: segments go without
+    /// DF (see `handle_icmp_error`).
+    pub fn path_mtu_locked(&self) -> bool {
+        self.flags.has(Flags::PMTU_LOCKED)
+    }
+
     /// The path MTU the stack knows for the peer now (`None`: none, or it
     /// aged out, RFC 1191 6.3): the MSS follows it, and returns to what the
     /// connection opened with when it is gone. Raising needs nothing
     /// resent; the next new segments are larger.
     pub(crate) fn refresh_path_mtu(&mut self, path_mtu: Option<u16>) {
         let opened = self.opened_mss;
-        let mss = path_mtu.map_or(opened, |m| m.saturating_sub(40).max(64).min(opened));
+        // A cached value below the floor is a lock (see `iface::pmtu`).
+        self.flags.set(
+            Flags::PMTU_LOCKED,
+            path_mtu.is_some_and(|m| m < MIN_PATH_MTU),
+        );
+        let path_mtu = path_mtu.map(|m| m.max(MIN_PATH_MTU));
+        let mss = path_mtu.map_or(opened, |m| m.saturating_sub(40).min(opened));
         if mss != self.snd_mss {
             net_debug!("path MTU {:?}: MSS {} -> {}", path_mtu, self.snd_mss, mss);
             let lower = mss < self.snd_mss;

@@ -14,7 +14,7 @@ use core::net::SocketAddrV4;
 use core::ops::ControlFlow;
 
 use super::timer::Stamp;
-use super::{Flags, Pending, State, TcpConfig, TcpError, TcpSocket, WindowScale};
+use super::{Flags, MIN_SND_MSS, Pending, State, TcpConfig, TcpError, TcpSocket, WindowScale};
 use crate::rand::SipKey;
 use crate::time::Instant;
 use crate::wire::{SeqNumber, TcpFlags, TcpOptions, TcpRepr};
@@ -293,7 +293,16 @@ impl TcpSocket<'_> {
 
     fn take_syn_options(&mut self, cx: &RxContext<'_>, options: &TcpOptions) {
         self.rcv_mss = cx.mss.clamp(64, 65535) as u16;
-        let peer = options.mss.map_or(536, usize::from);
+        // "If no MSS option is received ... assume 536"; an MSS of 0 is as
+        // none, and one below MIN_SND_MSS is raised to it.
+        let peer = match options.mss {
+            None | Some(0) => 536,
+            Some(m) => {
+                let m = usize::from(m);
+                self.flags.set(Flags::MSS_FLOORED, m < MIN_SND_MSS);
+                m.max(MIN_SND_MSS)
+            }
+        };
         self.open_mss(peer.min(cx.mss), cx.path_mtu);
         self.take_window_scale(cx, options);
         self.take_syn_timestamps(cx, options);
@@ -644,14 +653,6 @@ impl TcpSocket<'_> {
         self.flags.set(Flags::OOW_ACKED, true);
         self.timers.stamp(Stamp::OowAck, now);
         true
-    }
-
-    /// Whether an ACK to an unacceptable segment was held back since the
-    /// last call (for the stack's counter).
-    pub(crate) fn take_oow_limited(&mut self) -> bool {
-        let limited = self.flags.has(Flags::OOW_LIMITED);
-        self.flags.set(Flags::OOW_LIMITED, false);
-        limited
     }
 
     /// Cuts the segment to the receive window: bytes already received at

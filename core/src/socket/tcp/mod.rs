@@ -632,6 +632,15 @@ bitset! {
         /// Such an ACK was held back by the rate limit (read and cleared by
         /// the stack, which counts it).
         OOW_LIMITED = 24,
+        /// A "fragmentation needed" below the floor locked the path MTU at
+        /// `iface::pmtu::MIN_PATH_MTU`: segments go without DF.
+        PMTU_LOCKED = 25,
+        /// The path MTU was just locked (read and cleared by the stack,
+        /// which counts it).
+        PMTU_LOCKED_NOW = 26,
+        /// The peer's MSS option was below [`MIN_SND_MSS`] and raised to it
+        /// (read and cleared by the stack, which counts it).
+        MSS_FLOORED = 27,
     }
 }
 
@@ -712,6 +721,23 @@ pub(crate) struct SocketOptions {
 /// Keep-alive probes before the connection is declared dead (RFC 1122
 /// 4.2.3.6 leaves it open; 9 as Linux).
 pub const KEEP_ALIVE_PROBES: u8 = 9;
+
+/// The smallest send MSS: a peer's MSS option below it is raised to it
+/// (Linux's `tcp_min_snd_mss`, 48), so that a peer cannot make us send
+/// 1-byte segments. Distinct from the path MTU floor (`iface::pmtu`).
+pub const MIN_SND_MSS: usize = 48;
+
+/// Events of a connection the stack counts, read and cleared by
+/// `TcpSocket::take_notes` after each segment and ICMP error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Notes {
+    /// An ACK to an unacceptable segment was held back (`tcp.oow_acks_limited`).
+    pub(crate) oow_ack_limited: bool,
+    /// The path MTU was locked at the floor (`icmp.path_mtu_locked`).
+    pub(crate) path_mtu_locked: bool,
+    /// The peer's MSS was raised to [`MIN_SND_MSS`] (`tcp.mss_floored`).
+    pub(crate) mss_floored: bool,
+}
 
 /// A TCP socket. See the [module documentation](self).
 #[derive(Debug)]
@@ -1108,7 +1134,21 @@ impl<'a> TcpSocket<'a> {
     }
 
     pub(crate) fn set_snd_mss(&mut self, mss: usize) {
-        self.snd_mss = mss.clamp(64, 65535) as u16;
+        self.snd_mss = mss.clamp(MIN_SND_MSS, 65535) as u16;
+    }
+
+    /// What happened since the last call that the stack counts.
+    pub(crate) fn take_notes(&mut self) -> Notes {
+        let mut take = |flag| {
+            let set = self.flags.has(flag);
+            self.flags.set(flag, false);
+            set
+        };
+        Notes {
+            oow_ack_limited: take(Flags::OOW_LIMITED),
+            path_mtu_locked: take(Flags::PMTU_LOCKED_NOW),
+            mss_floored: take(Flags::MSS_FLOORED),
+        }
     }
 
     /// The connection opens with `mss` (the peer's and our interface's
@@ -1117,6 +1157,11 @@ impl<'a> TcpSocket<'a> {
     pub(crate) fn open_mss(&mut self, mss: usize, path_mtu: Option<u16>) {
         self.set_snd_mss(mss);
         self.opened_mss = self.snd_mss;
+        // A learnt value below the floor is a lock (see `iface::pmtu`).
+        let floor = crate::iface::pmtu::MIN_PATH_MTU;
+        self.flags
+            .set(Flags::PMTU_LOCKED, path_mtu.is_some_and(|m| m < floor));
+        let path_mtu = path_mtu.map(|m| m.max(floor));
         let capped = path_mtu.map_or(mss, |m| usize::from(m).saturating_sub(40).min(mss));
         self.set_snd_mss(capped);
         self.flags

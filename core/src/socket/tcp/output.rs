@@ -46,6 +46,10 @@ pub struct Segment<'b> {
     /// value; a counter per connection, started from its ISS, reveals
     /// nothing about other traffic, unlike a global one).
     pub ident: u16,
+    /// Sent with DF (RFC 1191), as every segment is unless the path MTU is
+    /// locked below the floor (`iface::pmtu`): then the stack gives the
+    /// datagram a unique identifier instead of `ident`.
+    pub dont_frag: bool,
 }
 
 impl Segment<'_> {
@@ -367,6 +371,7 @@ impl TcpSocket<'_> {
             options,
             payload: [&[], &[]],
             ident: self.ip_ident,
+            dont_frag: !self.path_mtu_locked(),
         }
     }
 
@@ -754,6 +759,7 @@ impl TcpSocket<'_> {
             options,
             payload: [p0, p1],
             ident: self.ip_ident,
+            dont_frag: !self.path_mtu_locked(),
         };
         if emit(&seg).is_err() {
             return false;
@@ -807,6 +813,7 @@ mod tests {
             },
             payload: [b"ab", b"c"],
             ident: 9,
+            dont_frag: true,
         }
     }
 

@@ -141,6 +141,7 @@ impl TimeWaitRecord {
             options,
             payload: [&[], &[]],
             ident,
+            dont_frag: true,
         }
     }
 

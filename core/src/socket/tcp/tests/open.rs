@@ -507,6 +507,19 @@ fn rfc9293_3_7_1_mss_536_assumed_if_absent() {
     );
 }
 
+/// An MSS option of 0 is taken as none; one below `MIN_SND_MSS` (48) is
+/// raised to it (Linux's `tcp_min_snd_mss`), so a peer cannot have us send
+/// 1-byte segments.
+#[test]
+fn rfc9293_3_7_1_an_mss_of_0_is_none_and_below_48_is_48() {
+    let h = connected_with(8192, 8192, ISS, IRS, Some(0), 65535);
+    assert_eq!(h.s.send_mss(), 536);
+    for (announced, used) in [(1, 48), (47, 48), (48, 48), (49, 49)] {
+        let h = connected_with(8192, 8192, ISS, IRS, Some(announced), 65535);
+        assert_eq!(h.s.send_mss(), used, "MSS option {announced}");
+    }
+}
+
 #[test]
 fn rfc9293_3_7_1_segments_never_exceed_the_peers_mss() {
     let mut h = connected_with(8192, 8192, ISS, IRS, Some(1000), 65535);
