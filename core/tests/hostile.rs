@@ -328,3 +328,94 @@ fn spoofed_out_of_window_segments_get_one_ack() {
     assert_eq!(acks, 1);
     assert_eq!(net.node(b).stack.stats().tcp.oow_acks_limited, 99);
 }
+
+/// A (192.0.2.1/26) - R (.62/26, .65/26, forwarding) - B (.66/26), B with a
+/// UDP socket on port 9; `config` is R's.
+#[cfg(feature = "ipv4-forwarding")]
+fn routed(
+    seed: u64,
+    config: StackConfig,
+) -> (Network, NodeId, microps_core::iface::DeviceId, NodeId) {
+    let mut net = Network::new(seed);
+    let a = net.add_node(StackConfig::default(), StackStorage::default_owned());
+    let r = net.add_node(config, StackStorage::default_owned());
+    let b = net.add_node(StackConfig::default(), StackStorage::default_owned());
+    let (da, dr1) = net.connect(a, r, LinkConfig::default()).unwrap();
+    let (dr2, db) = net.connect(r, b, LinkConfig::default()).unwrap();
+    let cidr = |s: &str| s.parse().unwrap();
+    net.node_mut(a)
+        .stack
+        .add_interface(da, cidr("192.0.2.1/26"))
+        .unwrap();
+    net.node_mut(r)
+        .stack
+        .add_interface(dr1, cidr("192.0.2.62/26"))
+        .unwrap();
+    net.node_mut(r)
+        .stack
+        .add_interface(dr2, cidr("192.0.2.65/26"))
+        .unwrap();
+    net.node_mut(b)
+        .stack
+        .add_interface(db, cidr("192.0.2.66/26"))
+        .unwrap();
+    udp_socket(&mut net, b, 9);
+    net.run_for(Duration::from_millis(10));
+    (net, r, dr1, b)
+}
+
+/// A UDP datagram from `src`:40000 to `dst`:9 as a frame to R's first
+/// device.
+#[cfg(feature = "ipv4-forwarding")]
+fn to_router(net: &Network, r: NodeId, src: Ipv4Address, dst: Ipv4Address) -> Vec<u8> {
+    use microps_core::wire::IpProtocol;
+    let mac_r = net.node(r).stack.devices()[0].hardware_addr().unwrap();
+    let mut udp = vec![0u8; 12];
+    udp[0..2].copy_from_slice(&40000u16.to_be_bytes());
+    udp[2..4].copy_from_slice(&9u16.to_be_bytes());
+    udp[4..6].copy_from_slice(&12u16.to_be_bytes());
+    udp[8..].copy_from_slice(b"boom");
+    ipv4_frame(
+        MAC_A,
+        mac_r,
+        ip(src, dst, IpProtocol::Udp, udp.len(), 7),
+        &udp,
+    )
+}
+
+/// Issue 14, weakness 8: with forwarding on, a directed broadcast for
+/// another interface's subnet was forwarded (smurf amplification, RFC 2644
+/// reversed RFC 1812's default), and so were datagrams from 0.0.0.0 (RFC
+/// 1812 5.3.7). Neither is now; a switch turns the first back on.
+#[test]
+#[cfg(all(feature = "ipv4-forwarding", feature = "pending-queue"))]
+fn a_router_forwards_no_directed_broadcast_and_no_source_0() {
+    let mut config = StackConfig::default();
+    config.forwarding = true;
+    let (mut net, r, dr1, b) = routed(146, config);
+    let bcast = Ipv4Address::new(192, 0, 2, 127);
+    let b_addr = Ipv4Address::new(192, 0, 2, 66);
+    for (src, dst) in [
+        (A, bcast),
+        (Ipv4Address::UNSPECIFIED, b_addr),
+        (A, Ipv4Address::new(240, 0, 0, 1)),
+        (A, Ipv4Address::new(0, 1, 2, 3)),
+    ] {
+        let f = to_router(&net, r, src, dst);
+        net.inject(r, dr1, &f);
+    }
+    net.run_for(Duration::from_millis(50));
+    let stats = net.node(r).stack.stats().ipv4;
+    assert_eq!(stats.forwarded, 0);
+    assert_eq!(stats.drop_directed_broadcast, 1);
+    assert_eq!(stats.drop_martian, 3);
+    assert_eq!(net.node(b).stack.stats().udp.rx_packets, 0);
+    // The switch: the directed broadcast goes, and B takes it.
+    config.forward_directed_broadcasts = true;
+    let (mut net, r, dr1, b) = routed(147, config);
+    let f = to_router(&net, r, A, bcast);
+    net.inject(r, dr1, &f);
+    net.run_for(Duration::from_millis(50));
+    assert_eq!(net.node(r).stack.stats().ipv4.forwarded, 1);
+    assert_eq!(net.node(b).stack.stats().udp.rx_packets, 1);
+}

@@ -393,6 +393,15 @@ impl Inner<'_> {
             dev,
             checksums,
         };
+        // RFC 1812 5.3.7: "A router SHOULD NOT forward any packet that has
+        // an invalid IP source address or a source address on network 0";
+        // ip_input has dropped the other martian sources. Nor to a
+        // destination no host can have (4.2.2.11, 5.3.7).
+        let dst = repr.dst_addr;
+        if repr.src_addr.is_unspecified() || !dst.is_unicast_host() || dst.is_martian_source() {
+            bump(&mut self.stats.ipv4.drop_martian);
+            return;
+        }
         if repr.ttl <= 1 {
             bump(&mut self.stats.ipv4.drop_ttl);
             self.icmp_error(tx, &pkt, ErrorMsg::TimeExceeded(TimeExceeded::TtlExpired));
@@ -409,6 +418,11 @@ impl Inner<'_> {
         };
         if route.device == dev && route.broadcast {
             bump(&mut self.stats.ipv4.drop_not_for_us);
+            return;
+        }
+        // RFC 2644: directed broadcasts are not forwarded by default.
+        if route.broadcast && !self.config.forward_directed_broadcasts {
+            bump(&mut self.stats.ipv4.drop_directed_broadcast);
             return;
         }
         let out = Ipv4Repr {

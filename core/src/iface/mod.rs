@@ -96,6 +96,10 @@ pub struct StackConfig {
     pub ttl: u8,
     /// Forward datagrams between interfaces (a router), off by default.
     pub forwarding: bool,
+    /// With `forwarding`, forward directed broadcasts to another
+    /// interface's subnet too (RFC 1812 5.3.5.2's old default). Off, as RFC
+    /// 2644 (BCP 34) has it against smurf amplification.
+    pub forward_directed_broadcasts: bool,
     /// Answer echo requests sent to a broadcast address (off, as RFC 1122
     /// 3.2.2.6 permits and as Linux does).
     pub echo_broadcast: bool,
@@ -120,6 +124,7 @@ impl Default for StackConfig {
             seed: 0,
             ttl: 64,
             forwarding: false,
+            forward_directed_broadcasts: false,
             echo_broadcast: false,
             icmp_error_burst: 10,
             icmp_error_interval: Duration::from_millis(100),

@@ -186,7 +186,8 @@ counters!(
         drop_malformed,
         /// Header checksum errors.
         drop_checksum,
-        /// Martian source addresses.
+        /// Martian source addresses; when forwarding, also a source of
+        /// 0.0.0.0 or a destination no host can have (RFC 1812 5.3.7).
         drop_martian,
         /// Not addressed to us and not forwarded.
         drop_not_for_us,
@@ -202,6 +203,9 @@ counters!(
         drop_too_big,
         /// TTL expired while forwarding.
         drop_ttl,
+        /// Directed broadcasts for another interface's subnet, not
+        /// forwarded (`StackConfig::forward_directed_broadcasts` off).
+        drop_directed_broadcast,
         /// Fragments: exact duplicates dropped alone.
         drop_frag_duplicate,
         /// Fragments: overlaps, dropping the whole datagram.
