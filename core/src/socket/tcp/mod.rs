@@ -480,6 +480,30 @@ impl WindowScale {
     }
 }
 
+/// A connection's sequence variables, as [`TcpSocket::sequence_numbers`]
+/// reads them (RFC 9293 3.3.1, figures 4 and 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SequenceNumbers {
+    /// SND.UNA: the oldest unacknowledged sequence number.
+    pub snd_una: SeqNumber,
+    /// SND.NXT: the next sequence number to send.
+    pub snd_nxt: SeqNumber,
+    /// The highest SND.NXT reached (a retransmission timeout pulls SND.NXT
+    /// back; it is always SND.UNA <= SND.NXT <= this).
+    pub snd_max: SeqNumber,
+    /// SND.WND: the peer's window.
+    pub snd_wnd: u32,
+    /// ISS.
+    pub iss: SeqNumber,
+    /// RCV.NXT: the next sequence number expected.
+    pub rcv_nxt: SeqNumber,
+    /// RCV.WND: the window offered.
+    pub rcv_wnd: u32,
+    /// IRS.
+    pub irs: SeqNumber,
+}
+
 /// The send sequence variables (RFC 9293 3.3.1, figure 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct SendVars {
@@ -1003,6 +1027,21 @@ impl<'a> TcpSocket<'a> {
         let fin = usize::from(self.flags.has(Flags::FIN_RECEIVED));
         let first_unread = self.rcv.nxt - self.rx.len() - fin;
         (self.rcv.up > first_unread).then(|| self.rcv.up - first_unread)
+    }
+
+    /// The sequence variables (RFC 9293 3.3.1), for tests, fuzzers and
+    /// diagnostics.
+    pub fn sequence_numbers(&self) -> SequenceNumbers {
+        SequenceNumbers {
+            snd_una: self.snd.una,
+            snd_nxt: self.snd.nxt,
+            snd_max: self.snd.max,
+            snd_wnd: self.snd.wnd,
+            iss: self.snd.iss,
+            rcv_nxt: self.rcv.nxt,
+            rcv_wnd: u32::try_from(self.rcv_wnd()).unwrap_or(u32::MAX),
+            irs: self.rcv.irs,
+        }
     }
 
     /// The smoothed round-trip time, once measured.
