@@ -453,6 +453,69 @@ impl Harness {
         }
     }
 
+    /// Takes the connection to the state `which` names (mod 9): one of
+    /// ESTABLISHED (as built), CLOSE-WAIT, FIN-WAIT-1, FIN-WAIT-2, CLOSING,
+    /// TIME-WAIT, LAST-ACK, SYN-SENT (a new active open from port 80 to
+    /// the peer) and SYN-RECEIVED (a new passive open on port 80).
+    pub fn into_state(&mut self, which: u8) {
+        let fin = |h: &Harness, ack_off| {
+            let seg = h.conn_segment(TcpFlags::FIN | TcpFlags::ACK, 0, ack_off, 4096, &[], true);
+            tcp_frame(&seg)
+        };
+        let ack = |h: &Harness, seq_off, ack_off| {
+            let seg = h.conn_segment(TcpFlags::ACK, seq_off, ack_off, 4096, &[], true);
+            tcp_frame(&seg)
+        };
+        let close = |h: &mut Harness| {
+            if let Some(s) = h.sockets.get_mut::<TcpSocket>(h.conn) {
+                s.close();
+            }
+            h.settle();
+        };
+        match which % 9 {
+            0 => {}
+            1 => self.deliver(fin(self, 0)),
+            2 => close(self),
+            3 => {
+                close(self);
+                self.deliver(ack(self, 0, 1));
+            }
+            4 => {
+                close(self);
+                self.deliver(fin(self, 0));
+            }
+            5 => {
+                close(self);
+                self.deliver(fin(self, 1));
+            }
+            6 => {
+                self.deliver(fin(self, 0));
+                close(self);
+            }
+            7 | 8 => {
+                if let Some(s) = self.sockets.get_mut::<TcpSocket>(self.conn) {
+                    s.abort();
+                }
+                self.settle();
+                self.run_timers(Duration::from_secs(1));
+                self.last_rcv = None;
+                if which % 9 == 7 {
+                    let peer = std::net::SocketAddrV4::new(PEER_IP, PEER_PORT);
+                    let (now, conn) = (self.now, self.conn);
+                    let _ = self.stack.tcp_connect(now, &mut self.sockets, conn, peer, CONN_PORT);
+                    self.settle();
+                } else {
+                    let _ = self.sockets.tcp_listen(self.conn, CONN_PORT);
+                    let mut syn = self.conn_segment(TcpFlags::SYN, 0, 0, 65535, &[], true);
+                    syn.seq_number = SeqNumber(PEER_ISS.wrapping_mul(3));
+                    syn.options.mss = Some(1000);
+                    self.deliver(tcp_frame(&syn));
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The application's turn on the connection (and the listener's):
     /// one of write, read, close, abort, accept, chosen by `op`.
     pub fn app(&mut self, op: u8, n: usize) {
@@ -503,3 +566,71 @@ impl Harness {
         self.settle();
     }
 }
+
+/// Flags from a byte: the low six control bits.
+pub fn flags(b: u8) -> TcpFlags {
+    let mut f = TcpFlags::empty();
+    for (bit, flag) in [
+        (0, TcpFlags::FIN),
+        (1, TcpFlags::SYN),
+        (2, TcpFlags::RST),
+        (3, TcpFlags::PSH),
+        (4, TcpFlags::ACK),
+        (5, TcpFlags::URG),
+    ] {
+        if b & (1 << bit) != 0 {
+            f |= flag;
+        }
+    }
+    f
+}
+
+/// An offset: small around zero most of the time, anywhere sometimes.
+pub fn offset(input: &mut Input<'_>) -> i64 {
+    let kind = input.u8();
+    let v = i64::from(input.i16());
+    match kind % 4 {
+        0 | 1 => v % 64,
+        2 => v,
+        _ => v * 65536,
+    }
+}
+
+pub fn connection_segment(h: &mut Harness, input: &mut Input<'_>) {
+    let f = flags(input.u8());
+    let seq = offset(input);
+    let ack = offset(input);
+    let window = input.u16();
+    let opts = input.u8();
+    let len = usize::from(input.u16() % 3000);
+    let urgent = input.u16();
+    let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+    let mut seg = h.conn_segment(f, seq, ack, window, &payload, opts & 1 == 0);
+    seg.urgent_pointer = urgent;
+    if opts & 2 != 0 {
+        seg.options.mss = Some(input.u16());
+    }
+    if opts & 4 != 0 {
+        seg.options.window_scale = Some(input.u8());
+    }
+    if opts & 8 != 0 {
+        seg.options.sack_permitted = true;
+    }
+    if opts & 16 != 0 {
+        // SACK blocks around SND.UNA.
+        let base = h.conn_segment(TcpFlags::ACK, 0, 0, 0, &[], false).ack_number;
+        for b in seg.options.sack_blocks.iter_mut().take(usize::from(opts >> 6) + 1) {
+            let l = offset(input);
+            let r = l + i64::from(input.u16() % 4000);
+            *b = Some((base + l as usize, base + r as usize));
+        }
+    }
+    if opts & 32 != 0
+        && let Some((_, ecr)) = seg.options.timestamps
+    {
+        // An old or a future TSval (PAWS).
+        seg.options.timestamps = Some((h.ts_val.wrapping_add(input.u32()), ecr));
+    }
+    h.deliver(tcp_frame(&seg));
+}
+
