@@ -682,8 +682,11 @@ impl Network {
         } else {
             self.stuck_steps = 0;
         }
+        // Stopping at `limit` before the deadline is the caller's pause, not
+        // a wake-up the stack asked for: it is not counted as idle.
+        let at_deadline = t <= limit;
         self.now = t.max(self.now).min(limit.max(self.now));
-        if !self.poll() {
+        if !self.poll() && at_deadline {
             self.count_idle_wake();
         }
         true
