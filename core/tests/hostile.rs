@@ -155,6 +155,7 @@ fn a_forged_reply_cannot_overwrite_a_fresh_entry() {
 }
 
 /// The fragments of an ICMP echo request of `len` bytes from `src` to B.
+#[cfg(all(feature = "pending-queue", feature = "ipv4-reassembly"))]
 fn big_ping(src: Ipv4Address, ident: u16, len: usize) -> Vec<Vec<u8>> {
     use microps_core::wire::{IpProtocol, Ipv4Repr};
     let icmp = echo_request(ident, 1, &payload(len - 8, u64::from(ident)));

@@ -550,6 +550,11 @@ impl<'a> Stack<'a> {
         self.inner.pending.len()
     }
 
+    /// Datagrams being reassembled (each holds one reassembly buffer).
+    pub fn reassembly_in_progress(&self) -> usize {
+        self.reasm.in_progress()
+    }
+
     /// Processes input and output on every device: at most
     /// [`StackConfig::rx_budget`] frames from each, then everything timers
     /// and sockets have to send. `devices` must be in the order they were
