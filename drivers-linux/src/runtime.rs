@@ -236,7 +236,14 @@ pub struct State {
     pub tcp_listen_ports: std::collections::HashSet<u16>,
     /// TCP sockets shut down for reading by the application.
     pub read_shut: std::collections::HashSet<SocketHandle>,
+    /// The last poll stopped at its bound (see [`State::has_more`]).
+    more: bool,
 }
+
+/// Polls per hold of the state's lock: at most this many times `rx_budget`
+/// frames per device (4 x 64) before the runtime thread lets the
+/// application's calls in, so a flood cannot starve them.
+pub const POLLS_PER_WAKE: usize = 4;
 
 impl std::fmt::Debug for State {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -253,11 +260,14 @@ impl State {
         Instant::from_micros(i64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(i64::MAX))
     }
 
-    /// Polls until nothing more happens now (bounded); returns whether
-    /// anything happened.
+    /// Polls until nothing more happens now, or [`POLLS_PER_WAKE`] polls
+    /// (of at most `rx_budget` frames from each device) have run; returns
+    /// whether anything happened. [`State::has_more`] then says whether
+    /// work was left.
     pub fn poll(&mut self) -> bool {
         let mut any = false;
-        for _ in 0..256 {
+        self.more = false;
+        for round in 0..POLLS_PER_WAKE {
             let now = self.now();
             let mut devs: Vec<&mut dyn Device> = self
                 .devices
@@ -272,8 +282,15 @@ impl State {
             if !r.progressed() && !r.more_rx && !queued {
                 break;
             }
+            self.more = round + 1 == POLLS_PER_WAKE;
         }
         any
+    }
+
+    /// Whether the last [`State::poll`] stopped at its bound with frames
+    /// or work still waiting.
+    pub fn has_more(&self) -> bool {
+        self.more
     }
 
     /// Removes orphaned TCP sockets that have finished closing.
@@ -579,6 +596,10 @@ fn run(shared: Arc<Shared>) {
             let mut fds = st.fds();
             fds.push(wake_fd);
             let mut timeout = st.timeout();
+            if st.has_more() {
+                // Work left: come back at once, once the lock was let go.
+                timeout = Some(StdDuration::ZERO);
+            }
             if linger_until.is_some() {
                 timeout = Some(timeout.map_or(StdDuration::from_millis(20), |t| {
                     t.min(StdDuration::from_millis(20))
@@ -856,6 +877,7 @@ impl Builder {
             orphans: Vec::new(),
             tcp_listen_ports: std::collections::HashSet::new(),
             read_shut: std::collections::HashSet::new(),
+            more: false,
         };
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
