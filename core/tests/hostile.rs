@@ -420,3 +420,303 @@ fn a_router_forwards_no_directed_broadcast_and_no_source_0() {
     assert_eq!(net.node(r).stack.stats().ipv4.forwarded, 1);
     assert_eq!(net.node(b).stack.stats().udp.rx_packets, 1);
 }
+
+// ---- The attack classes through the whole stack (issue 14, item 2) ----
+
+/// A TCP segment from A:1234 to B:80 with these raw header bytes patched
+/// in after the checksum (so the lie is what the stack sees first).
+fn segment_frame(flags: u8, options: &[u8], patch: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+    use microps_core::wire::{IpProtocol, checksum};
+    let mut seg = raw_segment(A, B, flags, &[]);
+    // Options: the data offset grows, the checksum is summed again.
+    let mut opts = options.to_vec();
+    while !opts.len().is_multiple_of(4) {
+        opts.push(0);
+    }
+    seg.splice(20..20, opts.iter().copied());
+    seg[12] = (((20 + opts.len()) / 4) << 4) as u8;
+    seg[16..18].copy_from_slice(&[0, 0]);
+    let sum = checksum::combine(&[
+        checksum::pseudo_header(&A, &B, 6, seg.len() as u32),
+        checksum::data(&seg),
+    ]);
+    seg[16..18].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+    patch(&mut seg);
+    ipv4_frame(MAC_A, MAC_B, ip(A, B, IpProtocol::Tcp, seg.len(), 1), &seg)
+}
+
+/// The counters of B after `frames` arrive, and what B's sockets got.
+fn inject_all(net: &mut Network, b: NodeId, db: microps_core::iface::DeviceId, frames: &[Vec<u8>]) {
+    for f in frames {
+        net.inject(b, db, f);
+    }
+    net.run_for(Duration::from_millis(20));
+}
+
+/// Length lies at every layer: a runt Ethernet frame, an IP total length
+/// beyond the frame and below the header, an IHL below 5 and beyond the
+/// datagram, a TCP data offset below 5 and beyond the segment, a UDP
+/// length below 8 and beyond the datagram. Each is counted as malformed
+/// at its layer, and nothing reaches a socket.
+#[test]
+fn length_lies_at_every_layer_are_counted_and_delivered_nowhere() {
+    use microps_core::wire::IpProtocol;
+    let (mut net, _a, b, _da, db) = pair(150, LinkConfig::default());
+    let hu = udp_socket(&mut net, b, 7);
+    let ht = tcp_socket(&mut net, b, 4096);
+    net.node_mut(b).sockets.tcp_listen(ht, 80).unwrap();
+    net.run_for(Duration::from_millis(10));
+    let udp_dg = |len_field: u16| {
+        let mut d = vec![0u8; 12];
+        d[0..2].copy_from_slice(&40000u16.to_be_bytes());
+        d[2..4].copy_from_slice(&7u16.to_be_bytes());
+        d[4..6].copy_from_slice(&len_field.to_be_bytes());
+        ipv4_frame(MAC_A, MAC_B, ip(A, B, IpProtocol::Udp, 12, 3), &d)
+    };
+    let good = udp_dg(12);
+    let ip_patch = |f: &[u8], at: usize, v: &[u8]| {
+        let mut f = f.to_vec();
+        f[14 + at..14 + at + v.len()].copy_from_slice(v);
+        // The header checksum again, so that the lie is what is checked.
+        f[24..26].copy_from_slice(&[0, 0]);
+        let ihl = usize::from(f[14] & 15) * 4;
+        let end = (14 + ihl).min(f.len());
+        let sum =
+            microps_core::wire::checksum::finish(microps_core::wire::checksum::data(&f[14..end]));
+        f[24..26].copy_from_slice(&sum.to_be_bytes());
+        f
+    };
+    let before = *net.node(b).stack.stats();
+    inject_all(
+        &mut net,
+        b,
+        db,
+        &[
+            good[..13].to_vec(),                           // runt Ethernet
+            ip_patch(&good, 2, &[0x05, 0xdc]),             // total length 1500 > frame
+            ip_patch(&good, 2, &[0, 19]),                  // total length < header
+            ip_patch(&good, 0, &[0x44]),                   // IHL 4
+            ip_patch(&good, 0, &[0x4f]),                   // IHL 15 > datagram
+            segment_frame(0x02, &[], |s| s[12] = 4 << 4),  // data offset 4
+            segment_frame(0x02, &[], |s| s[12] = 15 << 4), // data offset 15 > segment
+            udp_dg(7),                                     // UDP length < 8
+            udp_dg(40),                                    // UDP length > datagram
+        ],
+    );
+    let st = *net.node(b).stack.stats();
+    let grew = |a: u64, b: u64| a - b;
+    assert_eq!(
+        grew(
+            st.link.drop_malformed.get(),
+            before.link.drop_malformed.get()
+        ),
+        1
+    );
+    assert_eq!(
+        grew(
+            st.ipv4.drop_malformed.get(),
+            before.ipv4.drop_malformed.get()
+        ),
+        4
+    );
+    assert_eq!(
+        grew(st.tcp.drop_malformed.get(), before.tcp.drop_malformed.get()),
+        2
+    );
+    assert_eq!(
+        grew(st.udp.drop_malformed.get(), before.udp.drop_malformed.get()),
+        2
+    );
+    assert!(udp(&mut net, b, hu).recv().is_err());
+    assert_eq!(
+        tcp(&mut net, b, ht).state(),
+        microps_core::socket::tcp::State::Listen
+    );
+    // And the honest datagram still goes through.
+    inject_all(&mut net, b, db, &[good]);
+    assert!(udp(&mut net, b, hu).recv().is_ok());
+}
+
+/// Option TLVs that lie (length 0, length 1, past the end; MSS, window
+/// scale, SACK-permitted and timestamps of the wrong length) drop the SYN,
+/// counted, with no SYN,ACK and the socket still listening. A window scale
+/// of 255 is no lie: it is used as 14 (RFC 7323 2.3).
+#[test]
+fn option_lies_drop_the_segment_and_a_shift_over_14_is_14() {
+    use microps_core::socket::tcp::State;
+    // A exists and would reset B's SYN,ACK to the SYN spoofed in its
+    // name: 5 ms of latency leave time to look at B first.
+    let link = LinkConfig::default().with_latency(Duration::from_millis(5));
+    let (mut net, _a, b, _da, db) = pair(151, link);
+    let ht = tcp_socket(&mut net, b, 1 << 20);
+    net.node_mut(b).sockets.tcp_listen(ht, 80).unwrap();
+    net.run_for(Duration::from_millis(10));
+    net.start_capture(b, db);
+    let lies: [&[u8]; 8] = [
+        &[2, 0],
+        &[2, 1, 5, 0xb4],
+        &[30, 5, 1, 1],
+        &[2, 3, 5],
+        &[3, 2, 1, 1],
+        &[4, 3, 1, 1],
+        &[8, 8, 0, 0, 0, 1, 0, 0],
+        &[1, 1, 1, 2, 6],
+    ];
+    let frames: Vec<_> = lies
+        .iter()
+        .map(|o| segment_frame(0x02, o, |_| {}))
+        .collect();
+    inject_all(&mut net, b, db, &frames);
+    assert_eq!(
+        net.node(b).stack.stats().tcp.drop_malformed,
+        lies.len() as u64
+    );
+    assert!(
+        net.captured(b, db).iter().all(|(_, f)| ip_protocol(f) != 6),
+        "no SYN,ACK"
+    );
+    assert_eq!(tcp(&mut net, b, ht).state(), State::Listen);
+    // MSS 1460, window scale 255: taken, the shift used as 14.
+    net.inject(
+        b,
+        db,
+        &segment_frame(0x02, &[2, 4, 5, 0xb4, 1, 3, 3, 255], |_| {}),
+    );
+    net.run_for(Duration::from_millis(1));
+    assert_eq!(
+        tcp(&mut net, b, ht).state(),
+        State::SynReceived,
+        "{}",
+        net.node(b).stack.stats()
+    );
+    assert_eq!(
+        tcp(&mut net, b, ht).window_scale().map(|(peer, _)| peer),
+        Some(14)
+    );
+}
+
+/// Reassembly attacks through the stack: a fragment inside another
+/// (teardrop), more than 128 fragments, an empty non-final fragment, a
+/// fragment ending past 65,535 bytes (ping of death), and more partial
+/// datagrams than buffers, never completed: each dropped and counted, and
+/// the buffers are free again after the timeout.
+#[test]
+#[cfg(feature = "ipv4-reassembly")]
+fn reassembly_attacks_are_dropped_and_the_buffers_come_back() {
+    use microps_core::wire::{IpProtocol, Ipv4Repr};
+    let (mut net, _a, b, _da, db) = pair(152, LinkConfig::default());
+    net.run_for(Duration::from_millis(10));
+    let frag = |ident: u16, offset: usize, len: usize, more: bool| {
+        let repr = Ipv4Repr {
+            more_frags: more,
+            frag_offset: offset as u16,
+            ..ip(A, B, IpProtocol::Udp, len, ident)
+        };
+        ipv4_frame(MAC_A, MAC_B, repr, &vec![0x41; len])
+    };
+    let stats = |net: &Network| net.node(b).stack.stats().ipv4;
+    // Teardrop: the second fragment lies inside the first.
+    inject_all(
+        &mut net,
+        b,
+        db,
+        &[frag(1, 0, 64, true), frag(1, 16, 16, true)],
+    );
+    assert_eq!(stats(&net).drop_frag_overlap, 1);
+    // 129 fragments of 8 bytes: the 129th drops the datagram.
+    let many: Vec<_> = (0..129).map(|i| frag(2, i * 16, 8, true)).collect();
+    inject_all(&mut net, b, db, &many);
+    let invalid = stats(&net).drop_frag_invalid.get();
+    assert_eq!(invalid, 1, "too many fragments");
+    // An empty non-final fragment; one ending past 65,535 bytes.
+    inject_all(
+        &mut net,
+        b,
+        db,
+        &[frag(3, 0, 0, true), frag(4, 65528, 16, false)],
+    );
+    assert_eq!(stats(&net).drop_frag_invalid.get(), invalid + 2);
+    assert_eq!(net.node(b).stack.reassembly_in_progress(), 0);
+    // Ten first fragments for four buffers: four held, six refused.
+    let firsts: Vec<_> = (10..20).map(|id| frag(id, 0, 8, true)).collect();
+    inject_all(&mut net, b, db, &firsts);
+    assert_eq!(net.node(b).stack.reassembly_in_progress(), 4);
+    assert_eq!(stats(&net).drop_frag_busy, 6);
+    net.run_for(Duration::from_secs(31));
+    assert_eq!(net.node(b).stack.reassembly_in_progress(), 0);
+    assert_eq!(stats(&net).drop_frag_timeout, 4);
+    assert_eq!(stats(&net).reassembled, 0);
+}
+
+/// ARP with hardware and protocol lengths of 0, or other than 6 and 4:
+/// counted, no entry made, no reply.
+#[test]
+fn arp_with_wrong_address_lengths_teaches_nothing() {
+    let (mut net, _a, b, _da, db) = pair(153, LinkConfig::default());
+    net.run_for(Duration::from_millis(10));
+    let good = arp_frame(ArpOperation::Request, ATTACKER, addr("192.0.2.77"), B);
+    let with = |hln: u8, pln: u8| {
+        let mut f = good.clone();
+        f[18] = hln;
+        f[19] = pln;
+        f
+    };
+    inject_all(
+        &mut net,
+        b,
+        db,
+        &[with(0, 0), with(6, 0), with(0, 4), with(8, 4), with(6, 16)],
+    );
+    let arp = net.node(b).stack.stats().arp;
+    assert_eq!(arp.drop_malformed.get() + arp.drop_unsupported.get(), 5);
+    assert_eq!(arp.tx_replies, 0);
+    assert!(net.node(b).stack.arp_cache().is_empty());
+}
+
+/// ICMP errors whose quote matches nothing: a TCP 4-tuple with no
+/// connection, a quoted source that is not ours, an echo with no socket,
+/// and a "fragmentation needed" for no connection, which must leave the
+/// path MTU cache alone. All counted as unmatched.
+#[test]
+fn icmp_errors_quoting_nothing_of_ours_change_nothing() {
+    use microps_core::wire::{IpProtocol, checksum};
+    let (mut net, a, _b, da, _db) = pair(154, LinkConfig::default());
+    net.run_for(Duration::from_millis(10));
+    let error = |ty: u8, code: u8, mtu: u16, src: Ipv4Address, proto: u8, l4: &[u8]| {
+        let mut quote = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, proto, 0, 0];
+        quote.extend_from_slice(&src.octets());
+        quote.extend_from_slice(&B.octets());
+        let sum = checksum::finish(checksum::data(&quote));
+        quote[10..12].copy_from_slice(&sum.to_be_bytes());
+        quote.extend_from_slice(l4);
+        let mut icmp = vec![ty, code, 0, 0, 0, 0];
+        icmp.extend_from_slice(&mtu.to_be_bytes());
+        icmp.extend_from_slice(&quote);
+        let sum = checksum::finish(checksum::data(&icmp));
+        icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+        ipv4_frame(
+            MAC_B,
+            MAC_A,
+            ip(B, A, IpProtocol::Icmp, icmp.len(), 9),
+            &icmp,
+        )
+    };
+    let tcp_quote = [0x04, 0xd2, 0, 80, 0, 0, 0x03, 0xe8];
+    let echo_quote = [8, 0, 0, 0, 0x12, 0x34, 0, 1];
+    inject_all(
+        &mut net,
+        a,
+        da,
+        &[
+            error(3, 3, 0, A, 6, &tcp_quote),
+            error(3, 3, 0, Ipv4Address::new(192, 0, 2, 40), 6, &tcp_quote),
+            error(3, 1, 0, A, 1, &echo_quote),
+            error(3, 4, 576, A, 6, &tcp_quote),
+        ],
+    );
+    let st = net.node(a).stack.stats();
+    assert_eq!(st.icmp.drop_unmatched_error, 4);
+    assert_eq!(st.icmp.errors_delivered, 0);
+    let now = net.now();
+    assert_eq!(net.node(a).stack.path_mtu_cache().entries(now).count(), 0);
+}
