@@ -597,7 +597,7 @@ impl<'a> Stack<'a> {
         for i in 0..n {
             let mut taken = 0;
             while taken < rx_budget {
-                let Some((before, rest)) = Some(devices.split_at_mut(i)) else {
+                let Some((before, rest)) = devices.split_at_mut_checked(i) else {
                     break;
                 };
                 let Some((current, after)) = rest.split_first_mut() else {

@@ -148,7 +148,9 @@ impl<'a> IcmpSocket<'a> {
         seq_no: u16,
         data: &[u8],
     ) -> Result<(), SendError> {
-        self.send_echo_with(dst, seq_no, data.len(), |b| b.copy_from_slice(data))
+        self.send_echo_with(dst, seq_no, data.len(), |b| {
+            crate::storage::copy_prefix(b, data);
+        })
     }
 
     /// Dequeues the next event with its data (the reply's payload; empty for
@@ -162,7 +164,9 @@ impl<'a> IcmpSocket<'a> {
 
     pub(crate) fn process(&mut self, event: IcmpEvent, data: &[u8]) {
         match self.rx.enqueue(data.len(), event) {
-            Ok(buf) => buf.copy_from_slice(data),
+            Ok(buf) => {
+                crate::storage::copy_prefix(buf, data);
+            }
             Err(_) => self.rx_dropped = self.rx_dropped.saturating_add(1),
         }
     }

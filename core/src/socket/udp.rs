@@ -208,7 +208,9 @@ impl<'a> UdpSocket<'a> {
 
     /// Queues a copy of `data` to `remote`.
     pub fn send_slice(&mut self, data: &[u8], remote: SocketAddrV4) -> Result<(), SendError> {
-        self.send_with(data.len(), remote, |buf| buf.copy_from_slice(data))
+        self.send_with(data.len(), remote, |buf| {
+            crate::storage::copy_prefix(buf, data);
+        })
     }
 
     /// Takes a pending ICMP error, if any.
@@ -282,7 +284,7 @@ impl<'a> UdpSocket<'a> {
             .enqueue(payload.len(), UdpMetadata { remote, local_addr })
         {
             Ok(buf) => {
-                buf.copy_from_slice(payload);
+                crate::storage::copy_prefix(buf, payload);
                 true
             }
             Err(_) => {

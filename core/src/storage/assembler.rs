@@ -164,11 +164,9 @@ impl<const N: usize> Assembler<N> {
             if used >= N {
                 return Err(TooManyHoles);
             }
-            if let Some(tail) = self.contigs.get_mut(first..=used) {
-                tail.rotate_right(1);
-                if let Some(slot) = tail.first_mut() {
-                    *slot = Contig { start, end };
-                }
+            self.shift_up(first, used);
+            if let Some(slot) = self.contigs.get_mut(first) {
+                *slot = Contig { start, end };
                 self.used += 1;
             }
             return Ok(());
@@ -184,12 +182,36 @@ impl<const N: usize> Assembler<N> {
         // Close the gap left by the contigs merged into `first`.
         let removed = last - first - 1;
         if removed > 0 {
-            if let Some(tail) = self.contigs.get_mut(first + 1..used) {
-                tail.rotate_left(cmp::min(removed, tail.len()));
-            }
+            self.shift_down(first + 1, removed, used);
             self.used -= removed;
         }
         Ok(())
+    }
+
+    /// Moves the contigs `from..used` up one place (into `from + 1..=used`).
+    /// Indexing is checked, not asserted: no panic path (the contig count
+    /// is small).
+    fn shift_up(&mut self, from: usize, used: usize) {
+        let mut i = used;
+        while i > from {
+            if let Some(prev) = self.contigs.get(i - 1).copied()
+                && let Some(slot) = self.contigs.get_mut(i)
+            {
+                *slot = prev;
+            }
+            i -= 1;
+        }
+    }
+
+    /// Moves the contigs `at + by..used` down `by` places (into `at..`).
+    fn shift_down(&mut self, at: usize, by: usize, used: usize) {
+        for i in at..used.saturating_sub(by) {
+            if let Some(next) = self.contigs.get(i + by).copied()
+                && let Some(slot) = self.contigs.get_mut(i)
+            {
+                *slot = next;
+            }
+        }
     }
 
     /// The length of the data held contiguously from the front (offset 0),
@@ -210,14 +232,12 @@ impl<const N: usize> Assembler<N> {
             return 0;
         }
         let used = self.used;
-        if let Some(held) = self.contigs.get_mut(..used) {
-            held.rotate_left(1);
-            for c in held.iter_mut() {
-                c.start = c.start.saturating_sub(len);
-                c.end = c.end.saturating_sub(len);
-            }
-        }
+        self.shift_down(0, 1, used);
         self.used -= 1;
+        for c in self.contigs.iter_mut().take(self.used) {
+            c.start = c.start.saturating_sub(len);
+            c.end = c.end.saturating_sub(len);
+        }
         len
     }
 

@@ -42,6 +42,37 @@ pub use assembler::{Assembler, TooManyHoles};
 pub use packet_buffer::{PacketBuffer, PacketBufferError, PacketMetadata};
 pub use ring_buffer::RingBuffer;
 
+/// `copy_within` without its panics: copies the elements `src` to start
+/// at `dest`, overlapping or not, skipping any that would fall outside the
+/// slice (the tables it moves are a few elements long).
+pub(crate) fn move_within<T: Copy>(s: &mut [T], src: core::ops::Range<usize>, dest: usize) {
+    let len = src.end.saturating_sub(src.start);
+    let mut step = |k: usize| {
+        if let Some(v) = s.get(src.start + k).copied()
+            && let Some(d) = s.get_mut(dest + k)
+        {
+            *d = v;
+        }
+    };
+    if dest <= src.start {
+        (0..len).for_each(&mut step);
+    } else {
+        (0..len).rev().for_each(&mut step);
+    }
+}
+
+/// Copies the first `min(dst.len(), src.len())` bytes of `src` to `dst`
+/// and returns how many: `copy_from_slice` without its length-mismatch
+/// panic, for the copies whose lengths packet input decides (the compiler
+/// sees both sides are `n` long, so no panic path is linked).
+pub(crate) fn copy_prefix(dst: &mut [u8], src: &[u8]) -> usize {
+    let n = dst.len().min(src.len());
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+        d.copy_from_slice(s);
+    }
+    n
+}
+
 /// A buffer had no room for what was to be enqueued.
 ///
 /// ```
@@ -86,3 +117,28 @@ impl fmt::Display for Empty {
 }
 
 impl core::error::Error for Empty {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn move_within_is_copy_within_without_panics() {
+        for (src, dest) in [(0..3, 1), (1..4, 0), (2..5, 2), (0..5, 0), (3..3, 1)] {
+            let mut a = [1, 2, 3, 4, 5, 6];
+            let mut b = a;
+            move_within(&mut a, src.clone(), dest);
+            b.copy_within(src, dest);
+            assert_eq!(a, b);
+        }
+        // Out of range: what falls outside is skipped, nothing panics.
+        let mut a = [1, 2, 3];
+        move_within(&mut a, 1..9, 2);
+        assert_eq!(a, [1, 2, 2]);
+        let mut bytes = [0u8; 3];
+        assert_eq!(copy_prefix(&mut bytes, b"abcdef"), 3);
+        assert_eq!(&bytes, b"abc");
+        assert_eq!(copy_prefix(&mut bytes, b"z"), 1);
+        assert_eq!(&bytes, b"zbc");
+    }
+}

@@ -47,7 +47,7 @@ impl TcpSocket<'_> {
         let n = usize::from(s.recent_len);
         // Newest first; an older mention of the same block is dropped when
         // the blocks are built.
-        s.recent.copy_within(0..n.min(RECENT - 1), 1);
+        crate::storage::move_within(&mut s.recent, 0..n.min(RECENT - 1), 1);
         s.recent[0] = seq;
         s.recent_len = (s.recent_len + 1).min(RECENT as u8);
     }

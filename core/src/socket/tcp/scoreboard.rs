@@ -195,7 +195,7 @@ impl<'a> Scoreboard<'a> {
             return;
         };
         let gone = ranges.iter().take_while(|r| r.end <= una).count();
-        ranges.copy_within(gone.., 0);
+        crate::storage::move_within(ranges, gone..n, 0);
         self.len = (n - gone) as u16;
         if let Some(first) = self.ranges.first_mut()
             && self.len > 0
@@ -243,7 +243,7 @@ impl<'a> Scoreboard<'a> {
             if let Some(slot) = ranges.get_mut(lo) {
                 *slot = merged;
             }
-            ranges.copy_within(hi.., lo + 1);
+            crate::storage::move_within(ranges, hi..n, lo + 1);
             self.len = (n - (hi - lo - 1)) as u16;
             return true;
         }
@@ -257,7 +257,7 @@ impl<'a> Scoreboard<'a> {
         let Some(ranges) = self.ranges.get_mut(..keep + 1) else {
             return false;
         };
-        ranges.copy_within(lo..keep, lo + 1);
+        crate::storage::move_within(ranges, lo..keep, lo + 1);
         if let Some(slot) = ranges.get_mut(lo) {
             *slot = SackRange { start, end };
         }
