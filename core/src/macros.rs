@@ -13,7 +13,7 @@
 
 /// The name of the enclosing function, without its module path.
 #[cfg(feature = "log")]
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! function_name {
     () => {{
         fn f() {}
@@ -28,7 +28,7 @@ macro_rules! function_name {
 }
 
 #[cfg(feature = "log")]
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! net_log {
     ($level:ident, $fmt:literal $(, $arg:expr)* $(,)?) => {
         log::$level!(concat!("{}: ", $fmt), function_name!() $(, $arg)*)
@@ -36,7 +36,7 @@ macro_rules! net_log {
 }
 
 #[cfg(feature = "defmt")]
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! net_log {
     ($level:ident, $($arg:tt)+) => {
         defmt::$level!($($arg)+)
@@ -44,37 +44,37 @@ macro_rules! net_log {
 }
 
 #[cfg(not(any(feature = "log", feature = "defmt")))]
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! net_log {
     ($level:ident, $fmt:literal $(, $arg:expr)* $(,)?) => {{
         $( let _ = &$arg; )*
     }};
 }
 
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! net_error {
     ($($arg:tt)+) => { net_log!(error, $($arg)+) };
 }
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! net_warn {
     ($($arg:tt)+) => { net_log!(warn, $($arg)+) };
 }
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! net_info {
     ($($arg:tt)+) => { net_log!(info, $($arg)+) };
 }
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! net_debug {
     ($($arg:tt)+) => { net_log!(debug, $($arg)+) };
 }
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! net_trace {
     ($($arg:tt)+) => { net_log!(trace, $($arg)+) };
 }
 
 /// Logs a decoded, multi-line header dump at debug level (log back end only).
 #[cfg(feature = "log")]
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! net_dump {
     ($view:expr) => {
         if log::log_enabled!(target: "microps_core::dump", log::Level::Debug) {
@@ -84,7 +84,7 @@ macro_rules! net_dump {
 }
 
 #[cfg(not(feature = "log"))]
-#[allow(unused_macros)]
+#[allow(unused_macros, reason = "not every configuration logs at every level")]
 macro_rules! net_dump {
     ($view:expr) => {{
         let _ = &$view;

@@ -84,7 +84,10 @@ impl fmt::Display for SocketHandle {
 /// array is sized once.
 #[derive(Debug)]
 #[non_exhaustive]
-#[allow(clippy::large_enum_variant)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no heap to box the TCP socket in"
+)]
 pub enum Socket<'a> {
     /// A UDP socket.
     Udp(UdpSocket<'a>),
@@ -113,14 +116,20 @@ macro_rules! any_socket {
                 Socket::$variant(self)
             }
             fn downcast<'s>(socket: &'s Socket<'a>) -> Option<&'s Self> {
-                #[allow(unreachable_patterns)]
+                #[allow(
+                    unreachable_patterns,
+                    reason = "with one socket kind compiled in, `_` is unreachable"
+                )]
                 match socket {
                     Socket::$variant(s) => Some(s),
                     _ => None,
                 }
             }
             fn downcast_mut<'s>(socket: &'s mut Socket<'a>) -> Option<&'s mut Self> {
-                #[allow(unreachable_patterns)]
+                #[allow(
+                    unreachable_patterns,
+                    reason = "with one socket kind compiled in, `_` is unreachable"
+                )]
                 match socket {
                     Socket::$variant(s) => Some(s),
                     _ => None,

@@ -553,7 +553,7 @@ macro_rules! bitset {
         #[derive(Clone, Copy, PartialEq, Eq, Default)]
         pub(crate) struct $name($ty);
 
-        #[allow(dead_code)]
+        #[allow(dead_code, reason = "not every set uses every helper or flag")]
         impl $name {
             $($(#[$fm])* pub(crate) const $flag: $name = $name(1 << $bit);)*
             const NAMES: &'static [($name, &'static str)] = &[$(($name::$flag, stringify!($flag)),)*];
