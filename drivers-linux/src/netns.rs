@@ -61,7 +61,10 @@ pub fn skip(test_name: &str, reason: &str) -> bool {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{test_name}: cannot skip under CI=true: {reason}");
     }
-    eprintln!("skipping {test_name}: {reason}");
+    // Straight to the process's stderr, not through `eprintln!`, which
+    // libtest captures: a skipped test shows as skipped, not only as `ok`.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test_name}: {reason}");
     false
 }
 
