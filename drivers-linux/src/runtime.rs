@@ -801,16 +801,13 @@ impl Builder {
         for (i, (spec, addrs)) in self.devices.iter().enumerate() {
             let dev = match spec {
                 DeviceSpec::Tap(name) => HostDevice::Tap(
-                    TapDevice::open(name, self.mac)
-                        .map_err(|e| annotate(e, &format!("opening TAP {name}")))?,
+                    TapDevice::open(name, self.mac).map_err(|e| tun_open_error(e, name, "TAP"))?,
                 ),
                 DeviceSpec::Tun(name) => HostDevice::Tun(
-                    TunDevice::open(name)
-                        .map_err(|e| annotate(e, &format!("opening TUN {name}")))?,
+                    TunDevice::open(name).map_err(|e| tun_open_error(e, name, "TUN"))?,
                 ),
                 DeviceSpec::Packet(name) => HostDevice::Packet(
-                    PacketDevice::open(name, self.mac)
-                        .map_err(|e| annotate(e, &format!("opening PF_PACKET on {name}")))?,
+                    PacketDevice::open(name, self.mac).map_err(|e| packet_open_error(e, name))?,
                 ),
                 DeviceSpec::Loopback => HostDevice::loopback(),
                 DeviceSpec::Null => HostDevice::Null(NullDevice::new()),
@@ -908,4 +905,37 @@ fn medium_name(d: &HostDevice) -> &'static str {
 
 fn annotate(e: io::Error, what: &str) -> io::Error {
     io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
+/// Opening a TAP or TUN failed: says why in words a user can act on.
+fn tun_open_error(e: io::Error, name: &str, kind: &str) -> io::Error {
+    let what = format!("opening {kind} {name}");
+    let lower = kind.to_lowercase();
+    let hint = match e.raw_os_error() {
+        // TUNSETIFF on an interface of another type (`--tap lo`).
+        Some(libc::EINVAL) if crate::fd::interface_exists(name) => format!(
+            "{name} exists and is not a {kind} interface; name a {kind} (one that does not exist yet is created)"
+        ),
+        Some(libc::EPERM) => format!(
+            "permission denied: needs CAP_NET_ADMIN (run as root), or a {kind} created for this user: sudo ip tuntap add mode {lower} user $USER name {name}"
+        ),
+        Some(libc::EACCES) => {
+            "/dev/net/tun is not open to this user: sudo chmod 0666 /dev/net/tun".to_string()
+        }
+        Some(libc::EBUSY) => format!("another process has {name} open"),
+        Some(libc::ENOENT) => "no /dev/net/tun: load the tun module (modprobe tun)".to_string(),
+        _ => return annotate(e, &what),
+    };
+    io::Error::new(e.kind(), format!("{what}: {hint} ({e})"))
+}
+
+/// Opening a PF_PACKET socket failed: says why.
+fn packet_open_error(e: io::Error, name: &str) -> io::Error {
+    let what = format!("opening PF_PACKET on {name}");
+    let hint = match e.raw_os_error() {
+        Some(libc::EPERM) => "permission denied: a packet socket needs CAP_NET_RAW (run as root)",
+        Some(libc::ENODEV) => "no such interface",
+        _ => return annotate(e, &what),
+    };
+    io::Error::new(e.kind(), format!("{what}: {hint} ({e})"))
 }

@@ -523,3 +523,49 @@ fn udpc_exits_non_zero_when_a_send_fails() {
         text(&o)
     );
 }
+
+/// The errors of opening a device say what is wrong and what to do, not
+/// "Invalid argument": an interface that is not a TAP, a PF_PACKET
+/// interface that does not exist, and a TAP this user may not open.
+#[test]
+fn device_errors_say_what_to_do() {
+    if !require_root("device_errors_say_what_to_do") {
+        return;
+    }
+    let ns = Netns::new("mp-deverr").unwrap();
+    let tcps = bin("tcps");
+    let fails_with = |args: &[&str], needle: &str| {
+        let o = run(&ns, args, b"", Duration::from_secs(10));
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(needle), "{needle:?} not in: {}", text(&o));
+    };
+    fails_with(
+        &[&tcps, "--tap", "lo", "7"],
+        "lo exists and is not a TAP interface",
+    );
+    fails_with(
+        &[&tcps, "--packet", "nosuch0", "7"],
+        "opening PF_PACKET on nosuch0: no such interface",
+    );
+    // A tap0 that exists, root's: another user may not attach to it.
+    ns.exec_ok(&["ip", "tuntap", "add", "mode", "tap", "name", "tap0"])
+        .unwrap();
+    let tun_open_to_all =
+        std::fs::metadata("/dev/net/tun").is_ok_and(|m| m.permissions().mode() & 0o006 == 0o006);
+    let needle = if tun_open_to_all {
+        "needs CAP_NET_ADMIN (run as root), or a TAP created for this user"
+    } else {
+        "/dev/net/tun is not open to this user: sudo chmod 0666 /dev/net/tun"
+    };
+    let as_nobody = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    fails_with(
+        &[as_nobody.as_slice(), &[tcps.as_str(), "7"]].concat(),
+        needle,
+    );
+}
