@@ -542,6 +542,43 @@ pub fn user_name() -> String {
     }
 }
 
+/// The host's routes (from `/proc/net/route`, this network namespace's)
+/// that cover `addr` through an interface other than `iface`, most specific
+/// first, as `(interface, network)`: the kernel would send traffic for
+/// `addr` there, not to the stack on `iface`. The default route is left
+/// out.
+pub fn routed_elsewhere(addr: Ipv4Address, iface: &str) -> Vec<(String, Ipv4Cidr)> {
+    let table = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+    let mut found = routes_covering(&table, addr, iface);
+    found.sort_by_key(|(_, cidr)| core::cmp::Reverse(cidr.prefix_len()));
+    found
+}
+
+/// [`routed_elsewhere`] over the text of `/proc/net/route`, whose
+/// addresses are the in-memory network-order words printed as host-order
+/// hexadecimal numbers (so their native-endian bytes are the address).
+fn routes_covering(table: &str, addr: Ipv4Address, iface: &str) -> Vec<(String, Ipv4Cidr)> {
+    let ip = u32::from_be_bytes(addr.octets());
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (name, dest, mask) = (*f.first()?, *f.get(1)?, *f.get(7)?);
+            let word = |hex: &str| {
+                let n = u32::from_str_radix(hex, 16).ok()?;
+                Some(u32::from_be_bytes(n.to_ne_bytes()))
+            };
+            let (dest, mask) = (word(dest)?, word(mask)?);
+            (mask != 0 && name != iface && ip & mask == dest).then(|| {
+                let prefix = mask.leading_ones() as u8;
+                let net = Ipv4Address::from_bits(dest);
+                Some((name.to_string(), Ipv4Cidr::new(net, prefix)?))
+            })?
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,6 +613,23 @@ mod tests {
             SetupError::commands("tun0", Kind::Tun, host(), "bob")
                 .starts_with("  sudo ip tuntap add mode tun user bob name tun0\n")
         );
+    }
+
+    #[test]
+    fn routes_through_other_interfaces_are_found() {
+        // /proc/net/route: addresses little-endian hex on x86.
+        let table = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n\
+            eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+            eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
+            tap0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
+            eth1\t000033C6\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n";
+        let ours = Ipv4Address::new(192, 0, 2, 2);
+        let found = routes_covering(table, ours, "tap0");
+        assert_eq!(
+            found,
+            [("eth0".to_string(), "192.0.2.0/24".parse().unwrap())]
+        );
+        assert!(routes_covering(table, Ipv4Address::new(203, 0, 113, 1), "tap0").is_empty());
     }
 
     #[test]

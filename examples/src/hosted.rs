@@ -95,6 +95,14 @@ impl Common {
                 continue;
             }
             let setup = setup::ensure(name, kind, self.host_addr()).map_err(|e| e.to_string())?;
+            // Traffic for our address would leave through another
+            // interface: ping and connections fail with no sign of why.
+            if let Some((other, net)) = setup::routed_elsewhere(self.addr.address(), name).first() {
+                log::warn!(
+                    "{net} is also routed through {other}: the host sends traffic for {} there, not to {name} (remove that route, or pick another --addr)",
+                    self.addr.address()
+                );
+            }
             if setup.created() {
                 log::info!("{setup}");
                 setups.push(setup);

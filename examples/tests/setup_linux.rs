@@ -569,3 +569,28 @@ fn device_errors_say_what_to_do() {
         needle,
     );
 }
+
+/// A subnet the host already routes through another interface makes the
+/// demo warn: the host would send traffic for 192.0.2.2 there, and ping
+/// would fail with no sign of why.
+#[test]
+fn a_subnet_routed_elsewhere_is_warned_about() {
+    if !require_root("a_subnet_routed_elsewhere_is_warned_about") {
+        return;
+    }
+    let ns = Netns::new("mp-routed").unwrap();
+    for cmd in [
+        "ip link add va type veth peer name vb",
+        "ip addr add 192.0.2.100/24 dev va",
+        "ip link set va up",
+        "ip link set vb up",
+    ] {
+        ns.exec_ok(&cmd.split(' ').collect::<Vec<_>>()).unwrap();
+    }
+    let mut server = spawn(&ns, &[&bin("tcps"), "7"]);
+    server.wait_for_log(
+        "192.0.2.0/24 is also routed through va: the host sends traffic for 192.0.2.2 there, not to tap0",
+        Duration::from_secs(10),
+    );
+    interrupt_and_expect_success(&mut server);
+}
