@@ -1,7 +1,11 @@
 //! Hostile input against a whole stack: the weaknesses a review found by
 //! attacking it (issue 14), each a named test that failed before its fix.
 //! The attacker injects frames on B's link; A (192.0.2.1) is an honest
-//! neighbour, and B's gateway where a test needs one.
+//! neighbour, and B's gateway where a test needs one. The first weakness
+//! (one spoofed SYN taking a listener away) has its regression tests with
+//! the listener: `sim_listener.rs`'s
+//! `spoofed_syns_from_sources_that_never_answer_arp_leave_room_for_real_clients`
+//! and `listen_linux.rs`'s floods.
 
 mod common;
 

@@ -77,9 +77,13 @@ impl Inner<'_> {
             return;
         }
         let now = self.now;
-        // Only an on-link sender is learned or merged: one outside every
-        // subnet and on-link route of this device is answered, not learned.
-        let learnable = !spa.is_unspecified() && self.arp_on_link(dev.id, &spa);
+        // Only an on-link sender gets a new entry: one outside every subnet
+        // and on-link route of this device (and no route's gateway) is
+        // answered, not learned. An entry that exists (we asked for it, or
+        // learnt it on the link) may be updated by its owner.
+        let known = self.arp.get(&spa).is_some();
+        let learnable = !spa.is_unspecified()
+            && (known || self.arp_on_link(dev.id, &spa) || self.routes.is_gateway(&spa));
         if !learnable && !spa.is_unspecified() {
             bump(&mut self.stats.arp.ignored_off_link);
         }
@@ -108,7 +112,8 @@ impl Inner<'_> {
             }
         }
         if merge == Merge::Locked {
-            net_warn!(
+            // Debug, not warn: a flood of forged replies would flood the log.
+            net_debug!(
                 "dev={}, {} is at {}: kept against {}",
                 dev.id,
                 spa,
