@@ -308,6 +308,27 @@ mod tests {
     const UNA: SeqNumber = SeqNumber(1000);
     const MAX: SeqNumber = SeqNumber(10_000);
 
+    /// A peer's SACK blocks that are empty (left equal to right), reversed
+    /// (left after right), wholly outside the flight, or across the 2^32
+    /// wrap: the first three teach nothing and change nothing; the last is
+    /// taken.
+    #[test]
+    fn empty_reversed_and_outside_blocks_change_nothing() {
+        let mut s = sb(4);
+        assert!(s.add(UNA, MAX, SeqNumber(3000), SeqNumber(4000)));
+        for (l, r) in [(5000, 5000), (6000, 5000), (100, 900), (20_000, 30_000)] {
+            assert!(!s.add(UNA, MAX, SeqNumber(l), SeqNumber(r)), "[{l}, {r})");
+        }
+        assert_eq!(ranges(&s), [(3000, 4000)]);
+        let una = SeqNumber(u32::MAX - 1000);
+        let max = una + 5000;
+        let mut w = sb(4);
+        assert!(w.add(una, max, una + 500, una + 2000));
+        assert_eq!(ranges(&w), [((una + 500).0, (una + 2000).0)]);
+        w.acknowledge(una + 1500);
+        assert_eq!(ranges(&w), [((una + 1500).0, (una + 2000).0)]);
+    }
+
     #[test]
     fn blocks_merge_in_order_and_are_cut_to_the_flight() {
         let mut s = sb(4);

@@ -537,3 +537,24 @@ fn rfc9293_3_8_5_urgent_data_of_any_length() {
     assert_eq!(h.rx(&s), None);
     assert_eq!(h.s.urgent_mark(), Some(5000));
 }
+
+/// URGENT/11's underflow: an urgent pointer of 0 with URG set points
+/// before the segment's first byte (RFC 6093: to the byte after the urgent
+/// data, so there is none in this segment). Nothing urgent is signalled,
+/// nothing underflows, and the data is delivered in line.
+#[test]
+fn rfc6093_an_urgent_pointer_of_0_marks_nothing() {
+    let mut h = established();
+    let mut s = data(IRS + 1, ISS + 1, b"0123456789");
+    s.flags |= URG;
+    s.urgent_pointer = 0;
+    assert_eq!(h.rx(&s), None);
+    assert_eq!(h.s.urgent_mark(), None);
+    assert_eq!(h.recv_all(), b"0123456789".to_vec());
+    // And the same with no data at all.
+    let mut s = ack(IRS + 11, ISS + 1, 65535);
+    s.flags |= URG;
+    s.urgent_pointer = 0;
+    assert_eq!(h.rx(&s), None);
+    assert_eq!(h.s.urgent_mark(), None);
+}
