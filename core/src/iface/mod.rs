@@ -174,7 +174,7 @@ impl<'a> StackStorage<'a> {
     }
 
     /// Adds storage for compact TIME-WAIT (56 bytes a record; see
-    /// [`TimeWaitTable`](crate::socket::tcp::TimeWaitTable)): a connection
+    /// `TimeWaitTable`): a connection
     /// in TIME-WAIT whose application let go of it gives its socket back at
     /// once and waits out 2*MSL as a record. Without it, the socket waits.
     pub fn with_time_wait(mut self, slots: impl Into<ManagedSlice<'a, TimeWaitSlot>>) -> Self {

@@ -1,6 +1,6 @@
 //! The path MTU cache (RFC 1191): what validated "fragmentation needed"
 //! messages taught about paths, per destination, shared by the connections
-//! to it, in storage the caller gives ([`StackStorage::with_path_mtu_cache`],
+//! to it, in storage the caller gives ([`StackStorage::with_path_mtu_cache`](super::StackStorage::with_path_mtu_cache),
 //! 16 bytes a destination).
 //!
 //! Every TCP segment leaves with DF set (RFC 1191 3: "sets the DF bit in

@@ -180,7 +180,8 @@ enum Fate {
     },
 }
 
-/// A device wrapper that injects faults. See the [module docs](self).
+/// A device wrapper that injects faults, each kind at its own rate
+/// ([`FaultConfig`]), from a seeded generator so that runs replay.
 #[derive(Debug)]
 pub struct FaultInjector<D: Device, const SLOTS: usize = 8, const SLOT_LEN: usize = 1536> {
     inner: D,

@@ -89,7 +89,8 @@ impl<'a> SocketSet<'a> {
         at
     }
 
-    /// Sockets handed to egress so far (see [`SocketSet::for_each_due`]).
+    /// Sockets handed to egress so far: those due or touched, not the
+    /// idle ones (a measure of the per-poll cost).
     pub fn visits(&self) -> u64 {
         self.visits
     }

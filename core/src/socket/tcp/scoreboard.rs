@@ -49,8 +49,8 @@ impl SackRange {
     };
 }
 
-/// The SACKed ranges of one connection (see the [module
-/// documentation](self)). Without storage (the default) the blocks the
+/// The SACKed ranges of one connection, in storage the caller gives
+/// (`TcpSocket::set_scoreboard`). Without storage (the default) the blocks the
 /// peer sends are ignored and loss recovery is NewReno's.
 #[derive(Debug)]
 pub struct Scoreboard<'a> {

@@ -20,8 +20,9 @@ use managed::ManagedSlice;
 
 use crate::wire::SeqNumber;
 
-/// One segment of a connection's send log (see the [module
-/// documentation](self)).
+/// One segment of a connection's send log: where it ends and when it was
+/// last sent, for RACK-TLP (`Scoreboard::with_send_times` gives the
+/// storage).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SentSegment {
     pub(crate) end: SeqNumber,
