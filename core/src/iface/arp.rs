@@ -200,6 +200,7 @@ impl Inner<'_> {
             bump(&mut self.stats.link.drop_tx_device);
         } else {
             bump(&mut self.stats.link.tx_frames);
+            self.stats.link.tx_bytes.add(len as u64);
         }
     }
 
