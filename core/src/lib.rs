@@ -21,6 +21,11 @@
 //! | [`time`] | caller-supplied [`time::Instant`] and [`time::Duration`] |
 //! | [`storage`] | ring buffers, packet queues, the out-of-order assembler |
 //! | [`rand`] | the seeded generator and the keyed hash (SipHash-2-4) |
+//! | [`iface`] | the [`iface::Stack`]: devices, interfaces, routes, ARP, IPv4, ICMP, the demultiplexing to sockets, statistics |
+//! | [`socket`] | the [`socket::SocketSet`] and its sockets: TCP (and `TcpListener`), UDP, ICMP echo |
+//!
+//! With the `sim` feature, `sim` runs several stacks over in-memory links in
+//! virtual time, and `pktdrill` runs packetdrill scripts against a stack.
 //!
 //! See `docs/ARCHITECTURE.md` in the repository for the reasoning behind the
 //! shapes, and where each RFC lives in the code.
