@@ -724,3 +724,49 @@ fn icmp_errors_quoting_nothing_of_ours_change_nothing() {
     let now = net.now();
     assert_eq!(net.node(a).stack.path_mtu_cache().entries(now).count(), 0);
 }
+
+/// A router B with two links: an ARP packet on one link cannot move an
+/// entry learnt on the other (nor teach a gateway there), however long
+/// after its confirmation it comes.
+#[test]
+fn arp_on_one_link_cannot_move_an_entry_of_another() {
+    let mut net = Network::new(155);
+    let a = net.add_node(StackConfig::default(), StackStorage::default_owned());
+    let b = net.add_node(StackConfig::default(), StackStorage::default_owned());
+    let c = net.add_node(StackConfig::default(), StackStorage::default_owned());
+    let (da, db0) = net.connect(a, b, LinkConfig::default()).unwrap();
+    let (db1, dc) = net.connect(b, c, LinkConfig::default()).unwrap();
+    let cidr = |s: &str| s.parse().unwrap();
+    net.node_mut(a)
+        .stack
+        .add_interface(da, cidr("192.0.2.1/24"))
+        .unwrap();
+    net.node_mut(b)
+        .stack
+        .add_interface(db0, cidr("192.0.2.2/24"))
+        .unwrap();
+    net.node_mut(b)
+        .stack
+        .add_interface(db1, cidr("198.51.100.2/24"))
+        .unwrap();
+    net.node_mut(c)
+        .stack
+        .add_interface(dc, cidr("198.51.100.3/24"))
+        .unwrap();
+    gateway_learned(&mut net, a, b);
+    net.run_for(Duration::from_secs(5));
+    // On the other link, claiming A's address: as a request for B's
+    // address there, and as a reply.
+    let on_db1 = Ipv4Address::new(198, 51, 100, 2);
+    let mac_db1 = net.node(b).stack.devices()[db1.index()]
+        .hardware_addr()
+        .unwrap();
+    let mut reply = arp_frame(ArpOperation::Reply, ATTACKER, A, on_db1);
+    reply[0..6].copy_from_slice(&mac_db1.0);
+    reply[32..38].copy_from_slice(&mac_db1.0);
+    let forged = [arp_frame(ArpOperation::Request, ATTACKER, A, on_db1), reply];
+    inject_all(&mut net, b, db1, &forged);
+    let e = net.node(b).stack.arp_cache().get(&A).copied().unwrap();
+    assert_eq!((e.mac, e.device), (MAC_A, db0));
+    assert_eq!(net.node(b).stack.stats().arp.ignored_off_link, 2);
+}

@@ -81,12 +81,11 @@ impl Inner<'_> {
         // and on-link route of this device (and no route's gateway) is
         // answered, not learned. An entry that exists (we asked for it, or
         // learnt it on the link) may be updated by its owner.
-        let known = self.arp.get(&spa).is_some();
+        // (Both on this device: a packet on another link must not move an
+        // entry to it.)
+        let known = self.arp.get(&spa).is_some_and(|e| e.device == dev.id);
         let learnable = !spa.is_unspecified()
-            && (known || self.arp_on_link(dev.id, &spa) || self.routes.is_gateway(&spa));
-        if !learnable && !spa.is_unspecified() {
-            bump(&mut self.stats.arp.ignored_off_link);
-        }
+            && (known || self.arp_on_link(dev.id, &spa) || self.arp_gateway_on(dev.id, &spa));
         // "Merge_flag": update an existing entry.
         let was_pending = self.arp.get(&spa).is_some_and(|e| e.queued > 0);
         let mut merge = match learnable {
@@ -100,6 +99,9 @@ impl Inner<'_> {
         if !target_is_us && !merge.found() {
             bump(&mut self.stats.arp.drop_not_for_us);
             return;
+        }
+        if target_is_us && !learnable && !spa.is_unspecified() {
+            bump(&mut self.stats.arp.ignored_off_link);
         }
         if target_is_us && learnable && !merge.found() {
             // "add the triplet".
@@ -174,6 +176,18 @@ impl Inner<'_> {
                 .routes
                 .iter()
                 .any(|r| r.gateway.is_none() && on_dev(r.iface) && host_in(&r.network))
+    }
+
+    /// Whether `spa` is the gateway of a route through an interface on
+    /// `dev`.
+    fn arp_gateway_on(&self, dev: DeviceId, spa: &Ipv4Address) -> bool {
+        self.routes.iter().any(|r| {
+            r.gateway == Some(*spa)
+                && self
+                    .ifaces
+                    .get(r.iface.index())
+                    .is_some_and(|i| i.device == dev)
+        })
     }
 
     /// Sends an ARP packet (microps's `arp_reply`/`arp_request`).

@@ -272,7 +272,10 @@ impl Inner<'_> {
     fn path_mtu_estimate(&self, quoted: &QuotedDatagram<'_>, next_hop: u16) -> Option<u16> {
         let route = self.route_for(&quoted.dst_addr, Some(quoted.src_addr))?;
         let first_hop = self.devices.get(route.device.index())?.caps.mtu;
-        let first_hop = u16::try_from(first_hop).unwrap_or(u16::MAX);
+        // A first hop below the floor is no lock: only a message makes one.
+        let first_hop = u16::try_from(first_hop)
+            .unwrap_or(u16::MAX)
+            .max(super::pmtu::MIN_PATH_MTU);
         let known = self
             .pmtu
             .lookup(quoted.dst_addr, self.now)

@@ -638,7 +638,11 @@ impl Inner<'_> {
                     return Err(OutputError::Dropped);
                 }
                 let waiting = PendingState::Resolving;
-                return self.queue_pending_summed(repr, parts, route, waiting, l4);
+                let r = self.queue_pending_summed(repr, parts, route, waiting, l4);
+                if r.is_err() {
+                    self.arp.unnote_queued(&route.next_hop, repr.payload_len);
+                }
+                return r;
             }
         };
         let dg = Datagram { repr, parts, l4 };

@@ -532,7 +532,9 @@ impl<'a> Stack<'a> {
         mac: crate::wire::EthernetAddress,
         device: DeviceId,
     ) -> Result<(), neighbor::ArpCacheError> {
-        self.inner.arp.insert_static(ip, mac, device)
+        self.inner
+            .arp
+            .insert_static(ip, mac, device, &self.inner.routes)
     }
 
     /// The statistics.

@@ -23,7 +23,10 @@
 //! RFC 826's merge step may change an entry's hardware address, which is
 //! how ARP is poisoned. An entry confirmed within [`ArpConfig::locktime`]
 //! (1 s, as Linux's `locktime`) keeps its address against a different one
-//! ([`Merge::Locked`], counted in `arp.drop_locked`).
+//! ([`Merge::Locked`], counted in `arp.drop_locked`). Unlike Linux, a
+//! gratuitous ARP does not override the lock (it is the poisoner's tool as
+//! much as a failover's): a host that takes an address over is heard a
+//! second after the last confirmation of the old one at most.
 
 use core::fmt;
 
@@ -403,12 +406,15 @@ impl<'a> ArpCache<'a> {
         .map(|()| Merge::Absent)
     }
 
-    /// Adds a static entry, replacing whatever was there.
+    /// Adds a static entry, replacing whatever was there; a full table
+    /// evicts as [`ArpCache::insert_resolved`] does (never `routes`'
+    /// gateways).
     pub fn insert_static(
         &mut self,
         ip: Ipv4Address,
         mac: EthernetAddress,
         device: DeviceId,
+        routes: &RouteTable,
     ) -> Result<(), ArpCacheError> {
         let e = Neighbor {
             ip,
@@ -426,7 +432,7 @@ impl<'a> ArpCache<'a> {
             *slot = e;
             return Ok(());
         }
-        self.insert(e, Instant::ZERO, &RouteTable::new())
+        self.insert(e, Instant::ZERO, routes)
     }
 
     /// Starts resolving `ip` on `device`: creates an incomplete entry whose
@@ -479,6 +485,16 @@ impl<'a> ArpCache<'a> {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Takes back a [`ArpCache::note_queued`] whose packet was not queued
+    /// after all (the queue had no room).
+    pub fn unnote_queued(&mut self, ip: &Ipv4Address, len: usize) {
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        if let Some(e) = self.get_mut(ip) {
+            e.queued = e.queued.saturating_sub(1);
+            e.queued_bytes = e.queued_bytes.saturating_sub(len);
         }
     }
 
@@ -868,7 +884,7 @@ mod tests {
     fn eviction_protects_static_and_recently_used() {
         let mut c = cache(8); // capacity 7
         let t0 = Instant::from_secs(10);
-        c.insert_static(ip(100), mac(100), DEV).unwrap();
+        c.insert_static(ip(100), mac(100), DEV, &NO_ROUTES).unwrap();
         // The gateway, used continuously.
         c.insert_resolved(ip(1), mac(1), DEV, t0, &NO_ROUTES)
             .unwrap();

@@ -272,7 +272,15 @@ impl<'a> Reassembler<'a> {
         let free = self.buffers.iter().position(|b| b.partial.is_none());
         let (idx, evicting) = match free {
             Some(i) => (i, false),
-            None => (self.stalled_longest(now).ok_or(FragDrop::Busy)?, true),
+            None => match self.stalled_longest(now) {
+                Some(i) => (i, true),
+                None => {
+                    // A fragment bad on its own is that, not a victim of
+                    // busy buffers.
+                    check_alone(frag, end, MAX_DATAGRAM)?;
+                    return Err(FragDrop::Busy);
+                }
+            },
         };
         let buf = self.buffers.get_mut(idx).ok_or(FragDrop::NoBuffer)?;
         check_alone(frag, end, buf.capacity())?;

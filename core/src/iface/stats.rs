@@ -147,8 +147,8 @@ counters!(
         /// Packets from a sender that is no host (broadcast, multicast,
         /// loopback, 0/8 or class E): neither learned nor answered.
         drop_martian,
-        /// Senders answered but not learned: outside every subnet and
-        /// on-link route of the device.
+        /// Packets for us from senders outside every subnet and on-link
+        /// route of the device: not learned (a request is still answered).
         ignored_off_link,
         /// Updates refused: a different hardware address for an entry
         /// confirmed within `ArpConfig::locktime`.
