@@ -241,8 +241,10 @@ pub struct State {
 }
 
 /// Polls per hold of the state's lock: at most this many times `rx_budget`
-/// frames per device (4 x 64) before the runtime thread lets the
-/// application's calls in, so a flood cannot starve them.
+/// frames per device (4 x 64) before the runtime thread lets go of the lock
+/// and yields, so that the application's calls get their turn under a
+/// flood (the lock is not fair, so this makes starving them unlikely, not
+/// impossible).
 pub const POLLS_PER_WAKE: usize = 4;
 
 impl std::fmt::Debug for State {
@@ -607,6 +609,11 @@ fn run(shared: Arc<Shared>) {
             }
             (fds, timeout)
         };
+        if timeout == Some(StdDuration::ZERO) {
+            // Work left after a bounded poll: give a thread waiting for the
+            // lock its turn before taking it again (the mutex is not fair).
+            std::thread::yield_now();
+        }
         match wait_readable(&fds, timeout) {
             Ok(_) => {}
             Err(e) => {
