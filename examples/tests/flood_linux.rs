@@ -171,17 +171,6 @@ fn flood(ns: &Netns, class: &str, mac: &str, seconds: &str, rate: &str) -> Strin
     out
 }
 
-/// The stack's MAC as the kernel in `ns` learnt it.
-fn stack_mac(ns: &Netns) -> String {
-    let o = ns.exec(&["ip", "neigh", "show", "192.0.2.2"]).unwrap();
-    let out = String::from_utf8_lossy(&o.stdout).to_string();
-    out.split_whitespace()
-        .skip_while(|w| *w != "lladdr")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no neighbour entry: {out}"))
-        .to_string()
-}
-
 #[test]
 fn floods_leave_a_real_client_served() {
     if !require_root("floods_leave_a_real_client_served") {

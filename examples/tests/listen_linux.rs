@@ -179,17 +179,6 @@ for i in range(COUNT):
 print('%d echoes, slowest %.3f s' % (COUNT, worst))
 ";
 
-/// The stack's MAC as the kernel in `ns` learnt it.
-fn stack_mac(ns: &Netns) -> String {
-    let o = ns.exec(&["ip", "neigh", "show", "192.0.2.2"]).unwrap();
-    let out = String::from_utf8_lossy(&o.stdout).to_string();
-    out.split_whitespace()
-        .skip_while(|w| *w != "lladdr")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no neighbour entry: {out}"))
-        .to_string()
-}
-
 /// Answers every ARP request on tap0 for 192.0.2.LO to 192.0.2.HI-1 with
 /// a made-up MAC: hosts that resolve but never answer anything else.
 const PY_ARP_RESPONDER: &str = r"

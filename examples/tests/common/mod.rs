@@ -270,3 +270,14 @@ pub fn setup(ns: &Netns, commands: &[&str]) {
         ns.exec_ok(&args).unwrap();
     }
 }
+
+/// The stack's MAC as the kernel in `ns` learnt it.
+pub fn stack_mac(ns: &Netns) -> String {
+    let o = ns.exec(&["ip", "neigh", "show", "192.0.2.2"]).unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    out.split_whitespace()
+        .skip_while(|w| *w != "lladdr")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no neighbour entry: {out}"))
+        .to_string()
+}
