@@ -56,81 +56,21 @@ impl Inner<'_> {
             bump(&mut self.stats.arp.drop_unsupported);
             return;
         };
-        let spa = repr.source_protocol_addr;
-        let sha = repr.source_hardware_addr;
-        if !sha.is_unicast() || repr.source_hardware_addr == our_mac {
-            bump(&mut self.stats.arp.drop_malformed);
+        if !self.arp_sender_acceptable(dev.id, our_mac, &repr) {
             return;
         }
-        if self.iface_by_addr(&spa).is_some() {
-            // Someone else claims one of our addresses (or our own frame
-            // came back): never learn it.
-            net_warn!("dev={}, address conflict: {} claims {}", dev.id, sha, spa);
-            bump(&mut self.stats.arp.drop_conflict);
-            return;
-        }
-        // RFC 1122 3.2.1.3's martian sources, applied to ARP as Linux
-        // does: a broadcast, multicast, loopback or class E sender is
-        // neither learned nor answered (0.0.0.0 is a probe's, RFC 5227).
-        if !spa.is_unspecified() && self.arp_martian(dev.id, &spa) {
-            bump(&mut self.stats.arp.drop_martian);
-            return;
-        }
-        let now = self.now;
-        // Only an on-link sender gets a new entry: one outside every subnet
-        // and on-link route of this device (and no route's gateway) is
-        // answered, not learned. An entry that exists (we asked for it, or
-        // learnt it on the link) may be updated by its owner.
-        // (Both on this device: a packet on another link must not move an
-        // entry to it.)
-        let known = self.arp.get(&spa).is_some_and(|e| e.device == dev.id);
-        let learnable = !spa.is_unspecified()
-            && (known || self.arp_on_link(dev.id, &spa) || self.arp_gateway_on(dev.id, &spa));
-        // "Merge_flag": update an existing entry.
-        let was_pending = self.arp.get(&spa).is_some_and(|e| e.queued > 0);
-        let mut merge = match learnable {
-            true => self.arp.update(&spa, sha, dev.id, now),
-            false => Merge::Absent,
-        };
         let target_is_us = self
             .ifaces
             .iter()
             .any(|i| i.device == dev.id && i.addr() == repr.target_protocol_addr);
-        if !target_is_us && !merge.found() {
-            bump(&mut self.stats.arp.drop_not_for_us);
-            return;
-        }
-        if target_is_us && !learnable && !spa.is_unspecified() {
-            bump(&mut self.stats.arp.ignored_off_link);
-        }
-        if target_is_us && learnable && !merge.found() {
-            // "add the triplet".
-            match self
-                .arp
-                .insert_resolved(spa, sha, dev.id, now, &self.routes)
-            {
-                Ok(m) => merge = m,
-                Err(_) => bump(&mut self.stats.arp.drop_cache_full),
-            }
-        }
-        if merge == Merge::Locked {
-            // Debug, not warn: a flood of forged replies would flood the log.
-            net_debug!(
-                "dev={}, {} is at {}: kept against {}",
-                dev.id,
-                spa,
-                self.arp.get(&spa).map_or(sha, |e| e.mac),
-                sha
-            );
-            bump(&mut self.stats.arp.drop_locked);
-        }
-        if was_pending && merge == Merge::Merged {
-            // What waited for this neighbour can go (if anything can wait).
-            self.pending.ready = cfg!(feature = "pending-queue");
-        }
+        let merged = self.arp_merge(dev.id, &repr, target_is_us);
         if !target_is_us {
+            if !merged {
+                bump(&mut self.stats.arp.drop_not_for_us);
+            }
             return;
         }
+        let (spa, sha) = (repr.source_protocol_addr, repr.source_hardware_addr);
         if repr.operation == ArpOperation::Request {
             let reply = ArpRepr {
                 operation: ArpOperation::Reply,
@@ -142,6 +82,82 @@ impl Inner<'_> {
             self.arp_output(tx, dev.id, our_mac, sha, &reply);
             bump(&mut self.stats.arp.tx_replies);
         }
+    }
+
+    /// The sender checks before anything is learnt or answered: a unicast
+    /// hardware address not ours, a protocol address not ours (a conflict),
+    /// and no martian (RFC 1122 3.2.1.3's, applied to ARP as Linux does: a
+    /// broadcast, multicast, loopback or class E sender is neither learnt
+    /// nor answered; 0.0.0.0 is a probe's, RFC 5227). Counts what it drops.
+    fn arp_sender_acceptable(
+        &mut self,
+        dev: DeviceId,
+        our_mac: EthernetAddress,
+        repr: &ArpRepr,
+    ) -> bool {
+        let (spa, sha) = (repr.source_protocol_addr, repr.source_hardware_addr);
+        if !sha.is_unicast() || sha == our_mac {
+            bump(&mut self.stats.arp.drop_malformed);
+            return false;
+        }
+        if self.iface_by_addr(&spa).is_some() {
+            // Someone else claims one of our addresses (or our own frame
+            // came back): never learn it.
+            net_warn!("dev={}, address conflict: {} claims {}", dev, sha, spa);
+            bump(&mut self.stats.arp.drop_conflict);
+            return false;
+        }
+        if !spa.is_unspecified() && self.arp_martian(dev, &spa) {
+            bump(&mut self.stats.arp.drop_martian);
+            return false;
+        }
+        true
+    }
+
+    /// RFC 826's "Merge_flag" step, then, if `target_is_us`, its "add the
+    /// triplet". Only an on-link sender gets a new entry: one outside every
+    /// subnet and on-link route of this device (and no route's gateway) is
+    /// answered, not learnt. An entry that exists (we asked for it, or
+    /// learnt it on the link) may be updated by its owner. Both on this
+    /// device: a packet on another link must not move an entry to it.
+    /// Returns the merge flag (the sender was in the table).
+    fn arp_merge(&mut self, dev: DeviceId, repr: &ArpRepr, target_is_us: bool) -> bool {
+        let (spa, sha) = (repr.source_protocol_addr, repr.source_hardware_addr);
+        let now = self.now;
+        let known = self.arp.get(&spa).is_some_and(|e| e.device == dev);
+        let learnable = !spa.is_unspecified()
+            && (known || self.arp_on_link(dev, &spa) || self.arp_gateway_on(dev, &spa));
+        let was_pending = self.arp.get(&spa).is_some_and(|e| e.queued > 0);
+        let mut merge = match learnable {
+            true => self.arp.update(&spa, sha, dev, now),
+            false => Merge::Absent,
+        };
+        let merge_flag = merge.found();
+        if target_is_us && !learnable && !spa.is_unspecified() {
+            bump(&mut self.stats.arp.ignored_off_link);
+        }
+        if target_is_us && learnable && !merge_flag {
+            match self.arp.insert_resolved(spa, sha, dev, now, &self.routes) {
+                Ok(m) => merge = m,
+                Err(_) => bump(&mut self.stats.arp.drop_cache_full),
+            }
+        }
+        if merge == Merge::Locked {
+            // Debug, not warn: a flood of forged replies would flood the log.
+            net_debug!(
+                "dev={}, {} is at {}: kept against {}",
+                dev,
+                spa,
+                self.arp.get(&spa).map_or(sha, |e| e.mac),
+                sha
+            );
+            bump(&mut self.stats.arp.drop_locked);
+        }
+        if was_pending && merge == Merge::Merged {
+            // What waited for this neighbour can go (if anything can wait).
+            self.pending.ready = cfg!(feature = "pending-queue");
+        }
+        merge_flag
     }
 
     /// Whether `spa` can be no host's address on `dev`: not unicast, 127/8,
