@@ -217,29 +217,7 @@ impl Inner<'_> {
                 },
                 None => false,
             },
-            IpProtocol::Tcp => match (quoted.ports(), quoted.tcp_seq()) {
-                (Some((sport, dport)), Some(seq)) => {
-                    let local = SocketAddrV4::new(quoted.src_addr, sport);
-                    let remote = SocketAddrV4::new(quoted.dst_addr, dport);
-                    let socket = sockets
-                        .tcp_lookup(&local, &remote)
-                        .and_then(|h| sockets.get_mut::<crate::socket::TcpSocket>(h));
-                    let taken = match socket {
-                        Some(s) if s.is_active() => {
-                            let taken = s.handle_icmp_error(kind, seq);
-                            let notes = s.take_notes();
-                            self.count_notes(notes);
-                            taken
-                        }
-                        _ => false,
-                    };
-                    if taken && let IcmpErrorKind::FragmentationNeeded { .. } = kind {
-                        self.path_mtu_learnt(quoted.dst_addr, pmtu);
-                    }
-                    taken
-                }
-                _ => false,
-            },
+            IpProtocol::Tcp => self.icmp_error_to_tcp(sockets, &quoted, kind, pmtu),
             IpProtocol::Icmp => match quoted.icmp_echo() {
                 Some((ident, seq_no)) => match sockets.icmp_for_ident(ident) {
                     Some(s) => {
@@ -264,6 +242,40 @@ impl Inner<'_> {
         } else {
             bump(&mut self.stats.icmp.drop_unmatched_error);
         }
+    }
+
+    /// An ICMP error about a TCP segment: to the connection it quotes, if
+    /// that connection takes it (RFC 5927's sequence check); a path MTU
+    /// the connection took is kept for the destination. Returns whether it
+    /// was taken.
+    fn icmp_error_to_tcp(
+        &mut self,
+        sockets: &mut SocketSet<'_>,
+        quoted: &QuotedDatagram<'_>,
+        kind: IcmpErrorKind,
+        pmtu: Option<u16>,
+    ) -> bool {
+        let (Some((sport, dport)), Some(seq)) = (quoted.ports(), quoted.tcp_seq()) else {
+            return false;
+        };
+        let local = SocketAddrV4::new(quoted.src_addr, sport);
+        let remote = SocketAddrV4::new(quoted.dst_addr, dport);
+        let socket = sockets
+            .tcp_lookup(&local, &remote)
+            .and_then(|h| sockets.get_mut::<crate::socket::TcpSocket>(h));
+        let taken = match socket {
+            Some(s) if s.is_active() => {
+                let taken = s.handle_icmp_error(kind, seq);
+                let notes = s.take_notes();
+                self.count_notes(notes);
+                taken
+            }
+            _ => false,
+        };
+        if taken && let IcmpErrorKind::FragmentationNeeded { .. } = kind {
+            self.path_mtu_learnt(quoted.dst_addr, pmtu);
+        }
+        taken
     }
 
     /// The path MTU a "fragmentation needed" about `quoted` (saying
